@@ -1,0 +1,52 @@
+"""Every dataset source behind one function: MNIST, Fashion-MNIST, an IDX folder, synthetic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .dataset import Dataset
+from .download import FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
+from .idx_folder import load_idx_folder
+from .synthetic import synthetic_dataset
+
+REMOTE: dict[str, RemoteDataset] = {MNIST.key: MNIST, FASHION_MNIST.key: FASHION_MNIST}
+SOURCES = ("mnist", "fashion-mnist", "synthetic", "folder")
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def is_cached(source: str) -> bool:
+    """True when the remote dataset's four files are already in the cache."""
+    folder = cache_dir() / REMOTE[source].key
+    return all((folder / name).is_file() for name in REMOTE[source].sha256)
+
+
+def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
+                 mirror: str | None = None, progress: Progress | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> Dataset:
+    """The dataset `source` names; `folder` is required for "folder".
+
+    Remote sources are downloaded on first use into the user's cache.
+    """
+    if source == "folder":
+        if folder is None:
+            raise ValueError("a folder dataset needs the folder's path")
+        return load_idx_folder(folder)
+    if source == "synthetic":
+        return synthetic_dataset()
+    if source not in REMOTE:
+        raise ValueError(f"unknown dataset {source!r}; choose one of {', '.join(SOURCES)}")
+    remote = REMOTE[source]
+    path = fetch(remote, mirror=mirror, progress=progress, cancelled=cancelled)
+    dataset = load_idx_folder(path, name=remote.name)
+    if source == "fashion-mnist":
+        return Dataset(dataset.name, dataset.train_images, dataset.train_labels,
+                       dataset.test_images, dataset.test_labels, classes=FASHION_CLASSES)
+    return dataset
+
+
+def default_source() -> str:
+    """MNIST when it is cached (no network needed), synthetic digits otherwise."""
+    return "mnist" if is_cached("mnist") else "synthetic"

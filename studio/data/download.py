@@ -1,0 +1,148 @@
+"""Download MNIST-format datasets into the user's cache: verified, resumable, mirror-able.
+
+pooch does the caching and the SHA-256 check; `ResumableDownloader` is the
+custom downloader pooch allows for: it keeps a `.part` file beside the cache
+and asks the server for the remaining bytes (HTTP Range) when a download was
+interrupted. A file whose checksum fails is deleted and fetched once more
+before the error reaches the user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import pooch
+
+from .idx import DataError
+
+#: progress(file name, bytes done, bytes total or 0 when unknown)
+Progress = Callable[[str, int, int], None]
+
+MIRROR_VARIABLE = "STUDIO_MNIST_MIRROR"
+
+
+@dataclass(frozen=True)
+class RemoteDataset:
+    """Where a dataset lives and the SHA-256 of each of its four files."""
+
+    key: str
+    name: str
+    base_url: str
+    sha256: dict[str, str]
+
+
+MNIST = RemoteDataset("mnist", "MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/", {
+    "train-images-idx3-ubyte.gz":
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz":
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz":
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz":
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+})
+
+FASHION_MNIST = RemoteDataset(
+    "fashion-mnist", "Fashion-MNIST",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", {
+        "train-images-idx3-ubyte.gz":
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz":
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz":
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz":
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    })
+
+
+class DownloadCancelled(Exception):
+    """The user cancelled; the partial file is kept so the next try resumes."""
+
+
+def cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("cnn-studio")) / "datasets"
+
+
+class ResumableDownloader:
+    """A pooch downloader that resumes from `<cache>/<file>.part` with an HTTP Range request."""
+
+    chunk = 1 << 16
+
+    def __init__(self, progress: Progress | None = None,
+                 cancelled: Callable[[], bool] | None = None, timeout: float = 30.0):
+        self.progress = progress
+        self.cancelled = cancelled or (lambda: False)
+        self.timeout = timeout
+
+    def __call__(self, url: str, output_file: str, _pooch: object, check_only: bool = False
+                 ) -> bool | None:
+        if check_only:
+            return True
+        name = url.rsplit("/", 1)[-1]
+        part = Path(output_file).parent / f"{name}.part"
+        part.parent.mkdir(parents=True, exist_ok=True)
+        done = part.stat().st_size if part.exists() else 0
+        request = urllib.request.Request(url, headers={"Range": f"bytes={done}-"} if done else {})
+        try:
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as error:
+            if error.code != 416:  # 416: the .part already holds the whole file
+                raise
+            shutil.copyfile(part, output_file)
+            part.unlink()
+            return None
+        with response:
+            if done and response.status != 206:  # the server ignored Range: start over
+                done = 0
+            total = done + int(response.headers.get("Content-Length") or 0)
+            with open(part, "ab" if done else "wb") as handle:
+                while True:
+                    if self.cancelled():
+                        raise DownloadCancelled(f"download of {name} cancelled")
+                    block = response.read(self.chunk)
+                    if not block:
+                        break
+                    handle.write(block)
+                    done += len(block)
+                    if self.progress:
+                        self.progress(name, done, total)
+        shutil.copyfile(part, output_file)
+        part.unlink()
+        return None
+
+
+def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None = None,
+          progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+          ) -> Path:
+    """Make sure the four files are in the cache and verified; return the folder.
+
+    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own.
+    """
+    base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
+    folder = folder or cache_dir() / dataset.key
+    downloader = ResumableDownloader(progress, cancelled)
+    for name, sha256 in dataset.sha256.items():
+        url = base.rstrip("/") + "/" + name
+        for attempt in (1, 2):
+            try:
+                pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=folder,
+                               downloader=downloader, progressbar=False)
+                break
+            except ValueError as error:  # pooch: checksum mismatch; the bad file is removed
+                if attempt == 2:
+                    raise DataError(f"{url}: the download is corrupt (its SHA-256 does not "
+                                    f"match) even after a second try — try another mirror "
+                                    f"with --mirror URL") from error
+            except (urllib.error.URLError, OSError) as error:
+                reason = getattr(error, "reason", None) or error
+                raise DataError(f"{url}: cannot download ({reason}) — check the network, set "
+                                f"--mirror URL, or use --data DIR with files you have") from None
+    return folder

@@ -1,0 +1,43 @@
+"""The from-scratch CNN engine: numpy + Numba, no Qt, no deep-learning framework.
+
+Everything the app, the CLI and the exporters need is importable from here.
+"""
+
+from .architecture import (
+    FORMAT,
+    LAYER_DESCRIPTIONS,
+    LAYER_KEYS,
+    VERSION,
+    Analysis,
+    ArchitectureError,
+    LayerInfo,
+    Problem,
+    analyse,
+    check,
+    output_size,
+)
+from .evaluation import Evaluation, as_input, evaluate
+from .losses import softmax, softmax_cross_entropy
+from .network import Network, WeightsError
+from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from .schedules import SCHEDULES, learning_rate
+from .threads import single_threaded_blas
+from .trainer import (
+    BatchEnd,
+    EpochEnd,
+    Event,
+    Snapshot,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    TrainResult,
+)
+
+__all__ = [
+    "DEFAULT_LEARNING_RATES", "FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS",
+    "SCHEDULES", "VERSION", "Analysis", "ArchitectureError", "BatchEnd", "EpochEnd",
+    "Evaluation", "Event", "LayerInfo", "Network", "Problem", "Snapshot", "TrainConfig",
+    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "as_input",
+    "check", "evaluate", "learning_rate", "output_size", "single_threaded_blas", "softmax",
+    "softmax_cross_entropy",
+]

@@ -1,0 +1,150 @@
+"""Numba kernels for 2-D convolution (cross-correlation), forward and backward.
+
+Notation: X is one sample (C, H, W), K the kernel (F, C, f, f), Y = X ⋆ K + b
+of shape (F, H_o, W_o), with stride s and zero padding p.
+
+Every kernel works per sample inside a `prange` over thread chunks of the batch.
+Per sample it unrolls the receptive fields of X into a small column matrix
+(im2col, C·f·f × H_o·W_o, small enough to stay in cache) and multiplies it with a
+single-threaded sgemm; the caller pins BLAS to one thread so that Numba's
+threads and BLAS's do not fight over the cores. Weight gradients are
+accumulated per thread and summed at the end, so no two threads write the
+same memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True)
+def im2col(x, kernel, stride, pad, out_h, out_w, cols):
+    """cols[(c·f + i)·f + j, y·W_o + x] = X[c, y·s + i − p, x·s + j − p], 0 outside X.
+
+    Parameters
+    ----------
+    x : (C, H, W) one sample.
+    cols : (C·f·f, H_o·W_o) written in full.
+    """
+    channels, height, width = x.shape
+    for c in range(channels):
+        for i in range(kernel):
+            for j in range(kernel):
+                row = (c * kernel + i) * kernel + j
+                for oy in range(out_h):
+                    iy = oy * stride + i - pad
+                    base = oy * out_w
+                    if iy < 0 or iy >= height:
+                        for ox in range(out_w):
+                            cols[row, base + ox] = 0.0
+                        continue
+                    for ox in range(out_w):
+                        ix = ox * stride + j - pad
+                        if 0 <= ix < width:
+                            cols[row, base + ox] = x[c, iy, ix]
+                        else:
+                            cols[row, base + ox] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def col2im(cols, kernel, stride, pad, out_h, out_w, x):
+    """The adjoint of `im2col`: X[c, y·s + i − p, x·s + j − p] += cols[(c·f + i)·f + j, y·W_o + x].
+
+    Scattering W^T·dY back through the receptive fields this way is the full
+    convolution of dY (dilated by s − 1 zeros between its elements) with the
+    180°-rotated kernel, cropped by p: each output gradient dY[y, x] reaches
+    exactly the input pixels that produced Y[y, x], weighted by the kernel tap
+    that multiplied them.
+    """
+    channels, height, width = x.shape
+    x[:] = 0.0
+    for c in range(channels):
+        for i in range(kernel):
+            for j in range(kernel):
+                row = (c * kernel + i) * kernel + j
+                for oy in range(out_h):
+                    iy = oy * stride + i - pad
+                    if iy < 0 or iy >= height:
+                        continue
+                    base = oy * out_w
+                    for ox in range(out_w):
+                        ix = ox * stride + j - pad
+                        if 0 <= ix < width:
+                            x[c, iy, ix] += cols[row, base + ox]
+
+
+@njit(cache=True, nogil=True)
+def _chunk(t, chunks, n):
+    return t * n // chunks, (t + 1) * n // chunks
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
+    """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f]   (cross-correlation, stride s, padding p).
+
+    Parameters
+    ----------
+    x : (N, C, H, W);  weight : (F, C, f, f);  bias : (F,)
+    out : (N, F, H_o, W_o), written in full.
+    chunks : how many contiguous runs of samples to spread over the threads.
+    """
+    n_samples, channels = x.shape[0], x.shape[1]
+    filters, kernel = weight.shape[0], weight.shape[2]
+    out_h, out_w = out.shape[2], out.shape[3]
+    w2 = weight.reshape(filters, channels * kernel * kernel)
+    for t in prange(chunks):
+        cols = np.empty((channels * kernel * kernel, out_h * out_w), dtype=x.dtype)
+        start, stop = _chunk(t, chunks, n_samples)
+        for n in range(start, stop):
+            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
+            y = out[n].reshape(filters, out_h * out_w)
+            np.dot(w2, cols, y)
+            for f in range(filters):
+                y[f] += bias[f]
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_bias,
+                    need_grad_x, chunks):
+    """The three gradients of Y = X ⋆ K + b, from dL/dY.
+
+    - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: dY · colsᵀ)
+    - dL/db[f]    = Σ_n Σ_y,x dL/dY[n, f, y, x]
+    - dL/dX[n, c] = Σ_f dL/dY[n, f] full-convolved with rot180(K[f, c])
+      (as a GEMM, Kᵀ · dY, then `col2im`; skipped when `need_grad_x` is False,
+      e.g. for the first layer, whose input is the image).
+
+    Parameters
+    ----------
+    x : (N, C, H, W) the forward input;  weight : (F, C, f, f)
+    grad_out : (N, F, H_o, W_o) dL/dY, C-contiguous.
+    grad_x : (N, C, H, W) written in full when need_grad_x.
+    grad_weight : (F, C, f, f), grad_bias : (F,) overwritten.
+    """
+    n_samples, channels = x.shape[0], x.shape[1]
+    filters, kernel = weight.shape[0], weight.shape[2]
+    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
+    taps = channels * kernel * kernel
+    w2 = weight.reshape(filters, taps)
+    w2t = np.ascontiguousarray(w2.T)
+    partial_w = np.zeros((chunks, filters, taps), dtype=x.dtype)
+    partial_b = np.zeros((chunks, filters), dtype=x.dtype)
+    for t in prange(chunks):
+        cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
+        dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
+        step = np.empty((filters, taps), dtype=x.dtype)
+        start, stop = _chunk(t, chunks, n_samples)
+        for n in range(start, stop):
+            dy = grad_out[n].reshape(filters, out_h * out_w)
+            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
+            np.dot(dy, cols.T, step)
+            partial_w[t] += step
+            for f in range(filters):
+                partial_b[t, f] += dy[f].sum()
+            if need_grad_x:
+                np.dot(w2t, dy, dcols)
+                col2im(dcols, kernel, stride, pad, out_h, out_w, grad_x[n])
+    gw = grad_weight.reshape(filters, taps)
+    gw[:] = partial_w.sum(axis=0)
+    grad_bias[:] = partial_b.sum(axis=0)

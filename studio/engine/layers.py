@@ -1,0 +1,364 @@
+"""Layers: each a small class with `forward` and a `backward` derived by hand.
+
+A layer owns no parameter memory: the network hands it views into one flat
+parameter buffer and one flat gradient buffer (`bind`), so the optimiser
+updates every parameter in one vectorised pass. Output and gradient arrays are
+workspaces reused from batch to batch while the batch size stays the same.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numba
+import numpy as np
+
+from . import conv_kernels, pool_kernels
+from .architecture import LayerInfo
+
+
+class Layer:
+    """Base class. Subclasses set `kind` and override what they need."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        assert info.input_shape is not None and info.output_shape is not None
+        self.index = info.index
+        self.config = dict(info.config)
+        self.input_shape = info.input_shape
+        self.output_shape = info.output_shape
+        self.dtype = np.dtype(dtype)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self._workspaces: dict[str, np.ndarray] = {}
+
+    # parameters -----------------------------------------------------------
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def buffer_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+             buffers: dict[str, np.ndarray]) -> None:
+        self.params, self.grads, self.buffers = params, grads, buffers
+
+    def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:
+        """Fill parameters; `before_relu` selects He rather than Glorot scaling."""
+
+    # computation ------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def _workspace(self, name: str, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
+        array = self._workspaces.get(name)
+        dtype = self.dtype if dtype is None else dtype
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype=dtype)
+            self._workspaces[name] = array
+        return array
+
+
+def _he_or_glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int,
+                  before_relu: bool) -> np.ndarray:
+    """He normal (std √(2/fan_in)) before a ReLU, Glorot uniform (±√(6/(in+out))) otherwise."""
+    if before_relu:
+        return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape)
+
+
+def _chunks(batch: int) -> int:
+    """Runs of samples for the conv kernels: one per Numba thread (Numba's thread
+    count cannot be read inside a cached kernel)."""
+    return max(1, min(numba.get_num_threads(), batch))
+
+
+class Conv2D(Layer):
+    kind = "conv2d"
+
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.filters = self.config["filters"]
+        self.kernel = self.config["kernel"]
+        self.stride = self.config["stride"]
+        self.padding = info.padding
+        self._x: np.ndarray | None = None
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        channels = self.input_shape[0]
+        return {"weight": (self.filters, channels, self.kernel, self.kernel),
+                "bias": (self.filters,)}
+
+    def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:
+        channels, k = self.input_shape[0], self.kernel
+        self.params["weight"][...] = _he_or_glorot(
+            rng, self.params["weight"].shape, channels * k * k, self.filters * k * k, before_relu)
+        self.params["bias"][...] = 0.0
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
+        out = self._workspace("out", (x.shape[0], *self.output_shape))
+        conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"], self.stride,
+                                    self.padding, out, _chunks(x.shape[0]))
+        return out
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        x = self._x
+        grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
+        grad_x = self._workspace("grad_x", x.shape) if need_grad_x else self._workspace(
+            "grad_x_unused", (1, 1, 1, 1))
+        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self.stride, self.padding,
+                                     grad_x, self.grads["weight"], self.grads["bias"],
+                                     need_grad_x, _chunks(x.shape[0]))
+        return grad_x if need_grad_x else None
+
+
+class _Pool(Layer):
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.size = self.config["size"]
+        self.stride = self.config["stride"]
+        self._input_batch_shape: tuple[int, ...] = ()
+
+
+class MaxPool2D(_Pool):
+    kind = "maxpool2d"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        self._input_batch_shape = x.shape
+        out = self._workspace("out", (x.shape[0], *self.output_shape))
+        self._argmax = self._workspace("argmax", out.shape, np.int32)
+        pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
+        return out
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        if not need_grad_x:
+            return None
+        grad_x = self._workspace("grad_x", self._input_batch_shape)
+        pool_kernels.maxpool2d_backward(np.ascontiguousarray(grad_y, dtype=self.dtype),
+                                        self._argmax, grad_x)
+        return grad_x
+
+
+class AvgPool2D(_Pool):
+    kind = "avgpool2d"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        self._input_batch_shape = x.shape
+        out = self._workspace("out", (x.shape[0], *self.output_shape))
+        pool_kernels.avgpool2d_forward(x, self.size, self.stride, out)
+        return out
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        if not need_grad_x:
+            return None
+        grad_x = self._workspace("grad_x", self._input_batch_shape)
+        pool_kernels.avgpool2d_backward(np.ascontiguousarray(grad_y, dtype=self.dtype),
+                                        self.size, self.stride, grad_x)
+        return grad_x
+
+
+class ReLU(Layer):
+    """y = max(x, 0);  dL/dx = dL/dy · [x > 0]."""
+
+    kind = "relu"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._y = np.maximum(x, 0, out=self._workspace("out", x.shape))
+        return self._y
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        grad_x = self._workspace("grad_x", grad_y.shape)
+        np.multiply(grad_y, self._y > 0, out=grad_x)
+        return grad_x
+
+
+class LeakyReLU(Layer):
+    """y = x for x > 0, a·x otherwise;  dL/dx = dL/dy · (1 or a)."""
+
+    kind = "leaky_relu"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._positive = x > 0
+        slope = self.dtype.type(self.config["slope"])
+        return np.where(self._positive, x, x * slope).astype(self.dtype, copy=False)
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        slope = self.dtype.type(self.config["slope"])
+        return np.where(self._positive, grad_y, grad_y * slope).astype(self.dtype, copy=False)
+
+
+class Sigmoid(Layer):
+    """y = 1/(1 + e^−x);  dL/dx = dL/dy · y(1 − y)."""
+
+    kind = "sigmoid"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        # exp(−|x|) never overflows; the two branches are the same function.
+        e = np.exp(-np.abs(x))
+        self._y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(self.dtype, copy=False)
+        return self._y
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        return grad_y * self._y * (1 - self._y)
+
+
+class Tanh(Layer):
+    """y = tanh x;  dL/dx = dL/dy · (1 − y²)."""
+
+    kind = "tanh"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        return grad_y * (1 - self._y * self._y)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) → (N, C·H·W) in C, H, W order, as PyTorch's Flatten."""
+
+    kind = "flatten"
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        return grad_y.reshape(self._shape)
+
+
+class Dense(Layer):
+    """y = x Wᵀ + b;  dL/dW = dYᵀ x,  dL/db = Σ_n dY,  dL/dx = dY W."""
+
+    kind = "dense"
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"weight": (self.config["units"], self.input_shape[0]),
+                "bias": (self.config["units"],)}
+
+    def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:
+        units, fan_in = self.params["weight"].shape
+        self.params["weight"][...] = _he_or_glorot(rng, (units, fan_in), fan_in, units,
+                                                   before_relu)
+        self.params["bias"][...] = 0.0
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._x = x
+        out = self._workspace("out", (x.shape[0], self.config["units"]))
+        np.dot(x, self.params["weight"].T, out=out)
+        out += self.params["bias"]
+        return out
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        np.dot(grad_y.T, self._x, out=self.grads["weight"])
+        np.sum(grad_y, axis=0, out=self.grads["bias"])
+        if not need_grad_x:
+            return None
+        return np.dot(grad_y, self.params["weight"], out=self._workspace("grad_x", self._x.shape))
+
+
+class Dropout(Layer):
+    """Inverted dropout: while training y = x·m/(1 − r) with m ~ Bernoulli(1 − r); else y = x."""
+
+    kind = "dropout"
+
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.rng = np.random.default_rng(0)
+
+    def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:
+        self.rng = np.random.default_rng(rng.integers(2**63))
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        rate = self.config["rate"]
+        if not training or rate == 0:
+            self._mask = None
+            return x
+        keep = self.dtype.type(1.0 / (1.0 - rate))
+        self._mask = (self.rng.random(x.shape, dtype=np.float32) >= rate) * keep
+        return x * self._mask
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        return grad_y if self._mask is None else grad_y * self._mask
+
+
+class BatchNorm2D(Layer):
+    """Per channel: x̂ = (x − μ_B)/√(σ²_B + ε), y = γ x̂ + β (running μ, σ² at inference).
+
+    Backward (per channel, m = N·H·W values):
+    dL/dγ = Σ dY·x̂,  dL/dβ = Σ dY,
+    dL/dx = γ/(m·√(σ²+ε)) · (m·dY − Σ dY − x̂·Σ dY·x̂).
+    """
+
+    kind = "batchnorm2d"
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        channels = self.input_shape[0]
+        return {"weight": (channels,), "bias": (channels,)}
+
+    def buffer_shapes(self) -> dict[str, tuple[int, ...]]:
+        channels = self.input_shape[0]
+        return {"running_mean": (channels,), "running_var": (channels,)}
+
+    def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:
+        self.params["weight"][...] = 1.0
+        self.params["bias"][...] = 0.0
+        self.buffers["running_mean"][...] = 0.0
+        self.buffers["running_var"][...] = 1.0
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        eps = self.config["eps"]
+        gamma = self.params["weight"][None, :, None, None]
+        beta = self.params["bias"][None, :, None, None]
+        self._training = training
+        if training:
+            mean = x.mean(axis=(0, 2, 3))
+            var = x.var(axis=(0, 2, 3))
+            count = x.size // x.shape[1]
+            momentum = self.config["momentum"]
+            self.buffers["running_mean"] *= 1 - momentum
+            self.buffers["running_mean"] += momentum * mean
+            unbiased = var * count / max(count - 1, 1)
+            self.buffers["running_var"] *= 1 - momentum
+            self.buffers["running_var"] += momentum * unbiased
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self._inv_std = (1.0 / np.sqrt(var + eps)).astype(self.dtype)
+        self._x_hat = ((x - mean[None, :, None, None]) * self._inv_std[None, :, None, None]
+                       ).astype(self.dtype, copy=False)
+        return (self._x_hat * gamma + beta).astype(self.dtype, copy=False)
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        axes = (0, 2, 3)
+        sum_dy = grad_y.sum(axis=axes)
+        sum_dy_xhat = (grad_y * self._x_hat).sum(axis=axes)
+        self.grads["weight"][...] = sum_dy_xhat
+        self.grads["bias"][...] = sum_dy
+        if not need_grad_x:
+            return None
+        if not self._training:  # μ and σ² are constants at inference
+            gain = (self.params["weight"] * self._inv_std)[None, :, None, None]
+            return (grad_y * gain).astype(self.dtype, copy=False)
+        count = grad_y.size // grad_y.shape[1]
+        scale = (self.params["weight"] * self._inv_std / count)[None, :, None, None]
+        return (scale * (count * grad_y - sum_dy[None, :, None, None]
+                         - self._x_hat * sum_dy_xhat[None, :, None, None])
+                ).astype(self.dtype, copy=False)
+
+
+LAYER_CLASSES: dict[str, type[Layer]] = {
+    cls.kind: cls
+    for cls in (Conv2D, MaxPool2D, AvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Dense,
+                Dropout, BatchNorm2D)
+}

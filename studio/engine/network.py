@@ -1,0 +1,125 @@
+"""A network: the layers an architecture describes, over one flat parameter buffer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .architecture import Analysis, check
+from .layers import LAYER_CLASSES, Layer
+
+_ACTIVATIONS_AFTER = ("relu", "leaky_relu")
+
+
+class WeightsError(ValueError):
+    """Weights that do not fit the network; the message names the first bad array."""
+
+
+class Network:
+    """Layers built from the architecture JSON, their parameters in one flat buffer.
+
+    `parameters` and `gradients` are flat arrays; `state_dict()` exposes views of
+    them by the design's names (`"{i}.weight"`, `"{i}.bias"`, and batchnorm's
+    `"{i}.running_mean"`, `"{i}.running_var"`), the same as an equivalent
+    `torch.nn.Sequential`.
+    """
+
+    def __init__(self, architecture: Mapping[str, Any], seed: int = 0,
+                 dtype: Any = np.float32, num_classes: int | None = None):
+        self.analysis: Analysis = check(architecture, num_classes)
+        self.architecture = self.analysis.to_architecture()
+        self.dtype = np.dtype(dtype)
+        self.layers: list[Layer] = [LAYER_CLASSES[info.type](info, self.dtype)
+                                    for info in self.analysis.layers]
+        self.input_shape: tuple[int, ...] = self.analysis.input_shape  # type: ignore[assignment]
+        sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes().values()]
+        self.parameters = np.zeros(sum(sizes), dtype=self.dtype)
+        self.gradients = np.zeros_like(self.parameters)
+        self._views: dict[str, np.ndarray] = {}
+        self._buffers: dict[str, np.ndarray] = {}
+        offset = 0
+        for layer in self.layers:
+            params, grads, buffers = {}, {}, {}
+            for name, shape in layer.param_shapes().items():
+                size = int(np.prod(shape))
+                params[name] = self.parameters[offset:offset + size].reshape(shape)
+                grads[name] = self.gradients[offset:offset + size].reshape(shape)
+                self._views[f"{layer.index}.{name}"] = params[name]
+                offset += size
+            for name, shape in layer.buffer_shapes().items():
+                buffers[name] = np.zeros(shape, dtype=self.dtype)
+                self._buffers[f"{layer.index}.{name}"] = buffers[name]
+            layer.bind(params, grads, buffers)
+        self.outputs: list[np.ndarray] = []
+        self.initialise(seed)
+
+    def initialise(self, seed: int) -> None:
+        """He init for layers feeding a ReLU, Glorot otherwise; reproducible by seed."""
+        rng = np.random.default_rng(seed)
+        for i, layer in enumerate(self.layers):
+            following = next((nxt.kind for nxt in self.layers[i + 1:]
+                              if nxt.kind not in ("batchnorm2d", "dropout")), None)
+            layer.initialise(rng, before_relu=following in _ACTIVATIONS_AFTER)
+
+    # computation ---------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Logits (N, classes) for images x (N, C, H, W) scaled to [0, 1].
+
+        Every layer's output of this pass stays in `outputs` until the next pass.
+        """
+        x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
+        self.outputs = []
+        for layer in self.layers:
+            x = layer.forward(x, training)
+            self.outputs.append(x)
+        return x
+
+    def backward(self, grad_logits: np.ndarray, input_gradient: bool = False
+                 ) -> np.ndarray | None:
+        """Fill `gradients` from dL/dlogits; return dL/dx of the input when asked."""
+        grad: np.ndarray | None = grad_logits
+        for i in range(len(self.layers) - 1, -1, -1):
+            need = i > 0 or input_gradient
+            grad = self.layers[i].backward(grad, need)
+        return grad
+
+    def predict(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Logits for a whole array of images, in batches (no layer state kept)."""
+        chunks = [self.forward(images[i:i + batch_size]).copy()
+                  for i in range(0, len(images), batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.analysis.output_shape[0]))
+
+    # state ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Views of every parameter and buffer, by the npz / PyTorch names."""
+        return {**self._views, **self._buffers}
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy arrays in; refuses missing, extra, misshapen or non-finite arrays."""
+        expected = self.state_dict()
+        for name, target in expected.items():
+            if name not in state:
+                raise WeightsError(f"the weights have no array '{name}' that layer "
+                                   f"{name.split('.')[0]} needs")
+            array = np.asarray(state[name])
+            if array.shape != target.shape:
+                raise WeightsError(f"array '{name}' has shape {tuple(array.shape)} but the "
+                                   f"architecture needs {tuple(target.shape)}")
+            if not np.all(np.isfinite(array)):
+                raise WeightsError(f"array '{name}' holds NaN or infinite values")
+        extra = sorted(set(state) - set(expected))
+        if extra:
+            raise WeightsError(f"the weights have an array '{extra[0]}' that no layer of this "
+                               f"architecture uses")
+        for name, target in expected.items():
+            target[...] = state[name]
+
+    def first_non_finite_layer(self) -> str | None:
+        """'layer i (type)' of the first output or gradient that holds NaN/Inf, if any."""
+        for layer, output in zip(self.layers, self.outputs):
+            grads_ok = all(np.all(np.isfinite(g)) for g in layer.grads.values())
+            if not np.all(np.isfinite(output)) or not grads_ok:
+                return f"layer {layer.index} ({layer.kind})"
+        return None

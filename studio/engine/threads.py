@@ -1,0 +1,25 @@
+"""Keep BLAS single-threaded while Numba's threads run the kernels.
+
+Each conv kernel calls sgemm from inside a Numba `prange`; if OpenBLAS also
+spawned threads, the two pools would fight over the cores (measured: 10×
+slower). The engine's hot loops run inside `single_threaded_blas()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from threadpoolctl import ThreadpoolController
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    with _controller().limit(limits=1, user_api="blas"):
+        yield

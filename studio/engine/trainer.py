@@ -1,0 +1,266 @@
+"""The training loop: one generator of events, consumed by the CLI, the GUI worker and tests.
+
+`Trainer.events()` runs epochs of shuffled mini-batches and yields a `BatchEnd`
+after every batch, a `Snapshot` (small copies for the live panels) at most every
+`snapshot_interval` seconds, and an `EpochEnd` after each epoch. `pause()`,
+`resume()` and `stop()` may be called from any thread; the loop checks them
+between batches, so they take effect within one batch (milliseconds).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .evaluation import Evaluation, as_input, evaluate
+from .losses import softmax_cross_entropy
+from .network import Network
+from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
+from .schedules import SCHEDULES, learning_rate
+from .threads import single_threaded_blas
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training settings; the defaults train LeNet-5 on MNIST well with no tuning."""
+
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    lr: float | None = None  # None: the optimiser's default (sgd 0.05, adam 0.002)
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"
+    seed: int = 0
+    snapshot_interval: float = 0.25  # seconds between snapshots; 0 turns them off
+
+    @property
+    def learning_rate(self) -> float:
+        return DEFAULT_LEARNING_RATES[self.optimizer] if self.lr is None else self.lr
+
+    def problems(self, train_size: int) -> list[str]:
+        """A sentence for each setting that cannot work."""
+        found = []
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            found.append(f"epochs must be a whole number of at least 1, not {self.epochs}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            found.append(f"batch size must be at least 1, not {self.batch_size}")
+        elif self.batch_size > train_size:
+            found.append(f"batch size {self.batch_size} is larger than the {train_size} "
+                         "training images — choose a smaller batch")
+        if self.optimizer not in OPTIMIZERS:
+            found.append(f"unknown optimiser {self.optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
+        elif not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            found.append(f"learning rate must be a positive number, not {self.learning_rate}")
+        if self.schedule not in SCHEDULES:
+            found.append(f"unknown schedule {self.schedule!r}; choose one of "
+                         f"{', '.join(SCHEDULES)}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            found.append(f"weight decay must be zero or positive, not {self.weight_decay}")
+        if not 0 <= self.momentum < 1:
+            found.append(f"momentum must be from 0 up to 1, not {self.momentum}")
+        return found
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    epoch: int  # 0-based
+    batch: int  # 0-based, within the epoch
+    batches: int  # per epoch
+    step: int  # 1-based count of batches done
+    total_steps: int
+    loss: float
+    accuracy: float
+    images_per_second: float
+    lr: float
+    elapsed: float  # seconds of training, pauses excluded
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test: Evaluation | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Copies for the live panels, keyed by layer index."""
+
+    step: int
+    epoch: int
+    kernels: dict[int, np.ndarray]  # conv weights (F, C, f, f)
+    kernel_gradients: dict[int, np.ndarray]  # dL/dK of the last batch
+    gradient_norms: dict[int, float]  # ‖dL/dW‖ of every layer with weights
+    sample_image: np.ndarray  # (C, H, W) in [0, 1]
+    sample_label: int
+    feature_maps: list[np.ndarray]  # every layer's output for the sample
+    input_gradient: np.ndarray  # dL/dX for the sample, (C, H, W)
+
+
+@dataclass
+class TrainResult:
+    epochs: list[EpochEnd] = field(default_factory=list)
+    train_seconds: float = 0.0
+    images: int = 0
+    stopped: bool = False
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.train_seconds if self.train_seconds else 0.0
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the weights are back to the last good step."""
+
+
+Event = BatchEnd | EpochEnd | Snapshot
+
+
+class Trainer:
+    """Trains `network` on uint8 images (N, H, W) or (N, C, H, W) with integer labels."""
+
+    def __init__(self, network: Network, train_images: np.ndarray, train_labels: np.ndarray,
+                 test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None,
+                 config: TrainConfig | None = None, sample_index: int = 0):
+        self.network = network
+        self.config = config or TrainConfig()
+        problems = self.config.problems(len(train_images))
+        if problems:
+            raise ValueError(problems[0])
+        self.train_images, self.train_labels = train_images, train_labels
+        self.test_images, self.test_labels = test_images, test_labels
+        self.sample_index = sample_index
+        self.optimizer = make_optimizer(self.config.optimizer, network.parameters,
+                                        network.gradients, momentum=self.config.momentum,
+                                        nesterov=self.config.nesterov,
+                                        weight_decay=self.config.weight_decay)
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+
+    # control, from any thread -------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # the loop -----------------------------------------------------------------------
+    def run(self, callback: Callable[[Event], None] | None = None) -> TrainResult:
+        """Consume `events()`, passing each to `callback`; return the result."""
+        events = self.events()
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as done:
+                return done.value
+            if callback is not None:
+                callback(event)
+
+    def events(self) -> Iterator[Event]:
+        config, network = self.config, self.network
+        n = len(self.train_images)
+        batches = math.ceil(n / config.batch_size)
+        total_steps = batches * config.epochs
+        rng = np.random.default_rng(config.seed)
+        result = TrainResult()
+        last_good = network.parameters.copy()
+        last_snapshot = -math.inf
+        step = 0
+        with single_threaded_blas():
+            for epoch in range(config.epochs):
+                order = rng.permutation(n)
+                epoch_loss = epoch_correct = 0.0
+                seen = 0
+                for batch in range(batches):
+                    if not self._running.is_set():
+                        self._running.wait()
+                    if self._stop.is_set():
+                        result.stopped = True
+                        return result
+                    started = time.perf_counter()
+                    index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+                    x = as_input(self.train_images[index], network.dtype.type)
+                    y = self.train_labels[index]
+                    logits = network.forward(x, training=True)
+                    loss, grad = softmax_cross_entropy(logits, y)
+                    if not math.isfinite(loss):
+                        network.parameters[...] = last_good
+                        where = network.first_non_finite_layer() or "the loss"
+                        raise TrainingDiverged(
+                            f"training diverged at epoch {epoch + 1}, batch {batch + 1}: "
+                            f"{where} produced NaN or infinite values — try a lower learning "
+                            f"rate (now {config.learning_rate:g}); the weights are back to the "
+                            f"last good step")
+                    correct = int((logits.argmax(axis=1) == y).sum())
+                    network.backward(grad)
+                    last_good[...] = network.parameters
+                    lr = learning_rate(config.schedule, config.learning_rate, step, total_steps)
+                    want_snapshot = (config.snapshot_interval > 0 and started - last_snapshot
+                                     >= config.snapshot_interval)
+                    if want_snapshot:
+                        gradients = self._gradient_copies()
+                    self.optimizer.step(lr)
+                    step += 1
+                    seen += len(y)
+                    epoch_loss += loss * len(y)
+                    epoch_correct += correct
+                    result.images += len(y)
+                    result.train_seconds += time.perf_counter() - started
+                    yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
+                                   correct / len(y), result.images_per_second, lr,
+                                   result.train_seconds)
+                    if want_snapshot:
+                        last_snapshot = started
+                        yield self._snapshot(step, epoch, *gradients)
+                test = None
+                if self.test_images is not None and self.test_labels is not None:
+                    test = evaluate(network, self.test_images, self.test_labels)
+                epoch_end = EpochEnd(epoch, epoch_loss / seen, epoch_correct / seen, test,
+                                     result.train_seconds)
+                result.epochs.append(epoch_end)
+                yield epoch_end
+        return result
+
+    # snapshots ------------------------------------------------------------------------
+    def _gradient_copies(self) -> tuple[dict[int, np.ndarray], dict[int, float]]:
+        kernels, norms = {}, {}
+        for layer in self.network.layers:
+            if "weight" in layer.grads:
+                norms[layer.index] = float(np.linalg.norm(layer.grads["weight"]))
+                if layer.kind == "conv2d":
+                    kernels[layer.index] = layer.grads["weight"].copy()
+        return kernels, norms
+
+    def _snapshot(self, step: int, epoch: int, kernel_gradients: dict[int, np.ndarray],
+                  norms: dict[int, float]) -> Snapshot:
+        network = self.network
+        images = self.test_images if self.test_images is not None else self.train_images
+        labels = self.test_labels if self.test_labels is not None else self.train_labels
+        x = as_input(images[self.sample_index:self.sample_index + 1], network.dtype.type)
+        label = int(labels[self.sample_index])
+        logits = network.forward(x, training=False)
+        feature_maps = [output[0].copy() for output in network.outputs]
+        _, grad = softmax_cross_entropy(logits, np.array([label]))
+        input_gradient = network.backward(grad, input_gradient=True)[0].copy()
+        kernels = {layer.index: layer.params["weight"].copy()
+                   for layer in network.layers if layer.kind == "conv2d"}
+        return Snapshot(step, epoch, kernels, kernel_gradients, norms, x[0].copy(), label,
+                        feature_maps, input_gradient)
