@@ -1,0 +1,17 @@
+"""The desktop app (PySide6 + pyqtgraph). It reaches the engine only through its public API."""
+
+from __future__ import annotations
+
+
+def run(file: str | None = None, data: str | None = None) -> int:
+    """Open the main window and enter the event loop."""
+    from .main_window import run_app
+
+    return run_app(file, data)
+
+
+def create_main_window(argv: list[str] | None = None):
+    """Build the main window (and the QApplication if needed) without entering the event loop."""
+    from .main_window import create_main_window as create
+
+    return create(argv)

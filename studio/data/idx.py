@@ -41,6 +41,8 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"{path}: file not found") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    if not raw:
+        raise DataError(f"{path}: the file is empty")
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
@@ -57,8 +59,6 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in an IDX file (uint8 for MNIST), checked against its header."""
     path = Path(path)
     data = _read_bytes(path)
-    if len(data) == 0:
-        raise DataError(f"{path}: the file is empty")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _TYPES:
         raise DataError(f"{path}: not an IDX file (wrong magic number "
                         f"{data[:4].hex() or 'none'}) — is it an MNIST-format file?")

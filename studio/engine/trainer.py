@@ -184,7 +184,8 @@ class Trainer:
         last_good = network.parameters.copy()
         last_snapshot = -math.inf
         step = 0
-        with single_threaded_blas():
+        # A diverging run overflows on purpose; it is reported as TrainingDiverged.
+        with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(config.epochs):
                 order = rng.permutation(n)
                 epoch_loss = epoch_correct = 0.0
@@ -256,7 +257,7 @@ class Trainer:
         labels = self.test_labels if self.test_labels is not None else self.train_labels
         x = as_input(images[self.sample_index:self.sample_index + 1], network.dtype.type)
         label = int(labels[self.sample_index])
-        logits = network.forward(x, training=False)
+        logits = network.forward(x, training=False, for_backward=True)
         feature_maps = [output[0].copy() for output in network.outputs]
         _, grad = softmax_cross_entropy(logits, np.array([label]))
         input_gradient = network.backward(grad, input_gradient=True)[0].copy()

@@ -1,0 +1,247 @@
+"""`python -m studio`: the GUI by default, or `train`, `eval`, `export`, `bench` headless.
+
+Every expected failure (a bad file, a bad setting, a diverging run) prints one
+line on stderr and exits non-zero; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+COMMANDS = ("train", "eval", "export", "bench", "gui")
+EXIT_ERROR = 2
+
+
+class CommandError(Exception):
+    """A user-facing failure of a command: one sentence."""
+
+
+def _progress_enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+def _dataset(args: argparse.Namespace):
+    from studio.data import load_dataset
+
+    if args.data:
+        return load_dataset("folder", args.data)
+    bar = None
+
+    def progress(name: str, done: int, total: int) -> None:
+        nonlocal bar
+        if not _progress_enabled():
+            return
+        from tqdm import tqdm
+
+        if bar is None or bar.desc != name:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total or None, desc=name, unit="B", unit_scale=True, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        return load_dataset(args.dataset, mirror=args.mirror, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="DIR",
+                        help="folder with the four MNIST IDX files (.gz or plain)")
+    parser.add_argument("--dataset", default="mnist",
+                        choices=("mnist", "fashion-mnist", "synthetic"),
+                        help="without --data: which dataset (downloaded and cached on first "
+                             "use; 'synthetic' needs no network)")
+    parser.add_argument("--mirror", metavar="URL",
+                        help="download from this mirror (also $STUDIO_MNIST_MIRROR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from studio.engine import OPTIMIZERS, SCHEDULES
+
+    parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command")
+
+    train = commands.add_parser("train", help="train a network headless")
+    train.add_argument("--arch", default="lenet5",
+                       help="a preset name (lenet5, mlp, tiny, …) or an architecture JSON file")
+    _add_data_options(train)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=None,
+                       help="peak learning rate (default: sgd 0.05, adam 0.002)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
+    train.add_argument("--weight-decay", type=float, default=5e-4)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", metavar="MODEL.npz", help="write the trained weights here")
+    train.add_argument("--metrics", metavar="FILE.json", help="write metrics as JSON here")
+
+    evaluate = commands.add_parser("eval", help="evaluate saved weights on a test set")
+    evaluate.add_argument("model", help="weights file (.npz) written by CNN Studio")
+    _add_data_options(evaluate)
+
+    export = commands.add_parser("export", help="export saved weights to other formats")
+    export.add_argument("model", help="weights file (.npz) written by CNN Studio")
+    export.add_argument("--json", metavar="ARCH.json", help="write the architecture JSON alone")
+    export.add_argument("--onnx", metavar="MODEL.onnx", help="write an ONNX model")
+    export.add_argument("--pytorch", metavar="MODEL.py", help="write a PyTorch module")
+
+    bench = commands.add_parser("bench", help="measure training and inference speed")
+    bench.add_argument("--vs-torch", action="store_true",
+                       help="also measure PyTorch CPU on the same threads (needs torch)")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+
+    gui = commands.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
+    gui.add_argument("--data", metavar="DIR", help="dataset folder of MNIST IDX files")
+    return parser
+
+
+def _train(args: argparse.Namespace) -> int:
+    from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer
+    from studio.io import resolve_architecture, save_weights
+
+    architecture = resolve_architecture(args.arch)
+    dataset = _dataset(args)
+    network = Network(architecture, seed=args.seed, num_classes=len(dataset.classes))
+    expected = network.input_shape
+    if dataset.image_shape != expected:
+        raise CommandError(f"the architecture expects {'×'.join(map(str, expected))} input but "
+                           f"the dataset's images are {'×'.join(map(str, dataset.image_shape))}")
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+                         lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
+                         seed=args.seed, snapshot_interval=0)
+    trainer = Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
+                      dataset.test_labels, config)
+    print(f"{dataset.describe()}", file=sys.stderr)
+    if dataset.note:
+        print(f"note: {dataset.note}", file=sys.stderr)
+    bar = None
+    if _progress_enabled():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(dataset.train_images) * args.epochs, unit="img", leave=False)
+    epochs: list[dict[str, Any]] = []
+
+    def report(event: Any) -> None:
+        if isinstance(event, BatchEnd) and bar is not None:
+            bar.update(args.batch_size if event.batch + 1 < event.batches
+                       else len(dataset.train_images) - event.batch * args.batch_size)
+            bar.set_description(f"epoch {event.epoch + 1}/{args.epochs} loss {event.loss:.3f}")
+        elif isinstance(event, EpochEnd):
+            row = {"epoch": event.epoch + 1, "train_loss": event.train_loss,
+                   "train_accuracy": event.train_accuracy, "seconds": event.seconds,
+                   "test_loss": event.test.loss, "test_accuracy": event.test.accuracy}
+            epochs.append(row)
+            line = (f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, accuracy "
+                    f"{row['train_accuracy']:.2%}; test loss {row['test_loss']:.4f}, accuracy "
+                    f"{row['test_accuracy']:.2%}")
+            (bar.write if bar is not None else print)(line)
+
+    started = time.perf_counter()
+    try:
+        result = trainer.run(report)
+    finally:
+        if bar is not None:
+            bar.close()
+    final = result.epochs[-1].test
+    print(f"test accuracy {final.accuracy:.2%}, test loss {final.loss:.4f}; "
+          f"{result.images_per_second:.0f} images/s")
+    if args.out:
+        save_weights(args.out, network)
+        print(f"weights written to {args.out}", file=sys.stderr)
+    if args.metrics:
+        from studio.io import atomic_write_text
+
+        metrics = {"architecture": network.architecture.get("name", args.arch),
+                   "dataset": dataset.name, "test_accuracy": final.accuracy,
+                   "test_loss": final.loss, "train_seconds": result.train_seconds,
+                   "wall_seconds": time.perf_counter() - started,
+                   "train_images_per_second": result.images_per_second,
+                   "epochs": epochs, "settings": {"epochs": args.epochs,
+                                                  "batch_size": args.batch_size,
+                                                  "optimizer": args.optimizer,
+                                                  "lr": config.learning_rate,
+                                                  "schedule": args.schedule, "seed": args.seed}}
+        atomic_write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from studio.engine import evaluate
+    from studio.io import load_network
+
+    network = load_network(args.model)
+    dataset = _dataset(args)
+    if dataset.image_shape != network.input_shape:
+        raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
+                           f"images but the dataset's are "
+                           f"{'×'.join(map(str, dataset.image_shape))}")
+    result = evaluate(network, dataset.test_images, dataset.test_labels)
+    print(f"test accuracy {result.accuracy:.2%}, test loss {result.loss:.4f} "
+          f"({len(dataset.test_images)} images)")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from studio.io import load_network, write_architecture
+
+    network = load_network(args.model)
+    if not (args.json or args.onnx or args.pytorch):
+        raise CommandError("nothing to export — give --json, --onnx or --pytorch")
+    if args.onnx or args.pytorch:
+        raise CommandError("ONNX and PyTorch export are not available yet; --json works")
+    write_architecture(args.json, network.architecture)
+    print(f"architecture written to {args.json}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from studio.bench import run_bench
+
+    run_bench(vs_torch=args.vs_torch, quick=args.quick)
+    return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from studio.app import run
+
+    return run(args.file, args.data)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from studio.data import DataError, DownloadCancelled
+    from studio.engine import ArchitectureError, TrainingDiverged, WeightsError
+    from studio.io import FileFormatError
+
+    return (CommandError, DataError, DownloadCancelled, ArchitectureError, TrainingDiverged,
+            WeightsError, FileFormatError, ValueError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(arg in COMMANDS for arg in argv[:2]) and "-h" not in argv and "--help" not in argv:
+        argv = [*(["--debug"] if "--debug" in argv else []), "gui",
+                *(a for a in argv if a != "--debug")]
+    args = build_parser().parse_args(argv)
+    handlers = {"train": _train, "eval": _eval, "export": _export, "bench": _bench, "gui": _gui}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except _expected_errors() as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+

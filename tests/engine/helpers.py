@@ -1,0 +1,56 @@
+"""Build one-layer networks and compare them with finite differences or PyTorch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from studio.engine import FORMAT, VERSION, Network
+
+
+def architecture(input_shape: tuple[int, int, int], *layers: dict[str, Any]) -> dict[str, Any]:
+    channels, height, width = input_shape
+    return {"format": FORMAT, "version": VERSION, "name": "test",
+            "input": {"channels": channels, "height": height, "width": width},
+            "layers": list(layers)}
+
+
+def single_layer_network(input_shape, layer: dict[str, Any], dtype=np.float64, seed=0) -> Network:
+    """The layer under test followed by flatten, so the output is a flat vector."""
+    layers = [layer] if layer["type"] in ("flatten", "dense") else [layer, {"type": "flatten"}]
+    return Network(architecture(input_shape, *layers), seed=seed, dtype=dtype)
+
+
+def projected_loss(network: Network, x: np.ndarray, projection: np.ndarray,
+                   training: bool = True) -> float:
+    """L = Σ y·R: its gradient dL/dy is R, so every output element is tested."""
+    return float((network.forward(x, training=training) * projection).sum())
+
+
+def analytic_gradients(network: Network, x: np.ndarray, projection: np.ndarray,
+                       training: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    network.forward(x, training=training, for_backward=True)
+    grad_x = network.backward(projection.astype(network.dtype), input_gradient=True)
+    return {k: v.copy() for k, v in zip(network.state_dict(), _grad_views(network))}, grad_x.copy()
+
+
+def _grad_views(network: Network) -> list[np.ndarray]:
+    return [layer.grads[name] for layer in network.layers for name in layer.param_shapes()]
+
+
+def numeric_gradient(f, array: np.ndarray, coordinates: int, rng: np.random.Generator,
+                     eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences (f(θ+ε) − f(θ−ε))/2ε at `coordinates` random flat indices."""
+    flat = array.reshape(-1)
+    chosen = rng.choice(flat.size, size=min(coordinates, flat.size), replace=False)
+    values = np.empty(len(chosen))
+    for k, i in enumerate(chosen):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = f()
+        flat[i] = saved - eps
+        minus = f()
+        flat[i] = saved
+        values[k] = (plus - minus) / (2 * eps)
+    return chosen, values

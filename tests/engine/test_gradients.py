@@ -1,0 +1,100 @@
+"""Every layer's backward pass against central finite differences, in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studio.engine import Network
+
+from .helpers import analytic_gradients, architecture, numeric_gradient, projected_loss, single_layer_network
+
+LAYERS = [
+    ((1, 7, 7), {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 1, "padding": "valid"}),
+    ((3, 6, 6), {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "padding": 1}),
+    ((2, 8, 8), {"type": "conv2d", "filters": 3, "kernel": 5, "stride": 1, "padding": "same"}),
+    ((2, 9, 7), {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 2}),
+    ((2, 6, 6), {"type": "maxpool2d", "size": 2, "stride": 2}),
+    ((2, 7, 7), {"type": "maxpool2d", "size": 3, "stride": 2}),
+    ((2, 6, 6), {"type": "avgpool2d", "size": 2, "stride": 2}),
+    ((1, 7, 7), {"type": "avgpool2d", "size": 3, "stride": 1}),
+    ((2, 4, 4), {"type": "relu"}),
+    ((2, 4, 4), {"type": "leaky_relu", "slope": 0.1}),
+    ((2, 4, 4), {"type": "sigmoid"}),
+    ((2, 4, 4), {"type": "tanh"}),
+    ((2, 4, 4), {"type": "flatten"}),
+    ((3, 4, 4), {"type": "batchnorm2d"}),
+]
+
+
+def check_layer(input_shape, layer, batch=3, seed=0, coordinates=25, rtol=1e-5, atol=1e-7):
+    rng = np.random.default_rng(seed)
+    network = single_layer_network(input_shape, layer, seed=seed)
+    x = rng.normal(size=(batch, *input_shape))
+    out_size = network.forward(x, training=True).shape[1]
+    projection = rng.normal(size=(batch, out_size))
+    grads, grad_x = analytic_gradients(network, x, projection)
+
+    def loss():
+        return projected_loss(network, x, projection)
+
+    for name, param in network.state_dict().items():
+        if name not in grads:
+            continue  # batchnorm running statistics are not parameters
+        index, numeric = numeric_gradient(loss, param, coordinates, rng)
+        np.testing.assert_allclose(grads[name].reshape(-1)[index], numeric, rtol=rtol, atol=atol,
+                                   err_msg=f"dL/d{name} of {layer}")
+    index, numeric = numeric_gradient(loss, x, coordinates, rng)
+    np.testing.assert_allclose(grad_x.reshape(-1)[index], numeric, rtol=rtol, atol=atol,
+                               err_msg=f"dL/dX of {layer}")
+
+
+@pytest.mark.parametrize(("input_shape", "layer"), LAYERS, ids=lambda v: str(v))
+def test_layer_gradient_matches_finite_differences(input_shape, layer):
+    check_layer(input_shape, layer)
+
+
+def test_dense_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    network = Network(architecture((1, 1, 6), {"type": "flatten"}, {"type": "dense", "units": 4}),
+                      dtype=np.float64)
+    x = rng.normal(size=(3, 1, 1, 6))
+    projection = rng.normal(size=(3, 4))
+    grads, grad_x = analytic_gradients(network, x, projection)
+    for name, param in network.state_dict().items():
+        index, numeric = numeric_gradient(lambda: projected_loss(network, x, projection), param,
+                                          30, rng)
+        np.testing.assert_allclose(grads[name].reshape(-1)[index], numeric, rtol=1e-6)
+    index, numeric = numeric_gradient(lambda: projected_loss(network, x, projection), x, 18, rng)
+    np.testing.assert_allclose(grad_x.reshape(-1)[index], numeric, rtol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(channels=st.integers(1, 3), size=st.integers(4, 9), kernel=st.sampled_from([1, 2, 3, 4]),
+       stride=st.integers(1, 3), padding=st.integers(0, 2), filters=st.integers(1, 3))
+def test_conv_gradient_for_generated_shapes(channels, size, kernel, stride, padding, filters):
+    layer = {"type": "conv2d", "filters": filters, "kernel": kernel, "stride": stride,
+             "padding": padding}
+    check_layer((channels, size, size + 1), layer, batch=2, coordinates=12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(kind=st.sampled_from(["maxpool2d", "avgpool2d"]), size=st.integers(1, 3),
+       stride=st.integers(1, 3), height=st.integers(3, 8))
+def test_pool_gradient_for_generated_shapes(kind, size, stride, height):
+    check_layer((2, height, height + 2), {"type": kind, "size": size, "stride": stride}, batch=2,
+                coordinates=12)
+
+
+def test_dropout_scales_kept_values_and_routes_gradient_through_the_mask():
+    network = single_layer_network((1, 40, 50), {"type": "dropout", "rate": 0.25})
+    x = np.ones((4, 1, 40, 50))
+    y = network.forward(x, training=True)
+    kept = y != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(y[kept], 1 / 0.75)
+    grad = network.backward(np.ones_like(y), input_gradient=True).reshape(4, -1)
+    np.testing.assert_array_equal(grad, y)
+    np.testing.assert_array_equal(network.forward(x, training=False), x.reshape(4, -1))
