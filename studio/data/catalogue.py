@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from .dataset import Dataset
 from .download import FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch

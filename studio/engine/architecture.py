@@ -204,7 +204,8 @@ def _check_values(layer_type: str, config: dict[str, Any]) -> list[str]:
         padding = config["padding"]
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                messages.append(f"padding must be 'valid', 'same' or a whole number, not {padding!r}")
+                messages.append(f"padding must be 'valid', 'same' or a whole number, "
+                                f"not {padding!r}")
         else:
             message = _check_size(padding, "padding", minimum=0)
             if message:
@@ -252,12 +253,11 @@ def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
 
 def _infer(layer_type: str, config: dict, shape: tuple[int, ...]) -> tuple:
     """(output shape, parameters, MACs, padding, problem sentence or None) of one layer."""
-    if layer_type in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d"):
-        if len(shape) != 3:
-            where = "conv" if layer_type == "conv2d" else layer_type
-            return None, 0, 0, 0, (
-                f"needs an image-shaped input (channels×height×width) but gets a flat vector of "
-                f"{shape[0]} — {where} layers must come before flatten")
+    if layer_type in ("conv2d", "maxpool2d", "avgpool2d", "batchnorm2d") and len(shape) != 3:
+        where = "conv" if layer_type == "conv2d" else layer_type
+        return None, 0, 0, 0, (
+            f"needs an image-shaped input (channels×height×width) but gets a flat vector of "
+            f"{shape[0]} — {where} layers must come before flatten")
     if layer_type == "conv2d":
         channels, height, width = shape
         kernel, stride = config["kernel"], config["stride"]
@@ -265,7 +265,7 @@ def _infer(layer_type: str, config: dict, shape: tuple[int, ...]) -> tuple:
         if reason:
             return None, 0, 0, 0, reason
         if kernel > min(height, width) + 2 * padding:
-            hint = "use a smaller kernel or padding 'same'" if padding == 0 else "use a smaller kernel"
+            hint = "use a smaller kernel" + (" or padding 'same'" if padding == 0 else "")
             return None, 0, 0, padding, (
                 f"kernel {kernel} is larger than its {height}×{width} input — {hint}")
         filters = config["filters"]
@@ -364,8 +364,9 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
     for index, raw in enumerate(raw_layers):
         normalised = _normalise_layer(index, raw, problems)
         if normalised is None:
-            layer_type = raw.get("type") if isinstance(raw, Mapping) else None
-            config = {k: v for k, v in raw.items() if k != "type"} if isinstance(raw, Mapping) else {}
+            is_mapping = isinstance(raw, Mapping)
+            layer_type = raw.get("type") if is_mapping else None
+            config = {k: v for k, v in raw.items() if k != "type"} if is_mapping else {}
             analysis.layers.append(LayerInfo(index, str(layer_type), config, current, None, 0, 0))
             current = None
             continue

@@ -36,10 +36,17 @@ def read_weights(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.
     """(architecture, arrays) from an npz; every problem is one `FileFormatError` sentence."""
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with open(path, "rb") as handle:
+            is_zip = handle.read(4) == b"PK\x03\x04"
     except FileNotFoundError:
         raise FileFormatError(f"{path}: file not found") from None
+    except OSError as error:
+        raise FileFormatError(f"{path}: cannot be read ({error.strerror})") from None
+    if not is_zip:  # np.load would try to unpickle it
+        raise FileFormatError(f"{path}: not a .npz archive — choose weights saved by CNN Studio")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise FileFormatError(f"{path}: holds pickled Python objects, which CNN Studio never "

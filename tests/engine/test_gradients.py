@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from studio.engine import Network
 
-from .helpers import analytic_gradients, architecture, numeric_gradient, projected_loss, single_layer_network
+from .helpers import (
+    analytic_gradients,
+    architecture,
+    numeric_gradient,
+    projected_loss,
+    single_layer_network,
+)
 
 LAYERS = [
     ((1, 7, 7), {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 1, "padding": "valid"}),

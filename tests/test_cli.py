@@ -1,0 +1,88 @@
+"""The command line: a working run, and one line plus a non-zero exit for every error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from studio.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_train_writes_weights_and_metrics_then_eval_reads_them(tmp_path, mnist_dir):
+    out, metrics = tmp_path / "m.npz", tmp_path / "metrics.json"
+    result = run_cli("train", "--arch", "tiny", "--data", str(mnist_dir), "--epochs", "1",
+                     "--out", str(out), "--metrics", str(metrics))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(metrics.read_text())
+    assert {"test_accuracy", "test_loss", "train_seconds", "train_images_per_second"} <= set(data)
+    assert data["test_accuracy"] > 0.85 and len(data["epochs"]) == 1
+    evaluated = run_cli("eval", str(out), "--data", str(mnist_dir))
+    assert evaluated.returncode == 0
+    assert f"test accuracy {data['test_accuracy']:.2%}" in evaluated.stdout
+
+
+def test_train_on_synthetic_digits_needs_no_network(tmp_path, capsys):
+    assert main(["train", "--arch", "tiny", "--dataset", "synthetic", "--epochs", "1",
+                 "--out", str(tmp_path / "m.npz")]) == 0
+    captured = capsys.readouterr()
+    assert "not MNIST" in captured.err
+    assert "test accuracy" in captured.out
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(("make_args", "expected"), [
+    (lambda t: ["train", "--arch", "nope"], "neither a preset"),
+    (lambda t: ["train", "--data", str(t / "missing")], "no such folder"),
+    (lambda t: ["train", "--arch", write(t / "a.json", "{oops"), "--dataset", "synthetic"],
+     "not valid JSON"),
+    (lambda t: ["train", "--arch", write(t / "a.json", json.dumps({"format": "x"})),
+                "--dataset", "synthetic"], "'format' must be"),
+    (lambda t: ["train", "--arch", "tiny", "--dataset", "synthetic", "--lr", "0"],
+     "learning rate must be a positive number"),
+    (lambda t: ["train", "--arch", "tiny", "--dataset", "synthetic", "--batch-size", "0"],
+     "batch size must be at least 1"),
+    (lambda t: ["train", "--arch", "tiny", "--dataset", "synthetic", "--epochs", "1",
+                "--lr", "1e6", "--schedule", "constant"], "training diverged"),
+    (lambda t: ["eval", str(t / "none.npz"), "--dataset", "synthetic"], "file not found"),
+    (lambda t: ["export", write(t / "m.npz", "not a zip"), "--json", str(t / "a.json")],
+     "not a .npz archive"),
+])
+def test_errors_are_one_line_and_exit_non_zero(tmp_path, capsys, make_args, expected):
+    assert main(make_args(tmp_path)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and expected in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+def test_errors_in_a_real_process_have_no_traceback(tmp_path):
+    result = run_cli("train", "--arch", str(tmp_path / "missing.json"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+
+
+def test_export_json_writes_the_architecture(tmp_path):
+    assert main(["train", "--arch", "tiny", "--dataset", "synthetic", "--epochs", "1",
+                 "--out", str(tmp_path / "m.npz")]) == 0
+    assert main(["export", str(tmp_path / "m.npz"), "--json", str(tmp_path / "a.json")]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["name"] == "Tiny CNN"
+
+
+def test_bench_quick_prints_the_table(capsys):
+    from studio.bench import run_bench
+
+    rows = run_bench(quick=True)
+    assert {row["network"] for row in rows} == {"LeNet-5", "wide 32-64"}
+    assert all(row["engine"] > 0 for row in rows)
+    assert "per-layer time" in capsys.readouterr().out
