@@ -80,35 +80,32 @@ def _chunk(t, chunks, n):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_forward(x, weight, bias, stride, pad, out, cols, chunks):
+def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f]   (cross-correlation, stride s, padding p).
 
     Parameters
     ----------
     x : (N, C, H, W);  weight : (F, C, f, f);  bias : (F,)
     out : (N, F, H_o, W_o), written in full.
-    cols : (N, C·f·f, H_o·W_o) to keep every sample's im2col for the backward pass,
-        or (chunks, C·f·f, H_o·W_o) for one scratch matrix per thread.
     chunks : how many contiguous runs of samples to spread over the threads.
     """
     n_samples, channels = x.shape[0], x.shape[1]
     filters, kernel = weight.shape[0], weight.shape[2]
     out_h, out_w = out.shape[2], out.shape[3]
     w2 = weight.reshape(filters, channels * kernel * kernel)
-    keep = cols.shape[0] == n_samples
     for t in prange(chunks):
+        cols = np.empty((channels * kernel * kernel, out_h * out_w), dtype=x.dtype)
         start, stop = _chunk(t, chunks, n_samples)
         for n in range(start, stop):
-            sample_cols = cols[n] if keep else cols[t]
-            im2col(x[n], kernel, stride, pad, out_h, out_w, sample_cols)
+            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
             y = out[n].reshape(filters, out_h * out_w)
-            np.dot(w2, sample_cols, y)
+            np.dot(w2, cols, y)
             for f in range(filters):
                 y[f] += bias[f]
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_backward(cols, weight, grad_out, stride, pad, grad_x, grad_weight, grad_bias,
+def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_bias,
                     need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
 
@@ -120,27 +117,28 @@ def conv2d_backward(cols, weight, grad_out, stride, pad, grad_x, grad_weight, gr
 
     Parameters
     ----------
-    cols : (N, C·f·f, H_o·W_o) the forward pass's im2col of every sample
-    weight : (F, C, f, f)
+    x : (N, C, H, W) the forward input;  weight : (F, C, f, f)
     grad_out : (N, F, H_o, W_o) dL/dY, C-contiguous.
-    grad_x : (N, C, H, W) the input's gradient, written in full when need_grad_x.
+    grad_x : (N, C, H, W) written in full when need_grad_x.
     grad_weight : (F, C, f, f), grad_bias : (F,) overwritten.
     """
-    n_samples, channels = grad_out.shape[0], weight.shape[1]
+    n_samples, channels = x.shape[0], x.shape[1]
     filters, kernel = weight.shape[0], weight.shape[2]
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
     taps = channels * kernel * kernel
     w2 = weight.reshape(filters, taps)
     w2t = np.ascontiguousarray(w2.T)
-    partial_w = np.zeros((chunks, filters, taps), dtype=weight.dtype)
-    partial_b = np.zeros((chunks, filters), dtype=weight.dtype)
+    partial_w = np.zeros((chunks, filters, taps), dtype=x.dtype)
+    partial_b = np.zeros((chunks, filters), dtype=x.dtype)
     for t in prange(chunks):
-        dcols = np.empty((taps, out_h * out_w), dtype=weight.dtype)
-        step = np.empty((filters, taps), dtype=weight.dtype)
+        cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
+        dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
+        step = np.empty((filters, taps), dtype=x.dtype)
         start, stop = _chunk(t, chunks, n_samples)
         for n in range(start, stop):
             dy = grad_out[n].reshape(filters, out_h * out_w)
-            np.dot(dy, cols[n].T, step)
+            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
+            np.dot(dy, cols.T, step)
             partial_w[t] += step
             for f in range(filters):
                 partial_b[t, f] += dy[f].sum()

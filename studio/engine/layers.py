@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numba
 import numpy as np
 
-from . import conv_kernels, pool_kernels
+from . import activation_kernels, conv_kernels, pool_kernels
 from .architecture import LayerInfo
 
 
@@ -22,9 +22,6 @@ class Layer:
     """Base class. Subclasses set `kind` and override what they need."""
 
     kind: ClassVar[str] = ""
-    #: Set by the network before a forward pass: keep what `backward` will need even
-    #: when not training (for saliency maps). Layers whose cache is free ignore it.
-    retain: bool = True
 
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         assert info.input_shape is not None and info.output_shape is not None
@@ -92,8 +89,7 @@ class Conv2D(Layer):
         self.kernel = self.config["kernel"]
         self.stride = self.config["stride"]
         self.padding = info.padding
-        self._cols: np.ndarray | None = None
-        self._x_shape: tuple[int, ...] = ()
+        self._x: np.ndarray | None = None
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         channels = self.input_shape[0]
@@ -107,29 +103,21 @@ class Conv2D(Layer):
         self.params["bias"][...] = 0.0
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """Training keeps every sample's im2col (the backward pass reuses it); plain
-        inference needs only one scratch matrix per thread."""
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        batch, chunks = x.shape[0], _chunks(x.shape[0])
-        out = self._workspace("out", (batch, *self.output_shape))
-        taps = self.input_shape[0] * self.kernel * self.kernel
-        positions = self.output_shape[1] * self.output_shape[2]
-        keep = training or self.retain
-        cols = self._workspace("cols", (batch if keep else chunks, taps, positions))
+        """im2col is recomputed in the backward pass rather than kept: for small
+        channel counts the stored columns cost more memory traffic than they save."""
+        self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
+        out = self._workspace("out", (x.shape[0], *self.output_shape))
         conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"], self.stride,
-                                    self.padding, out, cols, chunks)
-        self._cols = cols if keep else None
-        self._x_shape = x.shape
+                                    self.padding, out, _chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
-        if self._cols is None:
-            raise RuntimeError("Conv2D.backward needs a forward pass that kept its im2col")
+        x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
-        grad_x = self._workspace("grad_x", self._x_shape if need_grad_x else (1, 1, 1, 1))
-        conv_kernels.conv2d_backward(self._cols, self.params["weight"], grad_y, self.stride,
-                                     self.padding, grad_x, self.grads["weight"],
-                                     self.grads["bias"], need_grad_x, _chunks(grad_y.shape[0]))
+        grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
+        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self.stride, self.padding,
+                                     grad_x, self.grads["weight"], self.grads["bias"],
+                                     need_grad_x, _chunks(x.shape[0]))
         return grad_x if need_grad_x else None
 
 
@@ -186,12 +174,16 @@ class ReLU(Layer):
     kind = "relu"
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self._y = np.maximum(x, 0, out=self._workspace("out", x.shape))
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        self._y = self._workspace("out", x.shape)
+        activation_kernels.relu_forward(x.reshape(-1), self._y.reshape(-1))
         return self._y
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
-        grad_x = self._workspace("grad_x", grad_y.shape)
-        np.multiply(grad_y, self._y > 0, out=grad_x)
+        grad_x = self._workspace("grad_x", self._y.shape)
+        activation_kernels.relu_backward(
+            np.ascontiguousarray(grad_y, dtype=self.dtype).reshape(-1), self._y.reshape(-1),
+            grad_x.reshape(-1))
         return grad_x
 
 

@@ -64,18 +64,14 @@ class Network:
             layer.initialise(rng, before_relu=following in _ACTIVATIONS_AFTER)
 
     # computation ---------------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False, for_backward: bool = False
-                ) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Logits (N, classes) for images x (N, C, H, W) scaled to [0, 1].
 
         Every layer's output of this pass stays in `outputs` until the next pass.
-        `for_backward` keeps what `backward` needs after an inference pass (saliency);
-        training passes always keep it.
         """
         x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
         self.outputs = []
         for layer in self.layers:
-            layer.retain = for_backward
             x = layer.forward(x, training)
             self.outputs.append(x)
         return x

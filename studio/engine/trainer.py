@@ -257,7 +257,7 @@ class Trainer:
         labels = self.test_labels if self.test_labels is not None else self.train_labels
         x = as_input(images[self.sample_index:self.sample_index + 1], network.dtype.type)
         label = int(labels[self.sample_index])
-        logits = network.forward(x, training=False, for_backward=True)
+        logits = network.forward(x, training=False)
         feature_maps = [output[0].copy() for output in network.outputs]
         _, grad = softmax_cross_entropy(logits, np.array([label]))
         input_gradient = network.backward(grad, input_gradient=True)[0].copy()

@@ -30,7 +30,7 @@ def projected_loss(network: Network, x: np.ndarray, projection: np.ndarray,
 
 def analytic_gradients(network: Network, x: np.ndarray, projection: np.ndarray,
                        training: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    network.forward(x, training=training, for_backward=True)
+    network.forward(x, training=training)
     grad_x = network.backward(projection.astype(network.dtype), input_gradient=True)
     return {k: v.copy() for k, v in zip(network.state_dict(), _grad_views(network))}, grad_x.copy()
 

@@ -27,7 +27,7 @@ def compare_with_torch(arch, batch=4, seed=0, atol=1e-4, rtol=1e-4, training=Tru
     model.train(training)
     c, h, w = network.input_shape
     x = rng.random((batch, c, h, w), dtype=np.float32)
-    ours = network.forward(x, training=training, for_backward=True).copy()
+    ours = network.forward(x, training=training).copy()
     projection = rng.normal(size=ours.shape).astype(np.float32)
     our_grad_x = network.backward(projection, input_gradient=True)
 

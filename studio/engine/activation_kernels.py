@@ -1,0 +1,19 @@
+"""Numba kernels for ReLU, parallel over the flat array (memory-bound: both cores help)."""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def relu_forward(x, out):
+    """y = max(x, 0) over flat contiguous arrays."""
+    for i in prange(x.size):
+        out[i] = x[i] if x[i] > 0 else 0.0
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def relu_backward(grad_y, y, grad_x):
+    """dL/dx = dL/dy where y > 0, else 0."""
+    for i in prange(y.size):
+        grad_x[i] = grad_y[i] if y[i] > 0 else 0.0
