@@ -162,6 +162,10 @@ class Trainer:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     # the loop -----------------------------------------------------------------------
     def run(self, callback: Callable[[Event], None] | None = None) -> TrainResult:
         """Consume `events()`, passing each to `callback`; return the result."""

@@ -1,0 +1,91 @@
+"""The layer palette: every engine layer type, grouped, draggable onto the canvas."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QDrag
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+from studio.engine import LAYER_DESCRIPTIONS
+
+MIME_NEW_LAYER = "application/x-cnn-studio-layer"
+
+GROUPS: dict[str, list[str]] = {
+    "Convolution": ["conv2d"],
+    "Pooling": ["maxpool2d", "avgpool2d"],
+    "Activation": ["relu", "leaky_relu", "sigmoid", "tanh"],
+    "Reshaping": ["flatten"],
+    "Dense": ["dense"],
+    "Regularisation": ["dropout", "batchnorm2d"],
+}
+
+#: What a freshly dropped layer starts with.
+NEW_LAYER_SETTINGS: dict[str, dict] = {
+    "conv2d": {"filters": 8, "kernel": 3, "stride": 1, "padding": "same"},
+    "maxpool2d": {"size": 2, "stride": 2},
+    "avgpool2d": {"size": 2, "stride": 2},
+    "leaky_relu": {"slope": 0.01},
+    "dense": {"units": 10},
+    "dropout": {"rate": 0.25},
+}
+
+
+def new_layer(layer_type: str) -> dict:
+    return {"type": layer_type, **NEW_LAYER_SETTINGS.get(layer_type, {})}
+
+
+class LayerPalette(QTreeWidget):
+    """Drag a layer to insert it where it is dropped; double-click to append it."""
+
+    append_requested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("layerPalette")
+        self.setHeaderHidden(True)
+        self.setDragEnabled(True)
+        self.setRootIsDecorated(False)
+        self.setIndentation(8)
+        for group, types in GROUPS.items():
+            header = QTreeWidgetItem(self, [group])
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            font = header.font(0)
+            font.setBold(True)
+            header.setFont(0, font)
+            for layer_type in types:
+                item = QTreeWidgetItem(header, [layer_type])
+                item.setData(0, Qt.ItemDataRole.UserRole, layer_type)
+                item.setToolTip(0, LAYER_DESCRIPTIONS[layer_type])
+                item.setStatusTip(0, LAYER_DESCRIPTIONS[layer_type])
+        self.expandAll()
+        self.itemDoubleClicked.connect(self._on_double_click)
+
+    def layer_items(self) -> dict[str, QTreeWidgetItem]:
+        items = {}
+        for g in range(self.topLevelItemCount()):
+            group = self.topLevelItem(g)
+            for i in range(group.childCount()):
+                items[group.child(i).data(0, Qt.ItemDataRole.UserRole)] = group.child(i)
+        return items
+
+    def _on_double_click(self, item: QTreeWidgetItem) -> None:
+        layer_type = item.data(0, Qt.ItemDataRole.UserRole)
+        if layer_type:
+            self.append_requested.emit(layer_type)
+
+    def startDrag(self, actions) -> None:
+        item = self.currentItem()
+        layer_type = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if not layer_type:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(palette_mime(layer_type))
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+def palette_mime(layer_type: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(MIME_NEW_LAYER, json.dumps(new_layer(layer_type)).encode())
+    return mime

@@ -1,0 +1,142 @@
+"""The builder window, driven offscreen: drop, reorder, edit, undo, validate, save, open."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from studio.app.canvas import GAP, MIME_MOVE_LAYER, ROW_HEIGHT
+from studio.app.palette import palette_mime
+from studio.io import load_preset
+
+
+def drop_y(index: int) -> float:
+    """Scene height of the gap before layer `index` (the blocks start one row down)."""
+    return index * (ROW_HEIGHT + GAP) + ROW_HEIGHT / 2 + 1
+
+
+def test_opens_on_lenet5_with_every_named_widget(window):
+    for name in ("layerPalette", "networkCanvas", "layerInspector", "trainButton",
+                 "pauseButton", "stopButton", "trainingProgress"):
+        assert window.findChild(object, name) is not None, name
+    assert window.document.architecture["name"] == "LeNet-5"
+    assert "61,706 parameters" in window.summary.text()
+    assert window.train_button.isEnabled()
+
+
+def test_palette_drop_inserts_at_the_drop_position(window):
+    window.canvas.drop(palette_mime("dropout"), drop_y(7))
+    assert [layer["type"] for layer in window.document.layers][6:9] == ["flatten", "dropout",
+                                                                          "dense"]
+    assert window.document.selected == 7
+
+
+def test_double_click_appends(window, qtbot):
+    item = window.palette.layer_items()["relu"]
+    window.palette.itemDoubleClicked.emit(item, 0)
+    assert window.document.layers[-1]["type"] == "relu"
+
+
+def test_reorder_by_drag_then_undo_restores_identical_json(window):
+    from PySide6.QtCore import QMimeData
+
+    original = window.document.architecture
+    mime = QMimeData()
+    mime.setData(MIME_MOVE_LAYER, b"1")
+    window.canvas.drop(mime, drop_y(3))  # relu moves after the max-pool
+    assert [layer["type"] for layer in window.document.layers][:3] == ["conv2d", "maxpool2d",
+                                                                        "relu"]
+    window.undo_stack.undo()
+    assert window.document.architecture == original
+    window.undo_stack.redo()
+    assert window.document.architecture != original
+
+
+def test_delete_duplicate_copy_paste_with_keys(window, qtbot):
+    window.document.select(0)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert [layer["type"] for layer in window.document.layers][:2] == ["conv2d", "conv2d"]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
+    assert len(window.document.layers) == 12
+    window.copy_selected()
+    window.paste()
+    assert len(window.document.layers) == 13
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    assert window.document.architecture == load_preset("lenet5")
+
+
+def test_invalid_network_disables_train_and_says_why(window):
+    window.document.select(0)
+    window.inspector.editors["padding"].setCurrentText("valid")
+    window.inspector.editors["kernel"].setValue(31)
+    assert not window.train_button.isEnabled()
+    assert "kernel 31 is larger than its 28×28 input" in window.train_button.toolTip()
+    assert window.problems.count() >= 1
+    assert window.canvas.blocks[0].toolTip().startswith("layer 0 (conv2d)")
+    window.undo_stack.undo()
+    assert window.train_button.isEnabled()
+    assert window.problems.isHidden()
+
+
+def test_inspector_shows_the_arithmetic_with_numbers(window):
+    window.document.select(0)
+    text = window.inspector.math.text()
+    assert "W_o = ⌊(28 + 2·2 − 5)/1⌋ + 1 = 28" in text
+    assert "parameters = (5·5·1 + 1)·6 = 156" in text
+    window.inspector.editors["padding"].setCurrentText("valid")
+    assert "W_o = ⌊(28 + 2·0 − 5)/1⌋ + 1 = 24" in window.inspector.math.text()
+    assert window.undo_stack.undoText() == "Change conv2d padding"
+
+
+def test_mlp_becomes_a_cnn_with_the_mouse_alone(window):
+    window.load_preset("mlp")
+    window.canvas.drop(palette_mime("conv2d"), drop_y(0))
+    window.canvas.drop(palette_mime("relu"), drop_y(1))
+    window.canvas.drop(palette_mime("maxpool2d"), drop_y(2))
+    analysis = window.document.analysis
+    assert analysis.ok
+    assert [info.output_shape for info in analysis.layers[:4]] == [
+        (8, 28, 28), (8, 28, 28), (8, 14, 14), (8 * 14 * 14,)]
+    assert analysis.layers[4].parameters == (8 * 14 * 14 + 1) * 128
+
+
+def test_save_then_open_round_trip_and_title_star(window, tmp_path):
+    window.document.select(0)
+    window.inspector.editors["filters"].setValue(12)
+    assert window.windowTitle().endswith("*")
+    path = tmp_path / "net.json"
+    assert window.save_to(path)
+    assert not window.windowTitle().endswith("*")
+    saved = json.loads(path.read_text())
+    assert saved["layers"][0]["filters"] == 12
+    window.load_preset("tiny")
+    assert window.open_file(path)
+    assert window.document.architecture == saved
+    assert str(path) in window.recent_files()
+
+
+def test_broken_json_gives_a_dialog_and_keeps_the_network(window, tmp_path):
+    before = window.document.architecture
+    path = tmp_path / "broken.json"
+    path.write_text("{ not json")
+    assert not window.open_file(path)
+    assert window.errors and "not valid JSON" in window.errors[0]
+    assert window.document.architecture == before
+
+
+def test_train_pause_and_stop_on_a_background_thread(window, qtbot):
+    from studio.engine import TrainConfig
+
+    window.load_preset("tiny")
+    window.start_training(TrainConfig(epochs=20, snapshot_interval=0))
+    assert window.is_training()
+    assert not window.palette.isEnabled()
+    qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=20000)
+    window.toggle_pause()
+    assert window.worker.trainer.paused
+    window.toggle_pause()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=2000)
+    assert window.train_button.isEnabled() and window.palette.isEnabled()
