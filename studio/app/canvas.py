@@ -117,8 +117,9 @@ class NetworkCanvas(QGraphicsView):
         for info in analysis.layers:
             problems = analysis.problems_for(info.index)
             block = LayerBlock(info.index, f"{info.index}  {describe(info)}",
-                               f"→ {shape_text(info.output_shape)}    "
-                               f"{info.parameters:,} params",
+                               f"→ {shape_text(info.output_shape)}    {info.parameters:,} params"
+                               if info.output_shape else "→ ?  (unknown until the marked layer "
+                                                         "is fixed)",
                                QColor(COLOURS.get(info.type, "#888888")),
                                BLOCK_WIDTH * sizes[info.index] / widest,
                                "\n".join(str(p) for p in problems) or None)
