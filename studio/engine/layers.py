@@ -122,50 +122,54 @@ class Conv2D(Layer):
 
 
 class _Pool(Layer):
+    """Shared plumbing of the pooling layers; subclasses supply the two kernels."""
+
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         super().__init__(info, dtype)
         self.size = self.config["size"]
         self.stride = self.config["stride"]
         self._input_batch_shape: tuple[int, ...] = ()
 
-
-class MaxPool2D(_Pool):
-    kind = "maxpool2d"
-
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=self.dtype)
         self._input_batch_shape = x.shape
         out = self._workspace("out", (x.shape[0], *self.output_shape))
-        self._argmax = self._workspace("argmax", out.shape, np.int32)
-        pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
+        self._pool(x, out)
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         if not need_grad_x:
             return None
         grad_x = self._workspace("grad_x", self._input_batch_shape)
-        pool_kernels.maxpool2d_backward(np.ascontiguousarray(grad_y, dtype=self.dtype),
-                                        self._argmax, grad_x)
+        self._unpool(np.ascontiguousarray(grad_y, dtype=self.dtype), grad_x)
         return grad_x
+
+    def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class MaxPool2D(_Pool):
+    kind = "maxpool2d"
+
+    def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
+        self._argmax = self._workspace("argmax", out.shape, np.int32)
+        pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
+
+    def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
+        pool_kernels.maxpool2d_backward(grad_y, self._argmax, grad_x)
 
 
 class AvgPool2D(_Pool):
     kind = "avgpool2d"
 
-    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        self._input_batch_shape = x.shape
-        out = self._workspace("out", (x.shape[0], *self.output_shape))
+    def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         pool_kernels.avgpool2d_forward(x, self.size, self.stride, out)
-        return out
 
-    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
-        if not need_grad_x:
-            return None
-        grad_x = self._workspace("grad_x", self._input_batch_shape)
-        pool_kernels.avgpool2d_backward(np.ascontiguousarray(grad_y, dtype=self.dtype),
-                                        self.size, self.stride, grad_x)
-        return grad_x
+    def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
+        pool_kernels.avgpool2d_backward(grad_y, self.size, self.stride, grad_x)
 
 
 class ReLU(Layer):
