@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import DataError, Dataset, load_dataset
+from studio.data import DataError, Dataset, default_source, load_dataset
 from studio.engine import Network, TrainConfig
 from studio.io import (
     FileFormatError,
@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
     def dataset(self) -> Dataset:
         if self._dataset is None:
             self._dataset = (load_dataset("folder", self.data_dir) if self.data_dir
-                             else load_dataset("synthetic"))
+                             else load_dataset(default_source()))
         return self._dataset
 
     def start_training(self, config: TrainConfig | None = None) -> None:
