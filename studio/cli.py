@@ -134,8 +134,7 @@ def _train(args: argparse.Namespace) -> int:
 
     def report(event: Any) -> None:
         if isinstance(event, BatchEnd) and bar is not None:
-            bar.update(args.batch_size if event.batch + 1 < event.batches
-                       else len(dataset.train_images) - event.batch * args.batch_size)
+            bar.update(event.images - bar.n)
             bar.set_description(f"epoch {event.epoch + 1}/{args.epochs} loss {event.loss:.3f}")
         elif isinstance(event, EpochEnd):
             row = {"epoch": event.epoch + 1, "train_loss": event.train_loss,

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import DataError, Dataset, default_source, load_dataset
-from studio.engine import Network, TrainConfig
+from studio.data import Dataset, default_source, load_dataset
+from studio.engine import TrainConfig
 from studio.io import (
     FileFormatError,
     load_preset,
@@ -35,7 +35,7 @@ from studio.io import (
 
 from .canvas import NetworkCanvas
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
-from .document import NetworkDocument
+from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
 from .palette import LayerPalette, new_layer
 from .training_worker import TrainingWorker, start_worker
@@ -47,7 +47,7 @@ MAX_RECENT = 8
 class MainWindow(QMainWindow):
     def __init__(self, file: str | None = None, data: str | None = None):
         super().__init__()
-        self.settings = QSettings("CNN Studio", "CNN Studio")
+        self.settings = QSettings()  # the application's organisation and name
         self.data_dir = data
         self.path: Path | None = None
         self.document = NetworkDocument(load_preset("lenet5"))
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.thread: QThread | None = None
         self.worker: TrainingWorker | None = None
         self._dataset: Dataset | None = None
+        self._last_epoch = ""
 
         self.palette = LayerPalette()
         self.canvas = NetworkCanvas(self.document)
@@ -231,8 +232,7 @@ class MainWindow(QMainWindow):
     def new_network(self) -> None:
         if self.confirm_discard():
             self.path = None
-            self.document.set_architecture(load_preset("mlp") | {"name": "Untitled",
-                                                                 "layers": []})
+            self.document.set_architecture(empty_architecture())
             self.undo_stack.clear()
             self._update_title()
 
@@ -304,30 +304,30 @@ class MainWindow(QMainWindow):
         self.palette.setEnabled(not training)
         self.inspector.setEnabled(not training)
 
-    def dataset(self) -> Dataset:
-        if self._dataset is None:
-            self._dataset = (load_dataset("folder", self.data_dir) if self.data_dir
-                             else load_dataset(default_source()))
-        return self._dataset
+    def _load_dataset(self) -> Dataset:
+        """Runs on the worker thread; the first load is kept for later runs."""
+        if self._dataset is not None:
+            return self._dataset
+        if self.data_dir:
+            return load_dataset("folder", self.data_dir)
+        return load_dataset(default_source())
+
+    def _on_dataset_ready(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+        self.statusBar().showMessage(dataset.note or dataset.describe())
 
     def start_training(self, config: TrainConfig | None = None) -> None:
         if self.is_training() or not self.document.analysis.ok:
             return
-        try:
-            dataset = self.dataset()
-            network = Network(self.document.architecture, num_classes=len(dataset.classes))
-            worker = TrainingWorker(network, dataset,
-                                    config or TrainConfig(epochs=3, snapshot_interval=0))
-        except (DataError, ValueError) as error:
-            self.show_error(str(error))
-            return
-        if dataset.note:
-            self.statusBar().showMessage(dataset.note)
+        worker = TrainingWorker(self.document.architecture, self._load_dataset,
+                                config or TrainConfig(epochs=3, snapshot_interval=0))
         self.worker = worker
+        worker.dataset_ready.connect(self._on_dataset_ready)
         worker.progress.connect(self._on_progress)
         worker.epoch_finished.connect(self._on_epoch)
         worker.finished.connect(self._on_training_end)
         worker.failed.connect(self._on_training_failed)
+        self.progress.setFormat("loading the dataset…")
         self.thread = start_worker(worker)
         self.pause_button.setText("Pause")
         self._set_training(True)
@@ -335,34 +335,32 @@ class MainWindow(QMainWindow):
     def toggle_pause(self) -> None:
         if self.worker is None:
             return
-        trainer = self.worker.trainer
-        if trainer.paused:
-            trainer.resume()
+        if self.worker.paused:
+            self.worker.resume()
             self.pause_button.setText("Pause")
         else:
-            trainer.pause()
+            self.worker.pause()
             self.pause_button.setText("Resume")
 
     def stop_training(self) -> None:
         if self.worker is not None:
-            self.worker.trainer.stop()
+            self.worker.stop()
 
     def _on_progress(self, event) -> None:
         self.progress.setMaximum(event.total_steps)
         self.progress.setValue(event.step)
-        remaining = (event.total_steps - event.step) * 64 / max(event.images_per_second, 1)
         self.progress.setFormat(
             f"epoch {event.epoch + 1} · batch {event.batch + 1}/{event.batches} · "
             f"loss {event.loss:.3f} · {event.images_per_second:,.0f} img/s · "
-            f"{remaining:.0f} s left")
+            f"{event.seconds_left:.0f} s left")
 
     def _on_epoch(self, event) -> None:
-        self.statusBar().showMessage(
-            f"Epoch {event.epoch + 1}: test accuracy {event.test.accuracy:.2%}")
+        self._last_epoch = f"Epoch {event.epoch + 1}: test accuracy {event.test.accuracy:.2%}."
+        self.statusBar().showMessage(self._last_epoch)
 
     def _on_training_end(self, message: str) -> None:
         self._finish_thread()
-        self.statusBar().showMessage(message + " " + self.statusBar().currentMessage())
+        self.statusBar().showMessage(f"{message} {self._last_epoch}")
 
     def _on_training_failed(self, message: str) -> None:
         self._finish_thread()
@@ -381,7 +379,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self.worker is not None:
-            self.worker.trainer.stop()
+            self.worker.stop()
         if self.thread is not None:
             self.thread.quit()
             self.thread.wait(2000)
@@ -390,11 +388,9 @@ class MainWindow(QMainWindow):
 
 
 def _application(argv: list[str] | None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(argv if argv is not None else sys.argv[:1])
-        app.setApplicationName("CNN Studio")
-        app.setOrganizationName("CNN Studio")
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
+    app.setOrganizationName("CNN Studio")
     return app  # type: ignore[return-value]
 
 

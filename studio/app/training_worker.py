@@ -1,35 +1,88 @@
 """Runs the engine's training loop on a QThread and reports through Qt signals.
 
-The worker consumes the same `Trainer.events()` generator as the CLI; it
-forwards at most a few progress updates per second so the GUI never drowns.
+Everything slow happens on the worker thread: loading the dataset, building
+the network, every training step. The worker consumes the same
+`Trainer.events()` generator as the CLI and forwards at most ten progress
+updates a second, so the GUI never drowns.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer, TrainingDiverged
+from studio.data import DataError, Dataset
+from studio.engine import (
+    ArchitectureError,
+    BatchEnd,
+    EpochEnd,
+    Network,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+)
+
+PROGRESS_INTERVAL = 0.1  # seconds between forwarded BatchEnd events
 
 
 class TrainingWorker(QObject):
+    dataset_ready = Signal(object)  # Dataset
     progress = Signal(object)  # BatchEnd
     epoch_finished = Signal(object)  # EpochEnd
     finished = Signal(str)  # a closing sentence
-    failed = Signal(str)
+    failed = Signal(str)  # a sentence saying what went wrong
 
-    def __init__(self, network: Network, dataset, config: TrainConfig):
+    def __init__(self, architecture: dict[str, Any], load_dataset: Callable[[], Dataset],
+                 config: TrainConfig):
         super().__init__()
-        self.trainer = Trainer(network, dataset.train_images, dataset.train_labels,
-                               dataset.test_images, dataset.test_labels, config)
+        self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
+        self.trainer: Trainer | None = None
+        self._stop = threading.Event()
+        self._pause = threading.Event()
 
+    # control, from the GUI thread ----------------------------------------------------
+    def pause(self) -> None:
+        self._pause.set()
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        self._pause.clear()
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    # the worker thread -----------------------------------------------------------------
     def run(self) -> None:
-        last = 0.0
         try:
-            events = self.trainer.events()
-            for event in events:
-                if isinstance(event, BatchEnd) and time.perf_counter() - last > 0.1:
+            dataset = self.load_dataset()
+            self.dataset_ready.emit(dataset)
+            network = Network(self.architecture, num_classes=len(dataset.classes))
+            if dataset.image_shape != network.input_shape:
+                raise DataError(f"the network expects {'×'.join(map(str, network.input_shape))}"
+                                f" images but {dataset.name} has "
+                                f"{'×'.join(map(str, dataset.image_shape))}")
+            self.trainer = Trainer(network, dataset.train_images, dataset.train_labels,
+                                   dataset.test_images, dataset.test_labels, self.config)
+            if self._pause.is_set():
+                self.trainer.pause()
+            if self._stop.is_set():
+                self.trainer.stop()
+            last = 0.0
+            for event in self.trainer.events():
+                if isinstance(event, BatchEnd) and time.perf_counter() - last > PROGRESS_INTERVAL:
                     last = time.perf_counter()
                     self.progress.emit(event)
                 elif isinstance(event, EpochEnd):
@@ -37,11 +90,13 @@ class TrainingWorker(QObject):
         except TrainingDiverged as error:
             self.failed.emit(str(error))
             return
-        except (MemoryError, ValueError) as error:
-            self.failed.emit(f"training stopped: {error}")
+        except (DataError, ArchitectureError, ValueError) as error:
+            self.failed.emit(f"Training could not start: {error}")
             return
-        self.finished.emit("Training stopped." if self.trainer.stopped
-                           else "Training finished.")
+        except MemoryError:
+            self.failed.emit("Training ran out of memory — try a smaller batch or network.")
+            return
+        self.finished.emit("Training stopped." if self._stop.is_set() else "Training finished.")
 
 
 def start_worker(worker: TrainingWorker) -> QThread:

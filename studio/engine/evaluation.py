@@ -19,7 +19,7 @@ class Evaluation:
     predictions: np.ndarray
 
 
-def as_input(images: np.ndarray, dtype: np.dtype = np.float32) -> np.ndarray:
+def as_input(images: np.ndarray, dtype: type[np.floating] = np.float32) -> np.ndarray:
     """uint8 images (N, H, W) or (N, C, H, W) → float NCHW in [0, 1] (x = byte/255)."""
     x = images.astype(dtype) * dtype(1.0 / 255.0)
     return x[:, None] if x.ndim == 3 else x

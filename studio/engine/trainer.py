@@ -77,9 +77,15 @@ class BatchEnd:
     total_steps: int
     loss: float
     accuracy: float
+    images: int  # trained so far in this run
     images_per_second: float
     lr: float
     elapsed: float  # seconds of training, pauses excluded
+
+    @property
+    def seconds_left(self) -> float:
+        """Estimated from the time per batch so far."""
+        return self.elapsed / self.step * (self.total_steps - self.step)
 
 
 @dataclass(frozen=True)
@@ -230,7 +236,7 @@ class Trainer:
                     result.images += len(y)
                     result.train_seconds += time.perf_counter() - started
                     yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
-                                   correct / len(y), result.images_per_second, lr,
+                                   correct / len(y), result.images, result.images_per_second, lr,
                                    result.train_seconds)
                     if want_snapshot:
                         last_snapshot = started

@@ -140,3 +140,19 @@ def test_train_pause_and_stop_on_a_background_thread(window, qtbot):
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_training(), timeout=2000)
     assert window.train_button.isEnabled() and window.palette.isEnabled()
+
+
+def test_a_dataset_that_cannot_load_ends_in_a_dialog_and_the_app_keeps_working(window, qtbot,
+                                                                                 tmp_path):
+    window.data_dir = str(tmp_path / "no-such-folder")
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_training(), timeout=5000)
+    assert window.errors and "no such folder" in window.errors[-1]
+    assert window.train_button.isEnabled() and window.palette.isEnabled()
+
+
+def test_new_network_starts_empty_and_says_what_is_missing(window):
+    window.new_network()
+    assert window.document.layers == []
+    assert not window.train_button.isEnabled()
+    assert "the network has no layers" in window.train_button.toolTip()
