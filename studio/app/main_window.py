@@ -361,6 +361,7 @@ class MainWindow(QMainWindow):
     def _on_training_end(self, message: str) -> None:
         self._finish_thread()
         self.statusBar().showMessage(f"{message} {self._last_epoch}")
+        self.progress.setFormat(f"{message} {self._last_epoch}")
 
     def _on_training_failed(self, message: str) -> None:
         self._finish_thread()
@@ -373,6 +374,7 @@ class MainWindow(QMainWindow):
         self.thread = None
         self._set_training(False)
         self.progress.setFormat("idle")
+        self.progress.setValue(0)
 
     def closeEvent(self, event) -> None:
         if not self.confirm_discard():
