@@ -11,7 +11,10 @@ def run(file: str | None = None, data: str | None = None) -> int:
 
 
 def create_main_window(argv: list[str] | None = None):
-    """Build the main window (and the QApplication if needed) without entering the event loop."""
+    """Build the main window (and the QApplication if needed) without entering the event loop.
+
+    `argv` are the arguments after the program name: `[FILE] [--data DIR]`.
+    """
     from .main_window import create_main_window as create
 
     return create(argv)

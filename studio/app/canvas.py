@@ -10,7 +10,7 @@ import json
 import math
 
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
@@ -21,16 +21,12 @@ from PySide6.QtWidgets import (
 
 from studio.engine import LayerInfo
 
+from .colours import COLOURS
 from .document import NetworkDocument
 from .palette import MIME_NEW_LAYER
 
 MIME_MOVE_LAYER = "application/x-cnn-studio-move"
 BLOCK_WIDTH, ROW_HEIGHT, GAP = 300.0, 54.0, 14.0
-COLOURS = {
-    "conv2d": "#4e79a7", "maxpool2d": "#59a14f", "avgpool2d": "#8cd17d", "relu": "#f28e2b",
-    "leaky_relu": "#f28e2b", "sigmoid": "#ffbe7d", "tanh": "#ffbe7d", "flatten": "#9c755f",
-    "dense": "#b07aa1", "dropout": "#bab0ac", "batchnorm2d": "#76b7b2",
-}
 INVALID = QColor("#d62728")
 
 
@@ -130,6 +126,7 @@ class NetworkCanvas(QGraphicsView):
         final = analysis.output_shape if analysis.ok else None
         scores = QGraphicsSimpleTextItem(f"class scores {shape_text(final)}" if final else
                                          "fix the marked layers to reach the class scores")
+        scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
         scores.setPos(10, end * (ROW_HEIGHT + GAP))
         scene.addItem(scores)
         scene.setSceneRect(QRectF(-20, -20, BLOCK_WIDTH + 40, (end + 1) * (ROW_HEIGHT + GAP)))

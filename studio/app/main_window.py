@@ -1,12 +1,17 @@
-"""The main window: palette | canvas | inspector, summary and problems below, menus above."""
+"""The main window: palette | canvas | inspector and training settings; costs and problems below.
+
+The window wires widgets to the document (through undo commands), to project
+files and to the training controller. It computes nothing itself.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QThread
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,18 +24,20 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.data import Dataset, default_source, load_dataset
-from studio.engine import TrainConfig
+from studio.data import Dataset, load_dataset
 from studio.io import (
     FileFormatError,
+    Project,
     load_preset,
     preset_names,
-    read_json,
+    read_project,
     write_architecture,
+    write_project,
 )
 
 from .canvas import NetworkCanvas
@@ -38,9 +45,12 @@ from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArc
 from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
 from .palette import LayerPalette, new_layer
-from .training_worker import TrainingWorker, start_worker
+from .summary_table import SummaryTable, memory_text
+from .training_controller import TrainingController
+from .training_panel import TrainingPanel, training_config
 
-FILE_FILTER = "Network (*.json)"
+PROJECT_SUFFIX = ".cnnproj"
+FILE_FILTERS = f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json)"
 MAX_RECENT = 8
 
 
@@ -48,24 +58,24 @@ class MainWindow(QMainWindow):
     def __init__(self, file: str | None = None, data: str | None = None):
         super().__init__()
         self.settings = QSettings()  # the application's organisation and name
-        self.data_dir = data
         self.path: Path | None = None
         self.document = NetworkDocument(load_preset("lenet5"))
         self.undo_stack = QUndoStack(self)
         self.clipboard: dict[str, Any] | None = None
-        self.thread: QThread | None = None
-        self.worker: TrainingWorker | None = None
-        self._dataset: Dataset | None = None
+        self.settings_dirty = False
+        self.training = TrainingController(self)
+        self._dataset: tuple[tuple, Dataset] | None = None  # (source key, dataset)
         self._last_epoch = ""
 
         self.palette = LayerPalette()
         self.canvas = NetworkCanvas(self.document)
         self.inspector = LayerInspector(self.document)
+        self.training_panel = TrainingPanel()
         self.summary = QLabel()
         self.summary.setObjectName("networkSummary")
+        self.table = SummaryTable()
         self.problems = QListWidget()
         self.problems.setObjectName("problemsList")
-        self.problems.setMaximumHeight(90)
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("trainButton")
         self.pause_button = QPushButton("Pause")
@@ -74,41 +84,48 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stopButton")
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
-        self.progress.setFormat("idle")
-        self.progress.setValue(0)
         self._build_layout()
         self._build_menus()
-
-        self.palette.append_requested.connect(
-            lambda t: self.push(InsertLayer(self.document, len(self.document.layers),
-                                            new_layer(t))))
-        self.canvas.insert_requested.connect(
-            lambda i, layer: self.push(InsertLayer(self.document, i, layer)))
-        self.canvas.move_requested.connect(
-            lambda s, t: self.push(MoveLayer(self.document, s, t)))
-        self.inspector.edit_requested.connect(
-            lambda i, layer, key: self.push(EditLayer(self.document, i, layer, key)))
-        self.document.changed.connect(self._on_document_change)
-        self.undo_stack.cleanChanged.connect(self._on_clean_change)
-        self.train_button.clicked.connect(self.start_training)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button.clicked.connect(self.stop_training)
+        self._connect()
         self._on_document_change()
         self._set_training(False)
+        self._reset_progress()
         self.resize(1280, 800)
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         if file:
             self.open_file(file)
+        if data:  # the command line wins over the project's dataset
+            self.training_panel.set_settings({**self.training_panel.settings,
+                                              "dataset": "folder", "folder": data})
 
-    # layout and menus -------------------------------------------------------------
+    # layout, menus, wiring ------------------------------------------------------------
     def _build_layout(self) -> None:
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.inspector, "Layer")
+        self.side_tabs.addTab(self.training_panel, "Training")
+        self.palette_help = QLabel("Drag a layer onto the network, or double-click it to "
+                                   "append it. Point at a layer to see what it does.")
+        self.palette_help.setWordWrap(True)
+        self.palette.explained.connect(self.palette_help.setText)
+        palette_column = QWidget()
+        column = QVBoxLayout(palette_column)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.palette, 1)
+        column.addWidget(self.palette_help)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.palette)
+        splitter.addWidget(palette_column)
         splitter.addWidget(self.canvas)
-        splitter.addWidget(self.inspector)
-        splitter.setSizes([200, 640, 440])
+        splitter.addWidget(self.side_tabs)
+        splitter.setSizes([190, 620, 470])
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self.table, "Costs per layer")
+        self.bottom_tabs.addTab(self.problems, "Problems")
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(splitter)
+        vertical.addWidget(self.bottom_tabs)
+        vertical.setSizes([560, 180])
         controls = QHBoxLayout()
         for widget in (self.train_button, self.pause_button, self.stop_button):
             controls.addWidget(widget)
@@ -116,15 +133,19 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(controls)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(vertical, 1)
         layout.addWidget(self.summary)
-        layout.addWidget(self.problems)
         self.setCentralWidget(central)
 
-    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+    def _action(self, menu, text: str, slot, shortcut=None, canvas_only: bool = False
+                ) -> QAction:
+        """A menu entry with a shortcut; `canvas_only` keeps keys like Delete for text fields."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
+        if canvas_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.canvas.addAction(action)
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
@@ -146,21 +167,55 @@ class MainWindow(QMainWindow):
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit.addActions([undo, redo])
         edit.addSeparator()
-        self._action(edit, "&Delete layer", self.delete_selected, QKeySequence.StandardKey.Delete)
-        self._action(edit, "D&uplicate layer", self.duplicate_selected, "Ctrl+D")
-        self._action(edit, "&Copy layer", self.copy_selected, QKeySequence.StandardKey.Copy)
-        self._action(edit, "&Paste layer", self.paste, QKeySequence.StandardKey.Paste)
+        self._action(edit, "&Delete layer", self.delete_selected,
+                     QKeySequence.StandardKey.Delete, canvas_only=True)
+        self._action(edit, "D&uplicate layer", self.duplicate_selected, "Ctrl+D",
+                     canvas_only=True)
+        self._action(edit, "&Copy layer", self.copy_selected, QKeySequence.StandardKey.Copy,
+                     canvas_only=True)
+        self._action(edit, "&Paste layer", self.paste, QKeySequence.StandardKey.Paste,
+                     canvas_only=True)
         view = bar.addMenu("&View")
         self._action(view, "&Fit network", self.canvas.fit, "Ctrl+0")
+        train = bar.addMenu("&Training")
+        self._action(train, "&Train", self.start_training, "F5")
+        self._action(train, "&Pause / resume", self.toggle_pause, "F6")
+        self._action(train, "&Stop", self.stop_training, "Shift+F5")
+        self._action(train, "Training &settings", lambda: self.side_tabs.setCurrentIndex(1),
+                     "Ctrl+,")
         presets = bar.addMenu("&Presets")
         for name in preset_names():
             title = load_preset(name).get("name", name)
             self._action(presets, title, lambda _=False, n=name: self.load_preset(n))
         self._refresh_recent()
 
+    def _connect(self) -> None:
+        self.palette.append_requested.connect(
+            lambda t: self.push(InsertLayer(self.document, len(self.document.layers),
+                                            new_layer(t))))
+        self.canvas.insert_requested.connect(
+            lambda i, layer: self.push(InsertLayer(self.document, i, layer)))
+        self.canvas.move_requested.connect(
+            lambda s, t: self.push(MoveLayer(self.document, s, t)))
+        self.inspector.edit_requested.connect(
+            lambda i, layer, key: self.push(EditLayer(self.document, i, layer, key)))
+        self.document.changed.connect(self._on_document_change)
+        self.document.selection_changed.connect(self._on_selection_change)
+        self.undo_stack.cleanChanged.connect(self._on_clean_change)
+        self.training_panel.changed.connect(self._on_settings_change)
+        self.train_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop_training)
+        self.training.dataset_ready.connect(self._on_dataset_ready)
+        self.training.download.connect(self._on_download)
+        self.training.progress.connect(self._on_progress)
+        self.training.epoch_finished.connect(self._on_epoch)
+        self.training.ended.connect(self._on_training_end)
+        self.training.failed.connect(self._on_training_failed)
+
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
-        if self.is_training():
+        if self.training.running:
             self.statusBar().showMessage("Stop training before editing the network.", 4000)
             return
         self.undo_stack.push(command)
@@ -186,95 +241,116 @@ class MainWindow(QMainWindow):
             self.push(InsertLayer(self.document, at, self.clipboard, "Paste"))
 
     def load_preset(self, name: str) -> None:
-        if self.confirm_discard():
-            self.push(ReplaceArchitecture(self.document, load_preset(name), f"Load preset {name}"))
+        self.push(ReplaceArchitecture(self.document, load_preset(name), f"Load preset {name}"))
 
     # document → window ------------------------------------------------------------------
     def _on_document_change(self) -> None:
         analysis = self.document.analysis
-        memory_mb = analysis.activations_per_image * 4 * 64 * 2 / 1e6
+        batch = self.training_panel.settings["batch_size"]
         self.summary.setText(
             f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
             f"{analysis.total_macs:,} multiply-adds per image · "
-            f"≈{memory_mb:.1f} MB of activations and gradients per batch of 64")
+            f"{memory_text(2 * analysis.activations_per_image * batch)} of activations and "
+            f"gradients per batch of {batch}")
+        self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
             self.problems.addItem(f"⚠ {problem}")
-        self.problems.setVisible(bool(analysis.problems))
+        self.bottom_tabs.setTabText(1, f"Problems ({len(analysis.problems)})")
         if analysis.ok:
-            self.train_button.setToolTip("Train this network on the dataset")
+            self.train_button.setToolTip("Train this network (F5)")
         else:
             self.train_button.setToolTip("Cannot train yet:\n" + "\n".join(
                 str(p) for p in analysis.problems))
-        self._set_training(self.is_training())
+            self.bottom_tabs.setCurrentWidget(self.problems)
+        self._set_training(self.training.running)
         self._update_title()
+
+    def _on_selection_change(self, index: int | None) -> None:
+        if index is not None:
+            self.side_tabs.setCurrentWidget(self.inspector)
+
+    def _on_settings_change(self) -> None:
+        self.settings_dirty = True
+        self._on_document_change()
 
     def _on_clean_change(self, _clean: bool) -> None:
         self._update_title()
 
+    def is_dirty(self) -> bool:
+        return not self.undo_stack.isClean() or self.settings_dirty
+
     def _update_title(self) -> None:
         name = self.path.name if self.path else self.document.architecture.get("name", "Untitled")
-        dirty = "" if self.undo_stack.isClean() else "*"
-        self.setWindowTitle(f"CNN Studio — {name}{dirty}")
+        self.setWindowTitle(f"CNN Studio — {name}{'*' if self.is_dirty() else ''}")
 
     # files --------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
         """True when there is nothing unsaved, or the person agrees to lose it."""
-        if self.undo_stack.isClean():
+        if not self.is_dirty():
             return True
         answer = QMessageBox.question(self, "Discard changes?",
-                                      "The network has unsaved changes. Discard them?")
+                                      "The project has unsaved changes. Discard them?")
         return answer == QMessageBox.StandardButton.Yes
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "CNN Studio", message)
 
+    def _replace_project(self, project: Project, path: Path | None) -> None:
+        self.document.set_architecture(project.architecture)
+        self.training_panel.set_settings(project.training)
+        self.undo_stack.clear()
+        self.settings_dirty = False
+        self.path = path
+        self._on_document_change()
+
     def new_network(self) -> None:
         if self.confirm_discard():
-            self.path = None
-            self.document.set_architecture(empty_architecture())
-            self.undo_stack.clear()
-            self._update_title()
+            self._replace_project(Project(empty_architecture()), None)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open network", "", FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open", "", FILE_FILTERS)
         if path:
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
-        """Open an architecture JSON; a broken file shows a dialog and keeps the network."""
+        """Open a project or architecture JSON; a broken file shows a dialog and keeps
+        the current network."""
         try:
-            architecture = read_json(path)
-            if not isinstance(architecture, dict) or "layers" not in architecture:
-                raise FileFormatError(f"{path}: not a CNN Studio network (no 'layers')")
+            project = read_project(path)
         except FileFormatError as error:
             self.show_error(str(error))
             return False
         if not self.confirm_discard():
             return False
-        self.document.set_architecture(architecture)
-        self.undo_stack.clear()
-        self.path = Path(path)
-        self._remember(self.path)
-        self._update_title()
+        self._replace_project(project, Path(path))
+        self._remember(Path(path))
         return True
 
     def save(self) -> bool:
         return self.save_to(self.path) if self.path else self.save_as()
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save network", "network.json", FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, "Save", f"network{PROJECT_SUFFIX}",
+                                              FILE_FILTERS)
         return self.save_to(Path(path)) if path else False
 
     def save_to(self, path: Path) -> bool:
+        """A .json path gets the architecture alone; anything else the whole project."""
+        path = Path(path)
         try:
-            write_architecture(path, self.document.architecture)
+            if path.suffix == ".json":
+                write_architecture(path, self.document.architecture)
+            else:
+                write_project(path, Project(self.document.architecture,
+                                            dict(self.training_panel.settings)))
         except OSError as error:
             self.show_error(f"{path}: cannot be saved ({error.strerror})")
             return False
-        self.path = Path(path)
+        self.path = path
         self.undo_stack.setClean()
-        self._remember(self.path)
+        self.settings_dirty = False
+        self._remember(path)
         self._update_title()
         return True
 
@@ -294,60 +370,70 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     # training -----------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
-
     def _set_training(self, training: bool) -> None:
         self.train_button.setEnabled(not training and self.document.analysis.ok)
         self.pause_button.setEnabled(training)
         self.stop_button.setEnabled(training)
-        self.palette.setEnabled(not training)
-        self.inspector.setEnabled(not training)
+        for widget in (self.palette, self.inspector, self.training_panel):
+            widget.setEnabled(not training)
 
-    def _load_dataset(self) -> Dataset:
-        """Runs on the worker thread; the first load is kept for later runs."""
-        if self._dataset is not None:
-            return self._dataset
-        if self.data_dir:
-            return load_dataset("folder", self.data_dir)
-        return load_dataset(default_source())
+    def _reset_progress(self, text: str = "idle") -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
 
-    def _on_dataset_ready(self, dataset: Dataset) -> None:
-        self._dataset = dataset
-        self.statusBar().showMessage(dataset.note or dataset.describe())
+    def _dataset_source(self) -> tuple[str, str]:
+        settings = self.training_panel.settings
+        return settings["dataset"], settings["folder"]
 
-    def start_training(self, config: TrainConfig | None = None) -> None:
-        if self.is_training() or not self.document.analysis.ok:
+    def _loader(self):
+        """A function for the worker thread; the last dataset is reused when unchanged."""
+        source = self._dataset_source()
+        cached = self._dataset
+
+        def load(progress, cancelled) -> Dataset:
+            if cached is not None and cached[0] == source:
+                return cached[1]
+            kind, folder = source
+            if kind == "folder":
+                return load_dataset("folder", folder)
+            return load_dataset(kind, progress=progress, cancelled=cancelled)
+
+        return load
+
+    def start_training(self, config=None) -> None:
+        if self.training.running or not self.document.analysis.ok:
             return
-        worker = TrainingWorker(self.document.architecture, self._load_dataset,
-                                config or TrainConfig(epochs=3, snapshot_interval=0))
-        self.worker = worker
-        worker.dataset_ready.connect(self._on_dataset_ready)
-        worker.progress.connect(self._on_progress)
-        worker.epoch_finished.connect(self._on_epoch)
-        worker.finished.connect(self._on_training_end)
-        worker.failed.connect(self._on_training_failed)
-        self.progress.setFormat("loading the dataset…")
-        self.thread = start_worker(worker)
+        config = config or training_config(self.training_panel.settings, snapshot_interval=0)
+        self._last_epoch = ""
+        self.training.start(self.document.architecture, self._loader(), config)
+        self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)
 
     def toggle_pause(self) -> None:
-        if self.worker is None:
+        if not self.training.running:
             return
-        if self.worker.paused:
-            self.worker.resume()
-            self.pause_button.setText("Pause")
-        else:
-            self.worker.pause()
-            self.pause_button.setText("Resume")
+        self.training.toggle_pause()
+        self.pause_button.setText("Resume" if self.training.paused else "Pause")
+        if self.training.paused:
+            self.progress.setFormat(f"paused — {self.progress.format()}")
 
     def stop_training(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
+        self.training.stop()
+
+    def _on_dataset_ready(self, dataset: Dataset) -> None:
+        self._dataset = (self._dataset_source(), dataset)
+        self.statusBar().showMessage(dataset.note or dataset.describe())
+
+    def _on_download(self, name: str, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"downloading {name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"
+                                " (Stop cancels)")
 
     def _on_progress(self, event) -> None:
-        self.progress.setMaximum(event.total_steps)
+        self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         self.progress.setFormat(
             f"epoch {event.epoch + 1} · batch {event.batch + 1}/{event.batches} · "
@@ -355,55 +441,53 @@ class MainWindow(QMainWindow):
             f"{event.seconds_left:.0f} s left")
 
     def _on_epoch(self, event) -> None:
-        self._last_epoch = f"Epoch {event.epoch + 1}: test accuracy {event.test.accuracy:.2%}."
-        self.statusBar().showMessage(self._last_epoch)
+        if event.test is not None:
+            self._last_epoch = (f"Epoch {event.epoch + 1}: test accuracy "
+                                f"{event.test.accuracy:.2%}.")
+            self.statusBar().showMessage(self._last_epoch)
 
     def _on_training_end(self, message: str) -> None:
-        self._finish_thread()
+        self._set_training(False)
+        self._reset_progress(f"{message} {self._last_epoch}")
         self.statusBar().showMessage(f"{message} {self._last_epoch}")
-        self.progress.setFormat(f"{message} {self._last_epoch}")
 
     def _on_training_failed(self, message: str) -> None:
-        self._finish_thread()
-        self.show_error(message)
-
-    def _finish_thread(self) -> None:
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait(2000)
-        self.thread = None
         self._set_training(False)
-        self.progress.setFormat("idle")
-        self.progress.setValue(0)
+        self._reset_progress()
+        self.show_error(message)
 
     def closeEvent(self, event) -> None:
         if not self.confirm_discard():
             event.ignore()
             return
-        if self.worker is not None:
-            self.worker.stop()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait(2000)
+        self.training.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 
 
-def _application(argv: list[str] | None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+def _application(argv: list[str]) -> QApplication:
+    app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
     app.setOrganizationName("CNN Studio")
     return app  # type: ignore[return-value]
 
 
-def create_main_window(argv: list[str] | None = None, file: str | None = None,
-                       data: str | None = None) -> MainWindow:
-    _application(argv)
-    return MainWindow(file, data)
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cnn-studio")
+    parser.add_argument("file", nargs="?")
+    parser.add_argument("--data")
+    return parser.parse_args(argv)
+
+
+def create_main_window(argv: list[str] | None = None) -> MainWindow:
+    """`argv` are the command-line arguments after the program: `[FILE] [--data DIR]`."""
+    args = _arguments(list(argv or []))
+    _application([sys.argv[0]])
+    return MainWindow(args.file, args.data)
 
 
 def run_app(file: str | None = None, data: str | None = None) -> int:
-    app = _application(None)
+    app = _application([sys.argv[0]])
     window = MainWindow(file, data)
     window.show()
     return app.exec()

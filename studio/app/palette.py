@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag
+from PySide6.QtGui import QColor, QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from studio.engine import LAYER_DESCRIPTIONS
+
+from .colours import COLOURS
 
 MIME_NEW_LAYER = "application/x-cnn-studio-layer"
 
@@ -36,10 +38,18 @@ def new_layer(layer_type: str) -> dict:
     return {"type": layer_type, **NEW_LAYER_SETTINGS.get(layer_type, {})}
 
 
+def layer_icon(layer_type: str) -> QIcon:
+    """A small swatch in the layer's canvas colour, so palette and canvas match."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(QColor(COLOURS[layer_type]))
+    return QIcon(pixmap)
+
+
 class LayerPalette(QTreeWidget):
     """Drag a layer to insert it where it is dropped; double-click to append it."""
 
     append_requested = Signal(str)
+    explained = Signal(str)  # the one-line explanation of the layer under the mouse
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -56,11 +66,20 @@ class LayerPalette(QTreeWidget):
             header.setFont(0, font)
             for layer_type in types:
                 item = QTreeWidgetItem(header, [layer_type])
+                item.setIcon(0, layer_icon(layer_type))
                 item.setData(0, Qt.ItemDataRole.UserRole, layer_type)
                 item.setToolTip(0, LAYER_DESCRIPTIONS[layer_type])
                 item.setStatusTip(0, LAYER_DESCRIPTIONS[layer_type])
         self.expandAll()
+        self.setMouseTracking(True)
         self.itemDoubleClicked.connect(self._on_double_click)
+        self.itemEntered.connect(self._explain)
+        self.currentItemChanged.connect(self._explain)
+
+    def _explain(self, item: QTreeWidgetItem | None) -> None:
+        layer_type = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if layer_type:
+            self.explained.emit(f"<b>{layer_type}</b>: {LAYER_DESCRIPTIONS[layer_type]}")
 
     def layer_items(self) -> dict[str, QTreeWidgetItem]:
         items = {}

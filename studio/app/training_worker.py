@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from studio.data import DataError, Dataset
+from studio.data import DataError, Dataset, DownloadCancelled
 from studio.engine import (
     ArchitectureError,
     BatchEnd,
     EpochEnd,
     Network,
+    Snapshot,
     TrainConfig,
     Trainer,
     TrainingDiverged,
@@ -31,13 +32,16 @@ PROGRESS_INTERVAL = 0.1  # seconds between forwarded BatchEnd events
 
 class TrainingWorker(QObject):
     dataset_ready = Signal(object)  # Dataset
+    download = Signal(str, int, int)  # file, bytes done, bytes total
     progress = Signal(object)  # BatchEnd
     epoch_finished = Signal(object)  # EpochEnd
+    snapshot = Signal(object)  # Snapshot
     finished = Signal(str)  # a closing sentence
     failed = Signal(str)  # a sentence saying what went wrong
 
-    def __init__(self, architecture: dict[str, Any], load_dataset: Callable[[], Dataset],
+    def __init__(self, architecture: dict[str, Any], load_dataset: Callable[..., Dataset],
                  config: TrainConfig):
+        """`load_dataset(progress, cancelled)` runs on the worker thread."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
         self.trainer: Trainer | None = None
@@ -67,7 +71,7 @@ class TrainingWorker(QObject):
     # the worker thread -----------------------------------------------------------------
     def run(self) -> None:
         try:
-            dataset = self.load_dataset()
+            dataset = self.load_dataset(self.download.emit, self._stop.is_set)
             self.dataset_ready.emit(dataset)
             network = Network(self.architecture, num_classes=len(dataset.classes))
             if dataset.image_shape != network.input_shape:
@@ -87,23 +91,19 @@ class TrainingWorker(QObject):
                     self.progress.emit(event)
                 elif isinstance(event, EpochEnd):
                     self.epoch_finished.emit(event)
+                elif isinstance(event, Snapshot):
+                    self.snapshot.emit(event)
         except TrainingDiverged as error:
             self.failed.emit(str(error))
             return
         except (DataError, ArchitectureError, ValueError) as error:
             self.failed.emit(f"Training could not start: {error}")
             return
+        except DownloadCancelled:
+            self.finished.emit("Download cancelled; it resumes where it stopped next time.")
+            return
         except MemoryError:
             self.failed.emit("Training ran out of memory — try a smaller batch or network.")
             return
         self.finished.emit("Training stopped." if self._stop.is_set() else "Training finished.")
 
-
-def start_worker(worker: TrainingWorker) -> QThread:
-    thread = QThread()
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
-    worker.failed.connect(thread.quit)
-    thread.start()
-    return thread

@@ -55,6 +55,9 @@ def test_reorder_by_drag_then_undo_restores_identical_json(window):
 
 def test_delete_duplicate_copy_paste_with_keys(window, qtbot):
     window.document.select(0)
+    window.activateWindow()
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus)
     qtbot.keyClick(window.canvas, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert [layer["type"] for layer in window.document.layers][:2] == ["conv2d", "conv2d"]
     qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
@@ -67,6 +70,16 @@ def test_delete_duplicate_copy_paste_with_keys(window, qtbot):
     assert window.document.architecture == load_preset("lenet5")
 
 
+def test_delete_in_a_text_field_edits_the_text_not_the_network(window, qtbot):
+    window.document.select(0)
+    editor = window.inspector.editors["filters"]
+    window.activateWindow()
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    assert len(window.document.layers) == 12
+
+
 def test_invalid_network_disables_train_and_says_why(window):
     window.document.select(0)
     window.inspector.editors["padding"].setCurrentText("valid")
@@ -77,7 +90,8 @@ def test_invalid_network_disables_train_and_says_why(window):
     assert window.canvas.blocks[0].toolTip().startswith("layer 0 (conv2d)")
     window.undo_stack.undo()
     assert window.train_button.isEnabled()
-    assert window.problems.isHidden()
+    assert window.problems.count() == 0
+    assert window.bottom_tabs.tabText(1) == "Problems (0)"
 
 
 def test_inspector_shows_the_arithmetic_with_numbers(window):
@@ -131,22 +145,23 @@ def test_train_pause_and_stop_on_a_background_thread(window, qtbot):
 
     window.load_preset("tiny")
     window.start_training(TrainConfig(epochs=20, snapshot_interval=0))
-    assert window.is_training()
+    assert window.training.running
     assert not window.palette.isEnabled()
     qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=20000)
     window.toggle_pause()
-    assert window.worker.trainer.paused
+    assert window.training.worker.trainer.paused
     window.toggle_pause()
     window.stop_training()
-    qtbot.waitUntil(lambda: not window.is_training(), timeout=2000)
+    qtbot.waitUntil(lambda: not window.training.running, timeout=2000)
     assert window.train_button.isEnabled() and window.palette.isEnabled()
 
 
 def test_a_dataset_that_cannot_load_ends_in_a_dialog_and_the_app_keeps_working(window, qtbot,
                                                                                  tmp_path):
-    window.data_dir = str(tmp_path / "no-such-folder")
+    window.training_panel.set_settings({"dataset": "folder",
+                                        "folder": str(tmp_path / "no-such-folder")})
     window.start_training()
-    qtbot.waitUntil(lambda: not window.is_training(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.training.running, timeout=5000)
     assert window.errors and "no such folder" in window.errors[-1]
     assert window.train_button.isEnabled() and window.palette.isEnabled()
 
@@ -156,3 +171,42 @@ def test_new_network_starts_empty_and_says_what_is_missing(window):
     assert window.document.layers == []
     assert not window.train_button.isEnabled()
     assert "the network has no layers" in window.train_button.toolTip()
+
+
+def test_project_keeps_training_settings_through_save_and_open(window, tmp_path):
+    window.training_panel.epochs.setValue(7)
+    window.training_panel.optimizer.setCurrentText("adam")
+    assert window.windowTitle().endswith("*")
+    path = tmp_path / "p.cnnproj"
+    assert window.save_to(path)
+    assert not window.windowTitle().endswith("*")
+    window.new_network()
+    assert window.training_panel.settings["epochs"] == 5
+    assert window.open_file(path)
+    settings = window.training_panel.settings
+    assert (settings["epochs"], settings["optimizer"], settings["lr"]) == (7, "adam", 0.002)
+    assert window.training_panel.epochs.value() == 7
+    assert window.document.architecture == load_preset("lenet5")
+
+
+def test_costs_table_lists_every_layer_and_the_total(window):
+    table = window.table
+    assert table.rowCount() == 13
+    assert table.item(0, 1).text() == "conv 6@5×5 same"
+    assert table.item(0, 3).text() == "156"
+    assert table.item(12, 1).text() == "total" and table.item(12, 3).text() == "61,706"
+    window.training_panel.batch_size.setValue(128)
+    assert "per batch of 128" in window.summary.text()
+
+
+def test_file_given_on_the_command_line_opens(qtbot, tmp_path):
+    from studio.app import create_main_window
+    from studio.io import write_architecture
+
+    path = tmp_path / "tiny.json"
+    write_architecture(path, load_preset("tiny"))
+    win = create_main_window([str(path), "--data", str(tmp_path)])
+    qtbot.addWidget(win)
+    assert win.document.architecture == load_preset("tiny")
+    assert "tiny.json" in win.windowTitle()
+    assert win.training_panel.settings["folder"] == str(tmp_path)

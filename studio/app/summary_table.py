@@ -1,0 +1,49 @@
+"""Per-layer costs: output shape, parameters, multiply-adds, activation memory per batch."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from studio.engine import Analysis
+
+from .canvas import describe, shape_text
+
+COLUMNS = ("#", "layer", "output", "parameters", "multiply-adds", "memory / batch")
+BYTES_PER_FLOAT = 4
+
+
+def memory_text(floats: int) -> str:
+    size = floats * BYTES_PER_FLOAT
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+
+
+class SummaryTable(QTableWidget):
+    """Rows follow the analysis; memory counts each output and its gradient."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, len(COLUMNS), parent)
+        self.setObjectName("layerTable")
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+    def show_analysis(self, analysis: Analysis, batch_size: int) -> None:
+        rows = [(str(info.index), describe(info), shape_text(info.output_shape),
+                 f"{info.parameters:,}", f"{info.macs:,}",
+                 memory_text(2 * info.activations * batch_size)) for info in analysis.layers]
+        rows.append(("", "total", shape_text(analysis.output_shape if analysis.ok else None),
+                     f"{analysis.total_parameters:,}", f"{analysis.total_macs:,}",
+                     memory_text(2 * analysis.activations_per_image * batch_size)))
+        self.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                if c >= 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.setItem(r, c, item)

@@ -1,0 +1,93 @@
+"""Starts, pauses and stops training runs; owns the worker and its thread.
+
+The window only connects to these signals; it never touches a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from studio.data import Dataset
+from studio.engine import TrainConfig
+
+from .training_worker import TrainingWorker
+
+STOP_WAIT_MS = 2000
+
+
+class TrainingController(QObject):
+    started = Signal()
+    dataset_ready = Signal(object)  # Dataset
+    download = Signal(str, int, int)  # file, bytes done, bytes total
+    progress = Signal(object)  # BatchEnd
+    epoch_finished = Signal(object)  # EpochEnd
+    snapshot = Signal(object)  # Snapshot
+    ended = Signal(str)  # a closing sentence, after the thread has finished
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker: TrainingWorker | None = None
+        self.thread: QThread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.worker is not None and self.worker.paused
+
+    def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
+              config: TrainConfig) -> None:
+        if self.running:
+            return
+        worker = TrainingWorker(architecture, load, config)
+        thread = QThread()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.dataset_ready.connect(self.dataset_ready)
+        worker.download.connect(self.download)
+        worker.progress.connect(self.progress)
+        worker.epoch_finished.connect(self.epoch_finished)
+        worker.snapshot.connect(self.snapshot)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.worker, self.thread = worker, thread
+        thread.start()
+        self.started.emit()
+
+    def toggle_pause(self) -> None:
+        if self.worker is None:
+            return
+        if self.worker.paused:
+            self.worker.resume()
+        else:
+            self.worker.pause()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+    def shutdown(self) -> None:
+        """Stop and wait for the thread (closing the window)."""
+        self.stop()
+        self._join()
+
+    def _join(self) -> None:
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait(STOP_WAIT_MS)
+        self.thread = None
+        self.worker = None
+
+    def _on_finished(self, message: str) -> None:
+        self._join()
+        self.ended.emit(message)
+
+    def _on_failed(self, message: str) -> None:
+        self._join()
+        self.failed.emit(message)

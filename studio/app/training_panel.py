@@ -1,0 +1,139 @@
+"""The training settings: dataset, epochs, batch size, optimiser, learning rate, schedule, seed.
+
+The settings are the project's `training` dict; the panel edits it and says
+when it changed, and turns it into the engine's `TrainConfig`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES, TrainConfig
+from studio.io import TRAINING_DEFAULTS
+
+DATASETS = {
+    "synthetic": "Synthetic digits (offline, not MNIST)",
+    "mnist": "MNIST (downloaded once, then cached)",
+    "fashion-mnist": "Fashion-MNIST (downloaded once, then cached)",
+    "folder": "A folder of MNIST-format IDX files…",
+}
+
+
+def training_config(settings: dict[str, Any], snapshot_interval: float = 0.25) -> TrainConfig:
+    return TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
+                       optimizer=settings["optimizer"], lr=settings["lr"],
+                       schedule=settings["schedule"], weight_decay=settings["weight_decay"],
+                       seed=settings["seed"], snapshot_interval=snapshot_interval)
+
+
+class TrainingPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.settings: dict[str, Any] = dict(TRAINING_DEFAULTS)
+        self.dataset = QComboBox()
+        for key, text in DATASETS.items():
+            self.dataset.addItem(text, key)
+        self.folder = QLabel()
+        self.folder.setWordWrap(True)
+        self.choose_folder = QPushButton("Choose…")
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 4096)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(4)
+        self.lr.setRange(0.0001, 10.0)
+        self.lr.setSingleStep(0.005)
+        self.lr.setToolTip("The peak learning rate. SGD works well near 0.05, Adam near 0.002.")
+        self.schedule = QComboBox()
+        self.schedule.addItems(list(SCHEDULES))
+        self.schedule.setToolTip("onecycle: warm up, then anneal — the best default for short "
+                                 "runs. constant: the same rate throughout.")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.choose_folder)
+        form = QFormLayout(self)
+        form.addRow("dataset", self.dataset)
+        form.addRow("folder", folder_row)
+        form.addRow("epochs", self.epochs)
+        form.addRow("batch size", self.batch_size)
+        form.addRow("optimiser", self.optimizer)
+        form.addRow("learning rate", self.lr)
+        form.addRow("schedule", self.schedule)
+        form.addRow("seed", self.seed)
+        self.set_settings(self.settings)
+        self.dataset.currentIndexChanged.connect(self._on_dataset_change)
+        self.choose_folder.clicked.connect(self._choose_folder)
+        self.epochs.valueChanged.connect(lambda v: self._change("epochs", v))
+        self.batch_size.valueChanged.connect(lambda v: self._change("batch_size", v))
+        self.optimizer.currentTextChanged.connect(self._on_optimizer_change)
+        self.lr.valueChanged.connect(lambda v: self._change("lr", v))
+        self.schedule.currentTextChanged.connect(lambda v: self._change("schedule", v))
+        self.seed.valueChanged.connect(lambda v: self._change("seed", v))
+
+    def set_settings(self, settings: dict[str, Any]) -> None:
+        """Show `settings` without announcing a change."""
+        self.settings = {**TRAINING_DEFAULTS, **settings}
+        s = self.settings
+        widgets = (self.dataset, self.epochs, self.batch_size, self.optimizer, self.lr,
+                   self.schedule, self.seed)
+        blockers = [QSignalBlocker(w) for w in widgets]
+        self.dataset.setCurrentIndex(max(0, self.dataset.findData(s["dataset"])))
+        self.epochs.setValue(s["epochs"])
+        self.batch_size.setValue(s["batch_size"])
+        self.optimizer.setCurrentText(s["optimizer"])
+        self.lr.setValue(s["lr"] if s["lr"] is not None else DEFAULT_LEARNING_RATES[s["optimizer"]])
+        self.schedule.setCurrentText(s["schedule"])
+        self.seed.setValue(s["seed"])
+        del blockers
+        self._show_folder()
+
+    def _change(self, key: str, value: Any) -> None:
+        if self.settings.get(key) != value:
+            self.settings[key] = value
+            self.changed.emit()
+
+    def _on_optimizer_change(self, name: str) -> None:
+        self._change("optimizer", name)
+        self.lr.setValue(DEFAULT_LEARNING_RATES[name])  # each optimiser has its own scale
+
+    def _on_dataset_change(self) -> None:
+        key = self.dataset.currentData()
+        if key == "folder" and not self.settings["folder"]:
+            self._choose_folder()
+        self._change("dataset", key)
+        self._show_folder()
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the four MNIST IDX files")
+        if folder:
+            self._change("folder", folder)
+            self._change("dataset", "folder")
+            with QSignalBlocker(self.dataset):
+                self.dataset.setCurrentIndex(self.dataset.findData("folder"))
+        self._show_folder()
+
+    def _show_folder(self) -> None:
+        uses_folder = self.settings["dataset"] == "folder"
+        self.folder.setText(self.settings["folder"] or "none chosen")
+        self.folder.setEnabled(uses_folder)
