@@ -116,6 +116,23 @@ def test_mlp_becomes_a_cnn_with_the_mouse_alone(window):
     assert analysis.layers[4].parameters == (8 * 14 * 14 + 1) * 128
 
 
+def test_walk_through_mlp_to_cnn_undo_save_reopen(window, tmp_path):
+    window.load_preset("mlp")
+    for index, layer_type in enumerate(["conv2d", "relu", "maxpool2d"]):
+        window.canvas.drop(palette_mime(layer_type), drop_y(index))
+    cnn = window.document.architecture
+    window.undo_stack.undo()
+    assert [layer["type"] for layer in window.document.layers][:2] == ["conv2d", "relu"]
+    window.undo_stack.redo()
+    assert window.document.architecture == cnn
+    path = tmp_path / "cnn.cnnproj"
+    assert window.save_to(path)
+    window.load_preset("lenet5")
+    assert window.open_file(path)
+    assert window.document.architecture == cnn
+    assert window.document.analysis.ok and window.train_button.isEnabled()
+
+
 def test_save_then_open_round_trip_and_title_star(window, tmp_path):
     window.document.select(0)
     window.inspector.editors["filters"].setValue(12)
