@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -48,6 +49,7 @@ from .palette import LayerPalette, new_layer
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel, training_config
+from .watch_page import WatchPage
 
 PROJECT_SUFFIX = ".cnnproj"
 FILE_FILTERS = f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json)"
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stopButton")
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
+        self.watch = WatchPage(self.document)
         self._build_layout()
         self._build_menus()
         self._connect()
@@ -126,6 +129,13 @@ class MainWindow(QMainWindow):
         vertical.addWidget(splitter)
         vertical.addWidget(self.bottom_tabs)
         vertical.setSizes([560, 180])
+        build = QWidget()
+        build_layout = QVBoxLayout(build)
+        build_layout.setContentsMargins(0, 0, 0, 0)
+        build_layout.addWidget(vertical)
+        self.pages = QTabWidget()
+        self.pages.addTab(build, "Build")
+        self.pages.addTab(self.watch, "Train && watch")
         controls = QHBoxLayout()
         for widget in (self.train_button, self.pause_button, self.stop_button):
             controls.addWidget(widget)
@@ -133,7 +143,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(controls)
-        layout.addWidget(vertical, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.summary)
         self.setCentralWidget(central)
 
@@ -207,6 +217,8 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
+        self.training.snapshot.connect(self.watch.offer_snapshot)
+        self.watch.feature_maps.sample_changed.connect(self.training.set_sample)
         self.training.download.connect(self._on_download)
         self.training.progress.connect(self._on_progress)
         self.training.epoch_finished.connect(self._on_epoch)
@@ -404,8 +416,10 @@ class MainWindow(QMainWindow):
     def start_training(self, config=None) -> None:
         if self.training.running or not self.document.analysis.ok:
             return
-        config = config or training_config(self.training_panel.settings, snapshot_interval=0)
+        config = config or training_config(self.training_panel.settings)
         self._last_epoch = ""
+        self.watch.start_run()
+        self.pages.setCurrentWidget(self.watch)
         self.training.start(self.document.architecture, self._loader(), config)
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
@@ -424,6 +438,7 @@ class MainWindow(QMainWindow):
 
     def _on_dataset_ready(self, dataset: Dataset) -> None:
         self._dataset = (self._dataset_source(), dataset)
+        self.watch.set_dataset(dataset)
         self.statusBar().showMessage(dataset.note or dataset.describe())
 
     def _on_download(self, name: str, done: int, total: int) -> None:
@@ -432,7 +447,8 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(f"downloading {name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"
                                 " (Stop cancels)")
 
-    def _on_progress(self, event) -> None:
+    def _on_progress(self, event, history) -> None:
+        self.watch.add_history(history)
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         self.progress.setFormat(
@@ -441,6 +457,9 @@ class MainWindow(QMainWindow):
             f"{event.seconds_left:.0f} s left")
 
     def _on_epoch(self, event) -> None:
+        self.watch.add_epoch(event)
+        if self.training.network is not None:
+            self.watch.set_model(self.training.network)
         if event.test is not None:
             self._last_epoch = (f"Epoch {event.epoch + 1}: test accuracy "
                                 f"{event.test.accuracy:.2%}.")
@@ -448,6 +467,8 @@ class MainWindow(QMainWindow):
 
     def _on_training_end(self, message: str) -> None:
         self._set_training(False)
+        if self.training.network is not None:
+            self.watch.set_model(self.training.network)
         self._reset_progress(f"{message} {self._last_epoch}")
         self.statusBar().showMessage(f"{message} {self._last_epoch}")
 
@@ -469,6 +490,9 @@ def _application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
     app.setOrganizationName("CNN Studio")
+    palette = app.palette()  # plots follow the light or dark theme of the desktop
+    pg.setConfigOptions(antialias=True, background=palette.color(QPalette.ColorRole.Base),
+                        foreground=palette.color(QPalette.ColorRole.Text))
     return app  # type: ignore[return-value]
 
 

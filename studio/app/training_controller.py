@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from studio.data import Dataset
-from studio.engine import TrainConfig
+from studio.engine import Network, TrainConfig
 
 from .training_worker import TrainingWorker
 
@@ -22,7 +22,7 @@ class TrainingController(QObject):
     started = Signal()
     dataset_ready = Signal(object)  # Dataset
     download = Signal(str, int, int)  # file, bytes done, bytes total
-    progress = Signal(object)  # BatchEnd
+    progress = Signal(object, object)  # the latest BatchEnd, (steps, losses, accuracies)
     epoch_finished = Signal(object)  # EpochEnd
     snapshot = Signal(object)  # Snapshot
     ended = Signal(str)  # a closing sentence, after the thread has finished
@@ -32,10 +32,18 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
+        self._last_network: Network | None = None
 
     @property
     def running(self) -> bool:
         return self.thread is not None
+
+    @property
+    def network(self) -> Network | None:
+        """The network of the current run once built, else of the last run."""
+        if self.worker is not None and self.worker.trainer is not None:
+            return self.worker.trainer.network
+        return self._last_network
 
     @property
     def paused(self) -> bool:
@@ -60,6 +68,11 @@ class TrainingController(QObject):
         thread.start()
         self.started.emit()
 
+    def set_sample(self, index: int) -> None:
+        """Which test image the next snapshots look at."""
+        if self.worker is not None and self.worker.trainer is not None:
+            self.worker.trainer.sample_index = index
+
     def toggle_pause(self) -> None:
         if self.worker is None:
             return
@@ -78,6 +91,8 @@ class TrainingController(QObject):
         self._join()
 
     def _join(self) -> None:
+        if self.worker is not None and self.worker.trainer is not None:
+            self._last_network = self.worker.trainer.network
         if self.thread is not None:
             self.thread.quit()
             self.thread.wait(STOP_WAIT_MS)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from studio.data import DataError, Dataset, DownloadCancelled
@@ -33,7 +34,7 @@ PROGRESS_INTERVAL = 0.1  # seconds between forwarded BatchEnd events
 class TrainingWorker(QObject):
     dataset_ready = Signal(object)  # Dataset
     download = Signal(str, int, int)  # file, bytes done, bytes total
-    progress = Signal(object)  # BatchEnd
+    progress = Signal(object, object)  # the latest BatchEnd, (steps, losses, accuracies)
     epoch_finished = Signal(object)  # EpochEnd
     snapshot = Signal(object)  # Snapshot
     finished = Signal(str)  # a closing sentence
@@ -85,11 +86,20 @@ class TrainingWorker(QObject):
             if self._stop.is_set():
                 self.trainer.stop()
             last = 0.0
+            history: list[tuple[int, float, float]] = []
+            latest: BatchEnd | None = None
             for event in self.trainer.events():
-                if isinstance(event, BatchEnd) and time.perf_counter() - last > PROGRESS_INTERVAL:
-                    last = time.perf_counter()
-                    self.progress.emit(event)
+                if isinstance(event, BatchEnd):
+                    latest = event
+                    history.append((event.step, event.loss, event.accuracy))
+                    if time.perf_counter() - last > PROGRESS_INTERVAL:
+                        last = time.perf_counter()
+                        self.progress.emit(latest, np.array(history).T)
+                        history = []
                 elif isinstance(event, EpochEnd):
+                    if history:
+                        self.progress.emit(latest, np.array(history).T)
+                        history = []
                     self.epoch_finished.emit(event)
                 elif isinstance(event, Snapshot):
                     self.snapshot.emit(event)

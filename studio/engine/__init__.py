@@ -17,6 +17,7 @@ from .architecture import (
     output_size,
 )
 from .evaluation import Evaluation, as_input, evaluate
+from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
 from .network import Network, WeightsError
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
@@ -36,8 +37,8 @@ from .trainer import (
 __all__ = [
     "DEFAULT_LEARNING_RATES", "FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS",
     "SCHEDULES", "VERSION", "Analysis", "ArchitectureError", "BatchEnd", "EpochEnd",
-    "Evaluation", "Event", "LayerInfo", "Network", "Problem", "Snapshot", "TrainConfig",
-    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "as_input",
-    "check", "evaluate", "learning_rate", "output_size", "single_threaded_blas", "softmax",
-    "softmax_cross_entropy",
+    "Evaluation", "Event", "Inside", "LayerInfo", "Network", "Problem", "Snapshot",
+    "TrainConfig", "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse",
+    "as_input", "check", "evaluate", "learning_rate", "look_inside", "output_size",
+    "single_threaded_blas", "softmax", "softmax_cross_entropy",
 ]

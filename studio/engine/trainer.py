@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .evaluation import Evaluation, as_input, evaluate
+from .inspection import look_inside
 from .losses import softmax_cross_entropy
 from .network import Network
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
@@ -267,11 +268,8 @@ class Trainer:
         labels = self.test_labels if self.test_labels is not None else self.train_labels
         x = as_input(images[self.sample_index:self.sample_index + 1], network.dtype.type)
         label = int(labels[self.sample_index])
-        logits = network.forward(x, training=False)
-        feature_maps = [output[0].copy() for output in network.outputs]
-        _, grad = softmax_cross_entropy(logits, np.array([label]))
-        input_gradient = network.backward(grad, input_gradient=True)[0].copy()
+        seen = look_inside(network, x[0], label)
         kernels = {layer.index: layer.params["weight"].copy()
                    for layer in network.layers if layer.kind == "conv2d"}
         return Snapshot(step, epoch, kernels, kernel_gradients, norms, x[0].copy(), label,
-                        feature_maps, input_gradient)
+                        seen.feature_maps, seen.input_gradient)

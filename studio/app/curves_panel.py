@@ -1,0 +1,83 @@
+"""Loss per batch (raw and smoothed) and accuracy per epoch, drawn live with pyqtgraph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from scipy.signal import lfilter
+
+from studio.engine import EpochEnd
+
+from .panel import Panel
+
+SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
+
+
+def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
+    """Bias-corrected exponential moving average (as TensorBoard draws it)."""
+    average = lfilter([1 - weight], [1, -weight], values)
+    return average / (1 - weight ** np.arange(1, len(values) + 1))
+
+
+class LossPanel(Panel):
+    def __init__(self, parent=None):
+        super().__init__("lossPanel", "Training loss after every batch: faint = raw, bold = "
+                         "smoothed. It should fall quickly, then level off.", parent)
+        self.plot = pg.PlotWidget(objectName="lossPlot")
+        self.plot.setLabel("bottom", "batch")
+        self.plot.setLabel("left", "cross-entropy loss")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.raw = self.plot.plot(pen=pg.mkPen((120, 160, 220, 110)))
+        self.smooth = self.plot.plot(pen=pg.mkPen((30, 90, 200), width=2))
+        self.body.addWidget(self.plot, 1)
+        self.steps: list[np.ndarray] = []
+        self.losses: list[np.ndarray] = []
+
+    def reset(self) -> None:
+        self.steps, self.losses = [], []
+        self.raw.setData([], [])
+        self.smooth.setData([], [])
+
+    def add(self, history: np.ndarray) -> None:
+        """history: (3, k) rows step, loss, accuracy."""
+        self.steps.append(history[0])
+        self.losses.append(history[1])
+        steps, losses = np.concatenate(self.steps), np.concatenate(self.losses)
+        self.raw.setData(steps, losses)
+        self.smooth.setData(steps, smoothed(losses))
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.steps:
+            return np.zeros(0), np.zeros(0)
+        return np.concatenate(self.steps), np.concatenate(self.losses)
+
+
+class AccuracyPanel(Panel):
+    def __init__(self, parent=None):
+        super().__init__("accuracyPanel", "Accuracy after each epoch on the training images "
+                         "(what it learned from) and the test images (what it never saw). A "
+                         "widening gap means overfitting.", parent)
+        self.plot = pg.PlotWidget(objectName="accuracyPlot")
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.setLabel("left", "accuracy", units="%")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.addLegend(offset=(-10, -10))
+        self.plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
+        self.train = self.plot.plot(pen=pg.mkPen((230, 120, 30), width=2), symbol="o",
+                                    name="training")
+        self.test = self.plot.plot(pen=pg.mkPen((40, 150, 60), width=2), symbol="s",
+                                   name="test")
+        self.body.addWidget(self.plot, 1)
+        self.epochs: list[EpochEnd] = []
+
+    def reset(self) -> None:
+        self.epochs = []
+        self.train.setData([], [])
+        self.test.setData([], [])
+
+    def add(self, epoch: EpochEnd) -> None:
+        self.epochs.append(epoch)
+        x = [e.epoch + 1 for e in self.epochs]
+        self.train.setData(x, [100 * e.train_accuracy for e in self.epochs])
+        tested = [e for e in self.epochs if e.test is not None]
+        self.test.setData([e.epoch + 1 for e in tested], [100 * e.test.accuracy for e in tested])

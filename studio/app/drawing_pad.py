@@ -1,0 +1,92 @@
+"""Draw a digit with the mouse and see what the trained network makes of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from .panel import Panel
+
+CANVAS = 280  # pixels on screen for the 28×28 input
+
+
+class Sketch(QWidget):
+    """A black square the person draws on in white; emits the drawing as 28×28 in [0, 1]."""
+
+    drawn = Signal(object)
+
+    def __init__(self, size: int = 28, parent=None):
+        super().__init__(parent)
+        self.size = size
+        self.setFixedSize(CANVAS, CANVAS)
+        self.image = QImage(CANVAS, CANVAS, QImage.Format.Format_Grayscale8)
+        self.image.fill(0)
+        self._last: QPointF | None = None
+
+    def clear(self) -> None:
+        self.image.fill(0)
+        self.update()
+        self.drawn.emit(self.pixels())
+
+    def pixels(self) -> np.ndarray:
+        """Downsample to size×size by averaging blocks (strokes come out anti-aliased)."""
+        buffer = np.array(self.image.constBits(), dtype=np.uint8).reshape(
+            CANVAS, self.image.bytesPerLine())[:, :CANVAS].astype(np.float32)
+        block = CANVAS // self.size
+        return buffer.reshape(self.size, block, self.size, block).mean(axis=(1, 3)) / 255.0
+
+    def stroke(self, start: QPointF, end: QPointF) -> None:
+        painter = QPainter(self.image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(255, 255, 255), CANVAS / 12, Qt.PenStyle.SolidLine,
+                            Qt.PenCapStyle.RoundCap))
+        painter.drawLine(start, end)
+        painter.end()
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        self._last = event.position()
+        self.stroke(self._last, self._last)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._last is not None:
+            self.stroke(self._last, event.position())
+            self._last = event.position()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._last = None
+        self.drawn.emit(self.pixels())
+
+    def paintEvent(self, event) -> None:
+        QPainter(self).drawImage(0, 0, self.image)
+
+
+class DrawingPad(Panel):
+    def __init__(self, parent=None):
+        super().__init__("drawingPad", "Draw a digit in the black square. The bars show the "
+                         "trained network's probability for each class; the feature maps panel "
+                         "shows what it sees.", parent)
+        self.sketch = Sketch()
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.sketch.clear)
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
+                                    brush=(60, 120, 200))
+        self.plot = pg.PlotWidget(objectName="probabilityPlot")
+        self.plot.addItem(self.bars)
+        self.plot.setYRange(0, 1)
+        self.plot.setLabel("left", "probability")
+        self.plot.setLabel("bottom", "class")
+        left = QVBoxLayout()
+        left.addWidget(self.sketch)
+        left.addWidget(clear)
+        left.addStretch(1)
+        row = QHBoxLayout()
+        row.addLayout(left)
+        row.addWidget(self.plot, 1)
+        self.body.addLayout(row, 1)
+
+    def show_probabilities(self, probabilities: np.ndarray) -> None:
+        self.bars.setOpts(x=np.arange(len(probabilities)), height=probabilities)

@@ -1,0 +1,70 @@
+"""After each epoch: the confusion matrix, and a gallery of test images the network got wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from studio.engine import Evaluation
+
+from .image_grid import SEQUENTIAL, ImageGrid
+from .panel import Panel
+
+GALLERY_SIZE = 24
+
+
+class EvaluationPanel(Panel):
+    def __init__(self, parent=None):
+        super().__init__("evaluationPanel", "Left: the confusion matrix on the test set — row = "
+                         "true digit, column = predicted digit; the diagonal is what it gets "
+                         "right. Right: test images it got wrong, as predicted / true.", parent)
+        row = QHBoxLayout()
+        self.matrix_view = pg.PlotWidget(objectName="confusionMatrix")
+        self.matrix_view.setAspectLocked(True)
+        self.matrix_view.invertY(True)
+        self.matrix_view.setLabel("left", "true")
+        self.matrix_view.setLabel("bottom", "predicted")
+        self.matrix = pg.ImageItem(axisOrder="row-major")
+        self.matrix.setColorMap(SEQUENTIAL)
+        self.matrix_view.addItem(self.matrix)
+        self.counts: list[pg.TextItem] = []
+        self.gallery = ImageGrid(diverging=False, columns=6)
+        self.gallery.setObjectName("misclassifiedGallery")
+        gallery_column = QVBoxLayout()
+        gallery_column.addWidget(self.gallery, 1)
+        row.addWidget(self.matrix_view, 1)
+        row.addLayout(gallery_column, 1)
+        self.body.addLayout(row, 1)
+        self.confusion: np.ndarray | None = None
+
+    def show_evaluation(self, evaluation: Evaluation, images: np.ndarray,
+                        labels: np.ndarray, classes: list[str]) -> None:
+        confusion = evaluation.confusion
+        self.confusion = confusion
+        # log scale so the off-diagonal mistakes stay visible next to the large diagonal
+        self.matrix.setImage(np.log1p(confusion.astype(np.float32)), autoLevels=True)
+        if len(self.counts) != confusion.size:
+            for item in self.counts:
+                self.matrix_view.removeItem(item)
+            self.counts = []
+            for index in range(confusion.size):
+                text = pg.TextItem(anchor=(0.5, 0.5), color="w")
+                text.setPos(index % confusion.shape[1] + 0.5, index // confusion.shape[1] + 0.5)
+                self.matrix_view.addItem(text)
+                self.counts.append(text)
+        size = confusion.shape[0]
+        ticks = [[(i + 0.5, classes[i][:6]) for i in range(size)]]
+        self.matrix_view.getAxis("bottom").setTicks(ticks)
+        self.matrix_view.getAxis("left").setTicks(ticks)
+        self.matrix_view.setRange(xRange=(0, size), yRange=(0, size), padding=0)
+        for item, count in zip(self.counts, confusion.reshape(-1)):
+            item.setText(str(count))
+        wrong = np.flatnonzero(evaluation.predictions != labels)[:GALLERY_SIZE]
+        if len(wrong):
+            pictures = images[wrong].reshape(len(wrong), *images.shape[-2:]) / 255.0
+            titles = [f"{classes[evaluation.predictions[i]]} / {classes[labels[i]]}"
+                      for i in wrong]
+            self.gallery.show_images(pictures, titles, levels=(0.0, 1.0))
+        else:
+            self.gallery.clear_images()

@@ -1,0 +1,78 @@
+"""What the network sees: every layer's output for one test image."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox
+
+from studio.engine import Snapshot
+
+from .image_grid import ImageGrid
+from .panel import Panel
+
+MAX_MAPS = 32
+
+
+def as_maps(output: np.ndarray) -> np.ndarray:
+    """A layer's output as a stack of 2-D images: channels, or a flat vector as one row."""
+    if output.ndim == 3:
+        return output[:MAX_MAPS]
+    return output.reshape(1, 1, -1)
+
+
+class FeatureMapsPanel(Panel):
+    sample_changed = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__("featureMapsPanel", "One test image passing through the network: the "
+                         "input, then each layer's feature maps (bright = strongly "
+                         "activated). Pick the layer below, or click its block on the "
+                         "canvas.", parent)
+        controls = QHBoxLayout()
+        self.sample = QSpinBox()
+        self.sample.setRange(0, 0)
+        self.sample.setPrefix("test image #")
+        self.layer_choice = QComboBox()
+        self.label = QLabel()
+        controls.addWidget(self.sample)
+        controls.addWidget(QLabel("layer"))
+        controls.addWidget(self.layer_choice, 1)
+        controls.addWidget(self.label)
+        self.body.addLayout(controls)
+        self.input = ImageGrid(diverging=False, columns=1)
+        self.input.setMaximumHeight(140)
+        self.maps = ImageGrid(diverging=False)
+        self.body.addWidget(self.input)
+        self.body.addWidget(self.maps, 1)
+        self.sample.valueChanged.connect(self.sample_changed)
+        self.layer_choice.currentIndexChanged.connect(lambda _: self._redraw())
+        self._snapshot: Snapshot | None = None
+        self._names: list[str] = []
+
+    def set_layers(self, names: list[str], test_images: int) -> None:
+        self._names = names
+        self.layer_choice.clear()
+        self.layer_choice.addItems(names)
+        self.sample.setRange(0, max(test_images - 1, 0))
+
+    def select_layer(self, index: int | None) -> None:
+        if index is not None and index < self.layer_choice.count():
+            self.layer_choice.setCurrentIndex(index)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._redraw()
+
+    def _redraw(self) -> None:
+        snapshot, layer = self._snapshot, self.layer_choice.currentIndex()
+        if snapshot is None or not 0 <= layer < len(snapshot.feature_maps):
+            return
+        self.input.show_images(snapshot.sample_image[:1], [f"label {snapshot.sample_label}"],
+                               levels=(0.0, 1.0))
+        output = snapshot.feature_maps[layer]
+        maps = as_maps(output)
+        titles = [str(c) for c in range(len(maps))] if output.ndim == 3 else None
+        self.maps.show_images(maps, titles)
+        shape = "×".join(map(str, output.shape))
+        self.label.setText(f"{shape}, min {output.min():.2f}, max {output.max():.2f}")

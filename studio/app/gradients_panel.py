@@ -1,0 +1,71 @@
+"""Where the gradient flows: dL/dK of a conv layer, the saliency dL/dX, gradient norms over time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+
+from studio.engine import Snapshot
+
+from .filters_panel import kernel_tiles
+from .image_grid import ImageGrid
+from .panel import Panel
+
+MAX_TILES = 64
+
+
+class GradientsPanel(Panel):
+    def __init__(self, parent=None):
+        super().__init__("gradientsPanel", "Left: dL/dK, how the last batch wants to change each "
+                         "kernel of the selected conv layer. Middle: dL/dX, which input pixels "
+                         "would change the loss most (a saliency map). Right: each layer's "
+                         "gradient size over time — curves sinking towards zero mean vanishing "
+                         "gradients, curves shooting up mean exploding ones.", parent)
+        row = QHBoxLayout()
+        left, middle = QVBoxLayout(), QVBoxLayout()
+        self.kernel_title = QLabel("dL/dK")
+        self.kernels = ImageGrid(diverging=True)
+        left.addWidget(self.kernel_title)
+        left.addWidget(self.kernels, 1)
+        self.saliency = ImageGrid(diverging=True, columns=1)
+        middle.addWidget(QLabel("dL/dX (saliency)"))
+        middle.addWidget(self.saliency, 1)
+        self.norms = pg.PlotWidget(objectName="gradientNormPlot")
+        self.norms.setLogMode(y=True)
+        self.norms.setLabel("bottom", "batch")
+        self.norms.setLabel("left", "‖dL/dW‖")
+        self.norms.addLegend(offset=(-10, 10))
+        row.addLayout(left, 2)
+        row.addLayout(middle, 1)
+        row.addWidget(self.norms, 2)
+        self.body.addLayout(row, 1)
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        self.history: dict[int, list[tuple[int, float]]] = {}
+        self._recorded: set[int] = set()
+
+    def reset(self) -> None:
+        self.norms.clear()
+        self.curves, self.history, self._recorded = {}, {}, set()
+
+    def show_snapshot(self, snapshot: Snapshot, selected: int | None) -> None:
+        if snapshot.kernel_gradients:
+            layer = (selected if selected in snapshot.kernel_gradients
+                     else min(snapshot.kernel_gradients))
+            tiles, titles = kernel_tiles(snapshot.kernel_gradients[layer])
+            self.kernel_title.setText(f"dL/dK of layer {layer} (conv2d)")
+            self.kernels.show_images(tiles[:MAX_TILES], titles[:MAX_TILES])
+        self.saliency.show_images(snapshot.input_gradient[:1])
+
+    def record_norms(self, snapshot: Snapshot) -> None:
+        if snapshot.step in self._recorded:
+            return
+        self._recorded.add(snapshot.step)
+        for index, norm in snapshot.gradient_norms.items():
+            self.history.setdefault(index, []).append((snapshot.step, max(norm, 1e-12)))
+            if index not in self.curves:
+                colour = pg.intColor(len(self.curves), hues=9)
+                self.curves[index] = self.norms.plot(pen=pg.mkPen(colour, width=2),
+                                                     name=f"layer {index}")
+            steps, values = np.array(self.history[index]).T
+            self.curves[index].setData(steps, values)

@@ -1,0 +1,166 @@
+"""The "Train & watch" page: the network beside live curves, filters, feature maps and gradients.
+
+Snapshots arrive from the training thread at a bounded rate; the page keeps
+only the latest and draws it on a 100 ms timer, so a slow frame never queues
+work. The drawing pad and a picked test image run the trained network on the
+GUI thread: a copy of its weights, one image at a time (well under a millisecond).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QSplitter, QTabWidget
+
+from studio.data import Dataset
+from studio.engine import EpochEnd, Evaluation, Network, Snapshot, as_input, look_inside
+
+from .canvas import NetworkCanvas, describe
+from .curves_panel import AccuracyPanel, LossPanel
+from .document import NetworkDocument
+from .drawing_pad import DrawingPad
+from .evaluation_panel import EvaluationPanel
+from .feature_maps_panel import FeatureMapsPanel
+from .filters_panel import FiltersPanel
+from .gradients_panel import GradientsPanel
+
+REDRAW_MS = 100
+
+
+class WatchPage(QSplitter):
+    def __init__(self, document: NetworkDocument, parent=None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("watchPage")
+        self.document = document
+        self.canvas = NetworkCanvas(document)
+        self.canvas.setObjectName("watchCanvas")
+        self.canvas.setAcceptDrops(False)
+        self.loss = LossPanel()
+        self.accuracy = AccuracyPanel()
+        self.filters = FiltersPanel()
+        self.feature_maps = FeatureMapsPanel()
+        self.gradients = GradientsPanel()
+        self.evaluation = EvaluationPanel()
+        self.drawing = DrawingPad()
+        curves = QSplitter(Qt.Orientation.Horizontal)
+        curves.addWidget(self.loss)
+        curves.addWidget(self.accuracy)
+        self.tabs = QTabWidget()
+        for panel, title in ((self.filters, "Filters"), (self.feature_maps, "Feature maps"),
+                             (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
+                             (self.drawing, "Draw a digit")):
+            self.tabs.addTab(panel, title)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(curves)
+        right.addWidget(self.tabs)
+        right.setSizes([260, 420])
+        self.addWidget(self.canvas)
+        self.addWidget(right)
+        self.setSizes([300, 980])
+        self.canvas.scale(0.75, 0.75)
+
+        self.dataset: Dataset | None = None
+        self.model: Network | None = None  # the GUI thread's copy of the trained network
+        self._latest: Snapshot | None = None
+        self._drawn: Snapshot | None = None
+        self._evaluation: Evaluation | None = None  # the latest, not yet drawn
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self._draw_latest)
+        self.timer.start()
+        document.selection_changed.connect(self._on_selection_change)
+        self.tabs.currentChanged.connect(self._redraw)
+        self.drawing.sketch.drawn.connect(self._on_drawing)
+        self.feature_maps.sample_changed.connect(self._on_sample_change)
+
+    # a new run ----------------------------------------------------------------------
+    def start_run(self) -> None:
+        self.loss.reset()
+        self.accuracy.reset()
+        self.gradients.reset()
+        self._latest = self._drawn = self._evaluation = None
+        analysis = self.document.analysis
+        self.feature_maps.set_layers([f"{i.index} {describe(i)}" for i in analysis.layers],
+                                     len(self.dataset.test_images) if self.dataset else 1)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.feature_maps.sample.setRange(0, len(dataset.test_images) - 1)
+
+    def set_model(self, network: Network) -> None:
+        """Copy the weights of `network` (owned by the training thread) into the GUI's copy."""
+        if self.model is None or self.model.architecture != network.architecture:
+            self.model = Network(network.architecture)
+        self.model.parameters[...] = network.parameters
+        for name, buffer in network.state_dict().items():
+            self.model.state_dict()[name][...] = buffer
+
+    # live updates -------------------------------------------------------------------
+    def add_history(self, history: np.ndarray) -> None:
+        self.loss.add(history)
+
+    def add_epoch(self, epoch: EpochEnd) -> None:
+        self.accuracy.add(epoch)
+        if epoch.test is not None:
+            self._evaluation = epoch.test  # drawn by the timer when its tab is shown
+
+    def offer_snapshot(self, snapshot: Snapshot) -> None:
+        self._latest = snapshot  # older, undrawn snapshots are simply dropped
+
+    def _draw_latest(self) -> None:
+        if (self._evaluation is not None and self.dataset is not None
+                and self.tabs.currentWidget() is self.evaluation):
+            self.evaluation.show_evaluation(self._evaluation, self.dataset.test_images,
+                                            self.dataset.test_labels, self.dataset.classes)
+            self._evaluation = None
+        snapshot = self._latest
+        if snapshot is None or snapshot is self._drawn or not self.isVisible():
+            return
+        self._drawn = snapshot
+        selected = self.document.selected
+        self.gradients.record_norms(snapshot)  # the curve needs every snapshot
+        panel = self.tabs.currentWidget()  # hidden panels cost nothing, and size right later
+        if panel is self.filters:
+            self.filters.show_snapshot(snapshot, selected)
+        elif panel is self.feature_maps:
+            self.feature_maps.show_snapshot(snapshot)
+        elif panel is self.gradients:
+            self.gradients.show_snapshot(snapshot, selected)
+
+    def _on_selection_change(self, index: int | None) -> None:
+        self.feature_maps.select_layer(index)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._drawn = None  # the timer draws the latest snapshot again
+
+    # the GUI thread's own passes ------------------------------------------------------
+    def _inside(self, image: np.ndarray, label: int) -> Snapshot | None:
+        if self.model is None:
+            return None
+        seen = look_inside(self.model, image, label)
+        self.drawing.show_probabilities(seen.probabilities)
+        previous = self._latest
+        if previous is None:
+            return None
+        return Snapshot(previous.step, previous.epoch, previous.kernels,
+                        previous.kernel_gradients, previous.gradient_norms, image, label,
+                        seen.feature_maps, seen.input_gradient)
+
+    def _on_drawing(self, pixels: np.ndarray) -> None:
+        image = pixels[None].astype(np.float32)
+        if self.model is None or self.model.input_shape != image.shape:
+            return
+        self._show_inside(image, int(np.argmax(self.model.forward(image[None])[0])))
+
+    def _on_sample_change(self, index: int) -> None:
+        if self.dataset is None:
+            return
+        image = as_input(self.dataset.test_images[index:index + 1])[0]
+        self._show_inside(image, int(self.dataset.test_labels[index]))
+
+    def _show_inside(self, image: np.ndarray, label: int) -> None:
+        snapshot = self._inside(image, label)
+        if snapshot is not None:
+            self._latest = snapshot
+            self._draw_latest()
