@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--vs-torch", action="store_true",
                        help="also measure PyTorch CPU on the same threads (needs torch)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.add_argument("--gui", action="store_true",
+                       help="train in the real window (offscreen) and compare with headless")
 
     gui = commands.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
@@ -205,9 +207,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from studio.bench import run_bench
+    from studio.bench import run_bench, run_gui_bench
 
-    run_bench(vs_torch=args.vs_torch, quick=args.quick)
+    if args.gui:
+        run_gui_bench()
+    else:
+        run_bench(vs_torch=args.vs_torch, quick=args.quick)
     return 0
 
 

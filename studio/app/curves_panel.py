@@ -27,22 +27,33 @@ class LossPanel(Panel):
         self.plot.setLabel("bottom", "batch")
         self.plot.setLabel("left", "cross-entropy loss")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.plot.setDownsampling(auto=True, mode="peak")  # thousands of batches stay cheap
+        self.plot.setClipToView(True)
         self.raw = self.plot.plot(pen=pg.mkPen((120, 160, 220, 110)))
         self.smooth = self.plot.plot(pen=pg.mkPen((30, 90, 200), width=2))
         self.body.addWidget(self.plot, 1)
         self.steps: list[np.ndarray] = []
         self.losses: list[np.ndarray] = []
+        self.top = 0.0
 
-    def reset(self) -> None:
+    def reset(self, total_steps: int = 1) -> None:
+        """Fixed axes for the whole run: redrawing the axes is the costliest part of a
+        frame, and every frame taken from the GUI thread is taken from training."""
         self.steps, self.losses = [], []
         self.raw.setData([], [])
         self.smooth.setData([], [])
+        self.top = 0.0
+        self.plot.disableAutoRange()
+        self.plot.setXRange(0, total_steps, padding=0.02)
 
     def add(self, history: np.ndarray) -> None:
         """history: (3, k) rows step, loss, accuracy."""
         self.steps.append(history[0])
         self.losses.append(history[1])
         steps, losses = np.concatenate(self.steps), np.concatenate(self.losses)
+        if losses.max() > self.top:  # the y range only ever grows, in coarse steps
+            self.top = float(np.ceil(losses.max() * 1.2 * 2) / 2)
+            self.plot.setYRange(0, self.top, padding=0)
         self.raw.setData(steps, losses)
         self.smooth.setData(steps, smoothed(losses))
 

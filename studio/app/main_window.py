@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.data import Dataset, load_dataset
+from studio.engine import serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
@@ -448,7 +449,7 @@ class MainWindow(QMainWindow):
                                 " (Stop cancels)")
 
     def _on_progress(self, event, history) -> None:
-        self.watch.add_history(history)
+        self.watch.add_history(event, history)
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         self.progress.setFormat(
@@ -490,8 +491,9 @@ def _application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
     app.setOrganizationName("CNN Studio")
+    serial_in_this_thread()  # the GUI thread's passes are single images (see its docstring)
     palette = app.palette()  # plots follow the light or dark theme of the desktop
-    pg.setConfigOptions(antialias=True, background=palette.color(QPalette.ColorRole.Base),
+    pg.setConfigOptions(antialias=False, background=palette.color(QPalette.ColorRole.Base),
                         foreground=palette.color(QPalette.ColorRole.Text))
     return app  # type: ignore[return-value]
 

@@ -32,7 +32,12 @@ DATASETS = {
 }
 
 
-def training_config(settings: dict[str, Any], snapshot_interval: float = 0.25) -> TrainConfig:
+#: Seconds between live snapshots: lively enough to watch, cheap enough (see bench --gui).
+SNAPSHOT_INTERVAL = 0.5
+
+
+def training_config(settings: dict[str, Any],
+                    snapshot_interval: float = SNAPSHOT_INTERVAL) -> TrainConfig:
     return TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
                        optimizer=settings["optimizer"], lr=settings["lr"],
                        schedule=settings["schedule"], weight_decay=settings["weight_decay"],

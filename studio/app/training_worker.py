@@ -28,7 +28,7 @@ from studio.engine import (
     TrainingDiverged,
 )
 
-PROGRESS_INTERVAL = 0.1  # seconds between forwarded BatchEnd events
+PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
 
 
 class TrainingWorker(QObject):

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
 from studio.data import Dataset
-from studio.engine import EpochEnd, Evaluation, Network, Snapshot, as_input, look_inside
+from studio.engine import BatchEnd, EpochEnd, Evaluation, Network, Snapshot, as_input, look_inside
 
 from .canvas import NetworkCanvas, describe
 from .curves_panel import AccuracyPanel, LossPanel
@@ -74,8 +74,8 @@ class WatchPage(QSplitter):
         self.feature_maps.sample_changed.connect(self._on_sample_change)
 
     # a new run ----------------------------------------------------------------------
-    def start_run(self) -> None:
-        self.loss.reset()
+    def start_run(self, total_steps: int = 1) -> None:
+        self.loss.reset(total_steps)
         self.accuracy.reset()
         self.gradients.reset()
         self._latest = self._drawn = self._evaluation = None
@@ -96,7 +96,9 @@ class WatchPage(QSplitter):
             self.model.state_dict()[name][...] = buffer
 
     # live updates -------------------------------------------------------------------
-    def add_history(self, history: np.ndarray) -> None:
+    def add_history(self, event: BatchEnd, history: np.ndarray) -> None:
+        if not self.loss.steps:
+            self.loss.reset(event.total_steps)
         self.loss.add(history)
 
     def add_epoch(self, epoch: EpochEnd) -> None:

@@ -22,7 +22,7 @@ from .losses import softmax, softmax_cross_entropy
 from .network import Network, WeightsError
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 from .schedules import SCHEDULES, learning_rate
-from .threads import single_threaded_blas
+from .threads import serial_in_this_thread, single_threaded_blas
 from .trainer import (
     BatchEnd,
     EpochEnd,
@@ -40,5 +40,5 @@ __all__ = [
     "Evaluation", "Event", "Inside", "LayerInfo", "Network", "Problem", "Snapshot",
     "TrainConfig", "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse",
     "as_input", "check", "evaluate", "learning_rate", "look_inside", "output_size",
-    "single_threaded_blas", "softmax", "softmax_cross_entropy",
+    "serial_in_this_thread", "single_threaded_blas", "softmax", "softmax_cross_entropy",
 ]

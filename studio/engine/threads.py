@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
+import numba
 import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot calls this BLAS: load it first)
 from threadpoolctl import ThreadpoolController
 
@@ -25,3 +26,13 @@ def _controller() -> ThreadpoolController:
 def single_threaded_blas() -> Iterator[None]:
     with _controller().limit(limits=1, user_api="blas"):
         yield
+
+
+def serial_in_this_thread() -> None:
+    """Run this thread's parallel kernels on one thread (Numba's setting is per thread).
+
+    For a GUI thread that only ever runs one image at a time: if it launched
+    parallel regions too, a second OpenMP thread team would compete with the
+    training thread's and slow training by about a fifth (measured, bench --gui).
+    """
+    numba.set_num_threads(1)

@@ -235,13 +235,16 @@ class Trainer:
                     epoch_loss += loss * len(y)
                     epoch_correct += correct
                     result.images += len(y)
+                    snapshot = None
+                    if want_snapshot:  # its cost counts as training time
+                        last_snapshot = started
+                        snapshot = self._snapshot(step, epoch, *gradients)
                     result.train_seconds += time.perf_counter() - started
                     yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
                                    correct / len(y), result.images, result.images_per_second, lr,
                                    result.train_seconds)
-                    if want_snapshot:
-                        last_snapshot = started
-                        yield self._snapshot(step, epoch, *gradients)
+                    if snapshot is not None:
+                        yield snapshot
                 test = None
                 if self.test_images is not None and self.test_labels is not None:
                     test = evaluate(network, self.test_images, self.test_labels)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numba
 import pytest
 
 from studio.app import create_main_window
@@ -19,4 +20,5 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     yield win
-    win.stop_training()
+    win.training.shutdown()
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # the window made this thread serial
