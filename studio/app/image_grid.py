@@ -1,8 +1,9 @@
-"""A grid of small images drawn with pyqtgraph, created once and then only updated.
+"""A grid of small images drawn as one mosaic: one ImageItem, one ViewBox, fixed levels.
 
-Used for filters, kernel gradients and feature maps. Items are rebuilt only
-when the number or shape of the images changes; every other update is
-`ImageItem.setImage` with fixed levels, as pyqtgraph's own examples do.
+Used for filters, kernel gradients, feature maps and the mistakes gallery. The
+tiles are packed into a single array with thin gaps, so a whole grid is one
+`ImageItem.setImage` call (cheap to draw, and it fills the space it is given);
+titles are TextItems placed over the tiles, created only when the layout changes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ def symmetric_levels(images: np.ndarray) -> tuple[float, float]:
     return -bound, bound
 
 
+def mosaic(images: np.ndarray, columns: int, gap: int, title_rows: int, fill: float
+           ) -> np.ndarray:
+    """(N, H, W) tiles → one (rows·(H + gap + title_rows), columns·(W + gap)) image."""
+    count, height, width = images.shape
+    rows = math.ceil(count / columns)
+    cell_h, cell_w = height + gap + title_rows, width + gap
+    out = np.full((rows * cell_h, columns * cell_w), fill, dtype=np.float32)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        top, left = row * cell_h + title_rows, column * cell_w
+        out[top:top + height, left:left + width] = image
+    return out
+
+
 class ImageGrid(pg.GraphicsLayoutWidget):
     """Shows a stack of 2-D images (N, H, W) as a grid with optional titles."""
 
@@ -30,46 +45,55 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.diverging = diverging
         self.columns = columns
-        self.items: list[pg.ImageItem] = []
-        self.boxes: list[pg.ViewBox] = []
-        self.labels: list[pg.LabelItem] = []
-        self._layout: tuple | None = None
         self.setBackground(None)
+        self.box = self.ci.addViewBox(lockAspect=True, enableMouse=False, invertY=True)
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setColorMap(DIVERGING if diverging else SEQUENTIAL)
+        self.box.addItem(self.item)
+        self.titles: list[pg.TextItem] = []
+        self.images: np.ndarray | None = None  # the tiles last shown
+        self._layout: tuple | None = None
 
     def show_images(self, images: np.ndarray, titles: list[str] | None = None,
                     levels: tuple[float, float] | None = None) -> None:
         images = np.asarray(images, dtype=np.float32)
-        layout = (images.shape, titles is not None)
-        if layout != self._layout:
-            self._rebuild(images.shape, titles is not None)
-            self._layout = layout
-        for label, title in zip(self.labels, titles or []):
-            label.setText(title, size="8pt")
+        self.images = images
+        count, height, width = images.shape
+        aspect = self.width() / max(self.height(), 1)  # fill the widget's own shape
+        columns = self.columns or max(1, math.ceil(math.sqrt(count * aspect * height / width)))
+        columns = min(columns, count)
+        gap = max(1, min(height, width) // 8)
+        title_rows = max(3, height // 3) if titles else 0
         if levels is None:
             levels = (symmetric_levels(images) if self.diverging
                       else (float(images.min()), float(images.max()) or 1.0))
-        for item, image in zip(self.items, images):
-            item.setImage(image, levels=levels, autoLevels=False)
+        fill = (levels[0] + levels[1]) / 2 if self.diverging else levels[0]
+        self.item.setImage(mosaic(images, columns, gap, title_rows, fill), levels=levels,
+                           autoLevels=False)
+        layout = (images.shape, columns, bool(titles))
+        if layout != self._layout:
+            self._layout = layout
+            self._place_titles(count, columns, height + gap + title_rows, width + gap,
+                               bool(titles))
+            self.box.autoRange(padding=0.01)
+        for text, title in zip(self.titles, titles or []):
+            text.setText(title)
 
     def clear_images(self) -> None:
-        self.clear()
-        self.items, self.boxes, self.labels = [], [], []
-        self._layout = None
+        self.item.clear()
+        self._place_titles(0, 1, 1, 1, False)
+        self.images, self._layout = None, None
 
-    def _rebuild(self, shape: tuple[int, ...], titled: bool) -> None:
-        self.clear_images()
-        count = shape[0]
-        columns = self.columns or max(1, math.ceil(math.sqrt(count)))
-        colormap = DIVERGING if self.diverging else SEQUENTIAL
+    def _place_titles(self, count: int, columns: int, cell_h: int, cell_w: int,
+                      titled: bool) -> None:
+        for text in self.titles:
+            self.box.removeItem(text)
+        self.titles = []
+        if not titled:
+            return
         for index in range(count):
             row, column = divmod(index, columns)
-            cell = self.ci.addLayout(row=row, col=column)
-            if titled:
-                self.labels.append(cell.addLabel("", row=0, col=0, size="8pt"))
-            box = cell.addViewBox(row=1, col=0, lockAspect=True, enableMouse=False,
-                                  invertY=True)
-            item = pg.ImageItem(axisOrder="row-major")
-            item.setColorMap(colormap)
-            box.addItem(item)
-            self.items.append(item)
-            self.boxes.append(box)
+            text = pg.TextItem(anchor=(0.5, 0.0), color=(90, 90, 90))
+            text.setPos(column * cell_w + (cell_w - 1) / 2, row * cell_h - 1)
+            self.box.addItem(text)
+            self.titles.append(text)

@@ -31,11 +31,12 @@ def test_a_run_fills_every_live_panel(window, qtbot):
         watch.tabs.setCurrentIndex(index)
         watch._draw_latest()
     assert watch.evaluation.confusion.sum() == 1000
-    kernels = watch.filters.grid.items
-    assert len(kernels) == 4 and kernels[0].image.shape == (3, 3)
-    assert np.abs(kernels[0].image).sum() > 0
-    assert watch.feature_maps.maps.items[0].image.shape == (26, 26)
-    assert watch.gradients.saliency.items[0].image.shape == (28, 28)
+    kernels = watch.filters.grid.images
+    assert kernels.shape == (4, 3, 3) and np.abs(kernels).sum() > 0
+    np.testing.assert_array_equal(kernels, watch._drawn.kernels[0][:, 0])
+    assert watch.filters.grid.item.image is not None
+    assert watch.feature_maps.maps.images.shape == (4, 26, 26)
+    assert watch.gradients.saliency.images.shape == (1, 28, 28)
     assert set(watch.gradients.curves) == {0, 4}
     assert "Training finished" in window.progress.format()
 
@@ -46,7 +47,7 @@ def test_clicking_a_block_selects_the_layer_in_the_panels(window, qtbot):
     window.document.select(3)
     window.watch._draw_latest()
     assert window.watch.filters.layer == 3
-    assert len(window.watch.filters.grid.items) == 64  # 16×6 kernels, the first 64 shown
+    assert len(window.watch.filters.grid.images) == 64  # 16×6 kernels, the first 64 shown
     assert window.watch.feature_maps.layer_choice.currentIndex() == 3
 
 
@@ -130,3 +131,40 @@ def test_the_window_stays_responsive_while_lenet5_trains(window, qtbot):
           f"{np.median(gaps) * 1000:.1f} ms, p99 {p99:.1f} ms, max {max(gaps) * 1000:.1f} ms")
     assert len(gaps) > 200
     assert p99 < 50
+
+
+@pytest.fixture
+def local_mnist(mirror, monkeypatch, tmp_path):
+    """MNIST served from the local mirror into a temporary cache, with the mirror's hashes."""
+    import hashlib
+
+    from studio.data import catalogue
+    from studio.data.download import RemoteDataset
+
+    hashes = {name: hashlib.sha256(body).hexdigest() for name, body in mirror.files.items()}
+    monkeypatch.setitem(catalogue.REMOTE, "mnist",
+                        RemoteDataset("mnist", "MNIST", "http://unused.invalid/", hashes))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("STUDIO_MNIST_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}/")
+    return mirror
+
+
+def test_mnist_downloads_with_progress_then_trains(window, qtbot, local_mnist):
+    shown: list[str] = []
+    window.training.download.connect(lambda *_: shown.append(window.progress.format()))
+    window.training_panel.set_settings({"dataset": "mnist"})
+    train(window, qtbot, preset="tiny", epochs=1)
+    assert any(text.startswith("downloading ") for text in shown)
+    assert len(local_mnist.requests) == 4
+    assert window.watch.dataset.name == "MNIST"
+    assert window.watch.accuracy.epochs[0].test.accuracy > 0.8
+
+
+def test_stop_cancels_a_download(window, qtbot, local_mnist):
+    window.training_panel.set_settings({"dataset": "mnist"})
+    window.load_preset("tiny")
+    window.start_training(TrainConfig(epochs=1))
+    window.stop_training()  # before the worker's first block of the first file
+    qtbot.waitUntil(lambda: not window.training.running, timeout=10000)
+    assert "Download cancelled" in window.progress.format()
+    assert not window.errors

@@ -3,53 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from studio.data import DataError, fetch, load_idx_folder
 from studio.data.download import DownloadCancelled, RemoteDataset
-
-
-class MirrorHandler(BaseHTTPRequestHandler):
-    """Serves files from `server.files` (name → bytes), honouring `Range: bytes=N-`."""
-
-    def do_GET(self):
-        name = self.path.rsplit("/", 1)[-1]
-        body = self.server.files.get(name)
-        self.server.requests.append((name, self.headers.get("Range")))
-        if body is None:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
-            if start >= len(body):
-                self.send_error(416)
-                return
-            self.send_response(206)
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(body) - start))
-        self.end_headers()
-        self.wfile.write(body[start:])
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def mirror(mnist_dir):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), MirrorHandler)
-    server.files = {p.name: p.read_bytes() for p in mnist_dir.glob("*.gz")}
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def local_dataset(server) -> RemoteDataset:
