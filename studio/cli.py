@@ -82,12 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
     train.add_argument("--weight-decay", type=float, default=5e-4)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--init", metavar="MODEL.npz",
+                       help="continue from these weights (their architecture is used)")
     train.add_argument("--out", metavar="MODEL.npz", help="write the trained weights here")
     train.add_argument("--metrics", metavar="FILE.json", help="write metrics as JSON here")
 
     evaluate = commands.add_parser("eval", help="evaluate saved weights on a test set")
     evaluate.add_argument("model", help="weights file (.npz) written by CNN Studio")
     _add_data_options(evaluate)
+    evaluate.add_argument("--onnx", metavar="MODEL.onnx",
+                          help="evaluate this ONNX file through onnxruntime instead")
 
     export = commands.add_parser("export", help="export saved weights to other formats")
     export.add_argument("model", help="weights file (.npz) written by CNN Studio")
@@ -109,12 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer
-    from studio.io import resolve_architecture, save_weights
+    from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer, check
+    from studio.io import load_network, resolve_architecture, save_weights
 
-    architecture = resolve_architecture(args.arch)
+    # the files given are checked before any (slow) dataset download
+    initial = load_network(args.init) if args.init else None
+    architecture = initial.architecture if initial else resolve_architecture(args.arch)
     dataset = _dataset(args)
-    network = Network(architecture, seed=args.seed, num_classes=len(dataset.classes))
+    check(architecture, num_classes=len(dataset.classes))
+    network = initial or Network(architecture, seed=args.seed)
     expected = network.input_shape
     if dataset.image_shape != expected:
         raise CommandError(f"the architecture expects {'×'.join(map(str, expected))} input but "
@@ -178,7 +185,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from studio.engine import evaluate
+    from studio.engine import as_input, evaluate, softmax_cross_entropy
     from studio.io import load_network
 
     network = load_network(args.model)
@@ -187,22 +194,39 @@ def _eval(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
                            f"images but the dataset's are "
                            f"{'×'.join(map(str, dataset.image_shape))}")
-    result = evaluate(network, dataset.test_images, dataset.test_labels)
-    print(f"test accuracy {result.accuracy:.2%}, test loss {result.loss:.4f} "
-          f"({len(dataset.test_images)} images)")
+    images, labels = dataset.test_images, dataset.test_labels
+    if args.onnx:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise CommandError("--onnx needs onnxruntime: pip install onnxruntime") from None
+        session = onnxruntime.InferenceSession(args.onnx, providers=["CPUExecutionProvider"])
+        logits = session.run(["logits"], {"input": as_input(images)})[0]
+        loss, _ = softmax_cross_entropy(logits, labels)
+        accuracy = float((logits.argmax(axis=1) == labels).mean())
+        source = f"{args.onnx} through onnxruntime"
+    else:
+        result = evaluate(network, images, labels)
+        loss, accuracy, source = result.loss, result.accuracy, args.model
+    print(f"test accuracy {accuracy:.2%}, test loss {loss:.4f} ({len(images)} images, {source})")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    from studio.io import load_network, write_architecture
+    from studio.io import load_network, write_architecture, write_onnx, write_pytorch
 
-    network = load_network(args.model)
     if not (args.json or args.onnx or args.pytorch):
-        raise CommandError("nothing to export — give --json, --onnx or --pytorch")
-    if args.onnx or args.pytorch:
-        raise CommandError("ONNX and PyTorch export are not available yet; --json works")
-    write_architecture(args.json, network.architecture)
-    print(f"architecture written to {args.json}")
+        raise CommandError("nothing to export — give --json, --onnx and/or --pytorch")
+    network = load_network(args.model)
+    if args.json:
+        write_architecture(args.json, network.architecture)
+        print(f"architecture written to {args.json}")
+    if args.onnx:
+        write_onnx(args.onnx, network)
+        print(f"ONNX model (opset 13, input 'input', output 'logits') written to {args.onnx}")
+    if args.pytorch:
+        write_pytorch(args.pytorch, network.architecture, args.model)
+        print(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
     return 0
 
 

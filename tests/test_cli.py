@@ -58,6 +58,9 @@ def write(path, text):
     (lambda t: ["eval", str(t / "none.npz"), "--dataset", "synthetic"], "file not found"),
     (lambda t: ["export", write(t / "m.npz", "not a zip"), "--json", str(t / "a.json")],
      "not a .npz archive"),
+    (lambda t: ["export", str(t / "m.npz")], "nothing to export"),
+    (lambda t: ["train", "--init", str(t / "missing.npz"), "--dataset", "synthetic"],
+     "file not found"),
 ])
 def test_errors_are_one_line_and_exit_non_zero(tmp_path, capsys, make_args, expected):
     assert main(make_args(tmp_path)) == 2
@@ -72,11 +75,26 @@ def test_errors_in_a_real_process_have_no_traceback(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
 
 
-def test_export_json_writes_the_architecture(tmp_path):
+def test_export_every_format_then_eval_the_onnx_and_continue_training(tmp_path, capsys):
+    model = str(tmp_path / "m.npz")
     assert main(["train", "--arch", "tiny", "--dataset", "synthetic", "--epochs", "1",
-                 "--out", str(tmp_path / "m.npz")]) == 0
-    assert main(["export", str(tmp_path / "m.npz"), "--json", str(tmp_path / "a.json")]) == 0
+                 "--out", model]) == 0
+    assert main(["export", model, "--json", str(tmp_path / "a.json"), "--onnx",
+                 str(tmp_path / "m.onnx"), "--pytorch", str(tmp_path / "m.py")]) == 0
     assert json.loads((tmp_path / "a.json").read_text())["name"] == "Tiny CNN"
+    assert "def load(npz_path" in (tmp_path / "m.py").read_text()
+    capsys.readouterr()
+    assert main(["eval", model, "--dataset", "synthetic"]) == 0
+    ours = capsys.readouterr().out.split(",")[0]
+    assert main(["eval", model, "--dataset", "synthetic", "--onnx",
+                 str(tmp_path / "m.onnx")]) == 0
+    assert capsys.readouterr().out.split(",")[0] == ours  # same test accuracy
+    assert main(["train", "--init", model, "--dataset", "synthetic", "--epochs", "1",
+                 "--lr", "0.01", "--out", str(tmp_path / "m2.npz")]) == 0
+    first = float(ours.split()[2].rstrip("%"))
+    continued = capsys.readouterr().out
+    assert "test accuracy" in continued
+    assert float(continued.split("test accuracy ")[1].split("%")[0]) >= first - 1
 
 
 def test_bench_quick_prints_the_table(capsys):

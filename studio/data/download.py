@@ -26,6 +26,7 @@ from .idx import DataError
 Progress = Callable[[str, int, int], None]
 
 MIRROR_VARIABLE = "STUDIO_MNIST_MIRROR"
+pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…" lines
 
 
 @dataclass(frozen=True)
