@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
@@ -31,15 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from studio.data import Dataset, load_dataset
-from studio.engine import serial_in_this_thread
+from studio.engine import Network, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
     load_preset,
     preset_names,
     read_project,
+    save_weights,
     write_architecture,
+    write_onnx,
     write_project,
+    write_pytorch,
 )
 
 from .canvas import NetworkCanvas
@@ -53,7 +57,10 @@ from .training_panel import TrainingPanel, training_config
 from .watch_page import WatchPage
 
 PROJECT_SUFFIX = ".cnnproj"
-FILE_FILTERS = f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json)"
+FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
+                "Trained weights (*.npz)")
+EXPORT_FILTERS = ("ONNX model (*.onnx);;PyTorch module (*.py);;Weights (*.npz);;"
+                  "Architecture JSON (*.json)")
 MAX_RECENT = 8
 
 
@@ -169,6 +176,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self._action(file_menu, "&Export…", self.export_dialog, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
@@ -311,6 +319,11 @@ class MainWindow(QMainWindow):
 
     def _replace_project(self, project: Project, path: Path | None) -> None:
         self.document.set_architecture(project.architecture)
+        self.watch.model = None
+        if project.weights is not None:
+            network = Network(project.architecture)
+            network.load_state_dict(project.weights)
+            self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
         self.undo_stack.clear()
         self.settings_dirty = False
@@ -351,12 +364,15 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         """A .json path gets the architecture alone; anything else the whole project."""
         path = Path(path)
+        if path.suffix not in (".json", PROJECT_SUFFIX):
+            path = path.with_name(path.name + PROJECT_SUFFIX)
         try:
             if path.suffix == ".json":
                 write_architecture(path, self.document.architecture)
             else:
                 write_project(path, Project(self.document.architecture,
-                                            dict(self.training_panel.settings)))
+                                            dict(self.training_panel.settings),
+                                            self.trained_weights()))
         except OSError as error:
             self.show_error(f"{path}: cannot be saved ({error.strerror})")
             return False
@@ -381,6 +397,56 @@ class MainWindow(QMainWindow):
         for path in self.recent_files():
             self._action(self.recent_menu, path, lambda _=False, p=path: self.open_file(p))
         self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    # weights ------------------------------------------------------------------------
+    def trained_network(self) -> Network | None:
+        """The trained network, when it still matches the network being edited."""
+        model = self.watch.model
+        if model is None or model.architecture != self.document.analysis.to_architecture():
+            return None
+        return model
+
+    def trained_weights(self) -> dict[str, np.ndarray] | None:
+        network = self.trained_network()
+        return None if network is None else {k: v.copy() for k, v in
+                                             network.state_dict().items()}
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> bool:
+        """Write the format the name's suffix says; say what was written."""
+        path = Path(path)
+        network = self.trained_network()
+        if path.suffix == ".json":
+            write_architecture(path, self.document.architecture)
+            summary = "the architecture (no weights)"
+        elif network is None:
+            self.show_error("Train the network (or open trained weights) before exporting "
+                            "weights, ONNX or PyTorch — the architecture alone exports as .json.")
+            return False
+        elif path.suffix == ".onnx":
+            write_onnx(path, network)
+            c, h, w = network.input_shape
+            summary = (f"an ONNX model (opset 13): input 'input' N×{c}×{h}×{w} in [0, 1], "
+                       f"output 'logits' N×{network.analysis.output_shape[0]}")
+        elif path.suffix == ".py":
+            weights = path.with_suffix(".npz")
+            save_weights(weights, network)
+            write_pytorch(path, network.architecture, weights)
+            summary = f"a PyTorch module; its load(\"{weights.name}\") reads the weights beside it"
+        else:
+            path = path.with_suffix(".npz")
+            save_weights(path, network)
+            summary = "the weights and architecture (.npz, loads with allow_pickle=False)"
+        self.statusBar().showMessage(f"Exported {path.name}: {summary}.")
+        self.export_done(path, summary)
+        return True
+
+    def export_done(self, path: Path, summary: str) -> None:
+        QMessageBox.information(self, "Exported", f"{path}\n\n{summary}")
 
     # training -----------------------------------------------------------------------
     def _set_training(self, training: bool) -> None:
@@ -421,7 +487,10 @@ class MainWindow(QMainWindow):
         self._last_epoch = ""
         self.watch.start_run()
         self.pages.setCurrentWidget(self.watch)
-        self.training.start(self.document.architecture, self._loader(), config)
+        initial = self.trained_weights()  # continue where the last run (or file) ended
+        if initial is not None:
+            self.statusBar().showMessage("Continuing from the trained weights.")
+        self.training.start(self.document.architecture, self._loader(), config, initial)
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)
@@ -470,6 +539,8 @@ class MainWindow(QMainWindow):
         self._set_training(False)
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
+            self.settings_dirty = True  # new weights: the project offers to save them
+            self._update_title()
         self._reset_progress(f"{message} {self._last_epoch}")
         self.statusBar().showMessage(f"{message} {self._last_epoch}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from studio.data import Dataset
@@ -50,10 +51,10 @@ class TrainingController(QObject):
         return self.worker is not None and self.worker.paused
 
     def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
-              config: TrainConfig) -> None:
+              config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None) -> None:
         if self.running:
             return
-        worker = TrainingWorker(architecture, load, config)
+        worker = TrainingWorker(architecture, load, config, initial_state)
         thread = QThread()
         worker.moveToThread(thread)
         thread.started.connect(worker.run)

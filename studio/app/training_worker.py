@@ -26,6 +26,7 @@ from studio.engine import (
     TrainConfig,
     Trainer,
     TrainingDiverged,
+    WeightsError,
 )
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
@@ -41,10 +42,12 @@ class TrainingWorker(QObject):
     failed = Signal(str)  # a sentence saying what went wrong
 
     def __init__(self, architecture: dict[str, Any], load_dataset: Callable[..., Dataset],
-                 config: TrainConfig):
-        """`load_dataset(progress, cancelled)` runs on the worker thread."""
+                 config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None):
+        """`load_dataset(progress, cancelled)` runs on the worker thread; training
+        continues from `initial_state` when given."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
+        self.initial_state = initial_state
         self.trainer: Trainer | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
@@ -75,6 +78,8 @@ class TrainingWorker(QObject):
             dataset = self.load_dataset(self.download.emit, self._stop.is_set)
             self.dataset_ready.emit(dataset)
             network = Network(self.architecture, num_classes=len(dataset.classes))
+            if self.initial_state is not None:
+                network.load_state_dict(self.initial_state)
             if dataset.image_shape != network.input_shape:
                 raise DataError(f"the network expects {'×'.join(map(str, network.input_shape))}"
                                 f" images but {dataset.name} has "
@@ -106,7 +111,7 @@ class TrainingWorker(QObject):
         except TrainingDiverged as error:
             self.failed.emit(str(error))
             return
-        except (DataError, ArchitectureError, ValueError) as error:
+        except (DataError, ArchitectureError, WeightsError, ValueError) as error:
             self.failed.emit(f"Training could not start: {error}")
             return
         except DownloadCancelled:

@@ -1,8 +1,10 @@
-"""Project files: the architecture plus the training settings, as one JSON document.
+"""Project files: the architecture, the training settings and, once trained, the weights.
 
 A project (`.cnnproj`) is `{"format": "cnn-studio.project", "version": 1,
-"architecture": {...}, "training": {...}}`. Opening accepts a bare architecture
-JSON too, with default settings, so a shared design opens like a project.
+"architecture": {...}, "training": {...}, "weights": "name.npz"}`; the weights
+live beside it in the design's .npz form, so they are usable on their own.
+Opening also accepts a bare architecture JSON (default settings) and a weights
+.npz (its architecture, with its weights), so anything shared opens alike.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from studio.engine import FORMAT as ARCHITECTURE_FORMAT
+from studio.engine import ArchitectureError, Network, WeightsError
 
 from .architecture_file import read_json
 from .atomic import atomic_write_text
 from .errors import FileFormatError
+from .weights import read_weights, save_weights
 
 PROJECT_FORMAT = "cnn-studio.project"
 PROJECT_VERSION = 1
@@ -39,10 +46,24 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 class Project:
     architecture: dict[str, Any]
     training: dict[str, Any] = field(default_factory=lambda: dict(TRAINING_DEFAULTS))
+    weights: dict[str, np.ndarray] | None = None  # the trained state, by .npz names
 
-    def to_json(self) -> dict[str, Any]:
-        return {"format": PROJECT_FORMAT, "version": PROJECT_VERSION,
+    def to_json(self, weights_name: str | None = None) -> dict[str, Any]:
+        data = {"format": PROJECT_FORMAT, "version": PROJECT_VERSION,
                 "architecture": self.architecture, "training": self.training}
+        if weights_name:
+            data["weights"] = weights_name
+        return data
+
+
+def _checked_weights(path: Path, architecture: dict[str, Any],
+                     arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays, once a network of `architecture` accepts them."""
+    try:
+        Network(architecture).load_state_dict(arrays)
+    except (ArchitectureError, WeightsError) as error:
+        raise FileFormatError(f"{path}: {error}") from None
+    return arrays
 
 
 def _check_training(raw: Any, source: str) -> dict[str, Any]:
@@ -65,7 +86,11 @@ def _check_training(raw: Any, source: str) -> dict[str, Any]:
 
 
 def read_project(path: str | os.PathLike) -> Project:
-    """A project, or an architecture JSON opened as a project with default settings."""
+    """A project, an architecture JSON or a weights .npz, as a project."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        architecture, arrays = read_weights(path)
+        return Project(architecture, weights=_checked_weights(path, architecture, arrays))
     data = read_json(path)
     if not isinstance(data, dict):
         raise FileFormatError(f"{path}: not a CNN Studio project or architecture")
@@ -77,14 +102,28 @@ def read_project(path: str | os.PathLike) -> Project:
     if data.get("version") != PROJECT_VERSION:
         raise FileFormatError(f"{path}: project version {data.get('version')!r} is not "
                               f"supported (this CNN Studio reads version {PROJECT_VERSION})")
-    extra = sorted(set(data) - {"format", "version", "architecture", "training"})
+    extra = sorted(set(data) - {"format", "version", "architecture", "training", "weights"})
     if extra:
         raise FileFormatError(f"{path}: unknown key {extra[0]!r} in the project")
     architecture = data.get("architecture")
     if not isinstance(architecture, dict):
         raise FileFormatError(f"{path}: the project has no 'architecture' object")
-    return Project(architecture, _check_training(data.get("training", {}), str(path)))
+    training = _check_training(data.get("training", {}), str(path))
+    weights = None
+    if data.get("weights") is not None:
+        weights_path = path.parent / str(data["weights"])
+        _, arrays = read_weights(weights_path)
+        weights = _checked_weights(weights_path, architecture, arrays)
+    return Project(architecture, training, weights)
 
 
 def write_project(path: str | os.PathLike, project: Project) -> None:
-    atomic_write_text(path, json.dumps(project.to_json(), indent=2) + "\n")
+    """The project JSON, and its weights as `<name>.npz` beside it; each write atomic."""
+    path = Path(path)
+    weights_name = None
+    if project.weights is not None:
+        weights_name = f"{path.stem}.npz"
+        network = Network(project.architecture)
+        network.load_state_dict(project.weights)
+        save_weights(path.parent / weights_name, network)
+    atomic_write_text(path, json.dumps(project.to_json(weights_name), indent=2) + "\n")

@@ -1,0 +1,92 @@
+"""Exports from the window, and trained weights coming back in (projects and .npz files)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from studio.engine import Network, TrainConfig
+from studio.io import load_preset, save_weights
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture
+def trained_window(window, qtbot):
+    window.load_preset("tiny")
+    window.start_training(TrainConfig(epochs=1, snapshot_interval=0))
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    written = []
+    window.export_done = lambda path, summary: written.append((path, summary))
+    window.exported = written
+    return window
+
+
+def test_export_onnx_pytorch_npz_and_json(trained_window, tmp_path):
+    window = trained_window
+    x = np.random.default_rng(0).random((3, 1, 28, 28), dtype=np.float32)
+    expected = window.trained_network().forward(x).copy()
+    assert window.export_to(tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], expected, atol=1e-4)
+    assert window.export_to(tmp_path / "m.py")
+    assert (tmp_path / "m.npz").is_file() and "load(" in (tmp_path / "m.py").read_text()
+    assert window.export_to(tmp_path / "w.npz")
+    assert window.export_to(tmp_path / "a.json")
+    assert json.loads((tmp_path / "a.json").read_text())["name"] == "Tiny CNN"
+    assert [p.name for p, _ in window.exported] == ["m.onnx", "m.py", "w.npz", "a.json"]
+    assert "opset 13" in window.exported[0][1]
+
+
+def test_weights_exports_need_a_trained_network(window, tmp_path):
+    assert not window.export_to(tmp_path / "m.onnx")
+    assert "Train the network" in window.errors[-1]
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_editing_the_architecture_retires_the_trained_weights(trained_window):
+    window = trained_window
+    assert window.trained_network() is not None
+    window.document.select(0)
+    window.inspector.editors["filters"].setValue(5)
+    assert window.trained_network() is None
+    window.undo_stack.undo()
+    assert window.trained_network() is not None
+
+
+def test_project_saves_and_reopens_its_weights(trained_window, tmp_path):
+    window = trained_window
+    assert window.windowTitle().endswith("*")  # new weights are unsaved work
+    before = window.trained_network().parameters.copy()
+    assert window.save_to(tmp_path / "p.cnnproj")
+    assert (tmp_path / "p.npz").is_file()
+    assert json.loads((tmp_path / "p.cnnproj").read_text())["weights"] == "p.npz"
+    window.new_network()
+    assert window.trained_network() is None
+    assert window.open_file(tmp_path / "p.cnnproj")
+    np.testing.assert_array_equal(window.trained_network().parameters, before)
+
+
+def test_opening_an_npz_shows_its_network_and_training_continues_from_it(window, qtbot,
+                                                                          tmp_path):
+    network = Network(load_preset("tiny"), seed=9)
+    save_weights(tmp_path / "m.npz", network)
+    assert window.open_file(tmp_path / "m.npz")
+    assert window.document.architecture["name"] == "Tiny CNN"
+    np.testing.assert_array_equal(window.trained_network().parameters, network.parameters)
+    window.start_training(TrainConfig(epochs=1, snapshot_interval=0))
+    assert "Continuing from the trained weights" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    assert not np.array_equal(window.trained_network().parameters, network.parameters)
+
+
+def test_a_pickled_npz_is_refused_in_a_dialog(window, tmp_path):
+    marker = tmp_path / "ran"
+    np.savez(tmp_path / "evil.npz", architecture=np.array(json.dumps(load_preset("tiny"))),
+             payload=np.array([print], dtype=object))
+    before = window.document.architecture
+    assert not window.open_file(tmp_path / "evil.npz")
+    assert "pickled Python objects" in window.errors[-1]
+    assert window.document.architecture == before and not marker.exists()
