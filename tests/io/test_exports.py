@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 
-from studio.engine import Network, Trainer, TrainConfig
+from studio.engine import Network, TrainConfig, Trainer
 from studio.io import load_preset, save_weights, write_onnx, write_pytorch
 
 ort = pytest.importorskip("onnxruntime")
