@@ -154,6 +154,8 @@ def _train(args: argparse.Namespace) -> int:
                     f"{row['train_accuracy']:.2%}; test loss {row['test_loss']:.4f}, accuracy "
                     f"{row['test_accuracy']:.2%}")
             (bar.write if bar is not None else print)(line)
+            if args.out:  # a checkpoint: a kill from now on still leaves a loadable file
+                save_weights(args.out, network)
 
     started = time.perf_counter()
     try:

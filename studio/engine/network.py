@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .architecture import Analysis, check
+from .architecture import Analysis, ArchitectureError, Problem, check
 from .layers import LAYER_CLASSES, Layer
+from .memory import memory_problem
 
 _ACTIVATIONS_AFTER = ("relu", "leaky_relu")
 
@@ -29,6 +30,9 @@ class Network:
     def __init__(self, architecture: Mapping[str, Any], seed: int = 0,
                  dtype: Any = np.float32, num_classes: int | None = None):
         self.analysis: Analysis = check(architecture, num_classes)
+        problem = memory_problem(self.analysis, batch_size=1)
+        if problem:  # refuse before allocating a single parameter
+            raise ArchitectureError([Problem(None, None, problem)])
         self.architecture = self.analysis.to_architecture()
         self.dtype = np.dtype(dtype)
         self.layers: list[Layer] = [LAYER_CLASSES[info.type](info, self.dtype)

@@ -20,6 +20,7 @@ import numpy as np
 from .evaluation import Evaluation, as_input, evaluate
 from .inspection import look_inside
 from .losses import softmax_cross_entropy
+from .memory import memory_problem
 from .network import Network
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES, learning_rate
@@ -141,6 +142,9 @@ class Trainer:
         self.network = network
         self.config = config or TrainConfig()
         problems = self.config.problems(len(train_images))
+        if not problems:
+            problems = [p for p in [memory_problem(network.analysis, self.config.batch_size)]
+                        if p]
         if problems:
             raise ValueError(problems[0])
         self.train_images, self.train_labels = train_images, train_labels

@@ -124,3 +124,26 @@ def test_lenet5_reaches_97_5_percent_on_mnist_in_5_epochs_with_defaults(mnist):
     accuracies = [epoch.test.accuracy for epoch in result.epochs]
     assert len(accuracies) == 5
     assert accuracies[-1] >= 0.975, accuracies
+
+
+def test_a_network_too_big_for_memory_is_refused_with_the_numbers_before_allocating():
+    from studio.engine import ArchitectureError
+
+    arch = load_preset("mlp")
+    arch["layers"][1]["units"] = 4096
+    arch["layers"].insert(2, {"type": "dense", "units": 4096})
+    arch["layers"].insert(3, {"type": "dense", "units": 4096})
+    arch["input"] = {"channels": 3, "height": 4096, "width": 4096}
+    with pytest.raises(ArchitectureError, match=r"needs about [\d.]+ GB .* only [\d.]+ GB"):
+        Network(arch)
+
+
+def test_a_batch_too_big_for_memory_is_refused(synthetic):
+    big = {"format": "cnn-studio.architecture", "version": 1, "name": "wide",
+           "input": {"channels": 1, "height": 28, "width": 28},
+           "layers": [{"type": "conv2d", "filters": 4096, "kernel": 3, "padding": "same"},
+                      {"type": "flatten"}, {"type": "dense", "units": 10}]}
+    network = Network(big)
+    with pytest.raises(ValueError, match="at batch size 2000 needs about"):
+        Trainer(network, synthetic.train_images, synthetic.train_labels,
+                config=TrainConfig(batch_size=2000))

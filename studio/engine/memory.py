@@ -1,0 +1,44 @@
+"""How much memory a network needs, checked before anything is allocated."""
+
+from __future__ import annotations
+
+import os
+
+from .architecture import Analysis
+
+BYTES_PER_FLOAT = 4
+#: parameters, gradients, two optimiser buffers (Adam's moments) and the last good copy
+PARAMETER_COPIES = 5
+#: each layer's output and its gradient, plus the conv kernels' scratch (a rough bound)
+ACTIVATION_COPIES = 3
+
+
+def bytes_needed(analysis: Analysis, batch_size: int) -> int:
+    """An upper estimate of the bytes training `analysis` at `batch_size` takes."""
+    parameters = analysis.total_parameters * PARAMETER_COPIES
+    activations = analysis.activations_per_image * batch_size * ACTIVATION_COPIES
+    return (parameters + activations) * BYTES_PER_FLOAT
+
+
+def available_bytes() -> int:
+    """Memory this process can still get: MemAvailable on Linux, else physical memory."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_problem(analysis: Analysis, batch_size: int) -> str | None:
+    """A sentence with the numbers when training would not fit in memory, else None."""
+    needed, available = bytes_needed(analysis, batch_size), available_bytes()
+    if needed <= available * 0.8:
+        return None
+    return (f"training this network at batch size {batch_size} needs about "
+            f"{needed / 1e9:.1f} GB ({analysis.total_parameters:,} parameters, "
+            f"{analysis.activations_per_image:,} activations per image) but only "
+            f"{available / 1e9:.1f} GB is available — use fewer filters or units, more "
+            f"pooling, or a smaller batch")
