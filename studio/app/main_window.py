@@ -46,6 +46,7 @@ from studio.io import (
     write_pytorch,
 )
 
+from .autosave import Autosaver
 from .canvas import NetworkCanvas
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .document import NetworkDocument, empty_architecture
@@ -105,7 +106,13 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if file:
+        self.autosaver = Autosaver(self._autosave_snapshot, self)
+        leftover = Autosaver.leftover()
+        if leftover is not None and self.offer_recovery():
+            self._replace_project(leftover, None)
+            self.settings_dirty = True  # recovered work is unsaved until saved
+            self._update_title()
+        elif file:
             self.open_file(file)
         if data:  # the command line wins over the project's dataset
             self.training_panel.set_settings({**self.training_panel.settings,
@@ -313,6 +320,19 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Discard changes?",
                                       "The project has unsaved changes. Discard them?")
         return answer == QMessageBox.StandardButton.Yes
+
+    def offer_recovery(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Recover unsaved work?",
+            "CNN Studio did not close normally last time. Recover the network and settings "
+            "it saved automatically?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _autosave_snapshot(self) -> Project | None:
+        if not self.is_dirty():
+            return None
+        return Project(self.document.architecture, dict(self.training_panel.settings),
+                       self.trained_weights())
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "CNN Studio", message)
@@ -554,6 +574,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()
+        Autosaver.clear()  # a clean exit: nothing to recover next time
         self.settings.setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 
