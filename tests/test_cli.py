@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from studio.cli import main
+from studio.io import load_preset
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -59,6 +60,9 @@ def write(path, text):
     (lambda t: ["export", write(t / "m.npz", "not a zip"), "--json", str(t / "a.json")],
      "not a .npz archive"),
     (lambda t: ["export", str(t / "m.npz")], "nothing to export"),
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", write(t / "a.json", json.dumps(
+        {**load_preset("tiny"), "input": {"channels": 1, "height": 32, "width": 32}}))],
+     "expects 1×32×32 input but the dataset's images are 1×28×28"),
     (lambda t: ["train", "--init", str(t / "missing.npz"), "--dataset", "synthetic"],
      "file not found"),
 ])
