@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 COMMANDS = ("train", "eval", "export", "bench", "gui")
@@ -84,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--init", metavar="MODEL.npz",
                        help="continue from these weights (their architecture is used)")
-    train.add_argument("--out", metavar="MODEL.npz", help="write the trained weights here")
+    train.add_argument("--resume", metavar="CHECKPOINT.npz",
+                       help="continue an interrupted run exactly where its checkpoint left it")
+    train.add_argument("--out", metavar="MODEL.npz",
+                       help="write the trained weights here (after every epoch), and a "
+                            "checkpoint for --resume beside it (MODEL.checkpoint.npz)")
     train.add_argument("--metrics", metavar="FILE.json", help="write metrics as JSON here")
 
     evaluate = commands.add_parser("eval", help="evaluate saved weights on a test set")
@@ -114,10 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace) -> int:
     from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer, check
-    from studio.io import load_network, resolve_architecture, save_weights
+    from studio.io import (
+        load_network,
+        read_checkpoint,
+        resolve_architecture,
+        save_checkpoint,
+        save_weights,
+    )
 
     # the files given are checked before any (slow) dataset download
-    initial = load_network(args.init) if args.init else None
+    resume = None
+    if args.resume:
+        initial, resume = read_checkpoint(args.resume)
+    else:
+        initial = load_network(args.init) if args.init else None
     architecture = initial.architecture if initial else resolve_architecture(args.arch)
     dataset = _dataset(args)
     check(architecture, num_classes=len(dataset.classes))
@@ -130,7 +145,8 @@ def _train(args: argparse.Namespace) -> int:
                          lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                          seed=args.seed, snapshot_interval=0)
     trainer = Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
-                      dataset.test_labels, config)
+                      dataset.test_labels, config, resume=resume)
+    checkpoint = Path(args.out).with_suffix(".checkpoint.npz") if args.out else None
     print(f"{dataset.describe()}", file=sys.stderr)
     if dataset.note:
         print(f"note: {dataset.note}", file=sys.stderr)
@@ -154,8 +170,9 @@ def _train(args: argparse.Namespace) -> int:
                     f"{row['train_accuracy']:.2%}; test loss {row['test_loss']:.4f}, accuracy "
                     f"{row['test_accuracy']:.2%}")
             (bar.write if bar is not None else print)(line)
-            if args.out:  # a checkpoint: a kill from now on still leaves a loadable file
+            if args.out:  # a kill from now on still leaves loadable weights and a checkpoint
                 save_weights(args.out, network)
+                save_checkpoint(checkpoint, network, trainer)
 
     started = time.perf_counter()
     try:

@@ -132,5 +132,34 @@ def test_a_killed_run_leaves_the_last_epochs_weights_loadable(tmp_path, mnist_di
     finally:
         process.kill()
     assert load_network(out).analysis.name == "LeNet-5"
-    # a kill during a write may strand the hidden temporary file, never a broken m.npz
-    assert all(p.name == "m.npz" or p.name.startswith(".m.npz.") for p in tmp_path.iterdir())
+    # a kill during a write may strand a hidden temporary file, never a broken file
+    assert all(p.name in ("m.npz", "m.checkpoint.npz") or p.name.startswith(".m.")
+               for p in tmp_path.iterdir())
+    if (tmp_path / "m.checkpoint.npz").exists():
+        from studio.io import read_checkpoint
+
+        assert read_checkpoint(tmp_path / "m.checkpoint.npz")[1]["epoch"] >= 1
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(tmp_path):
+    import numpy as np
+
+    common = ["--arch", "tiny", "--dataset", "synthetic", "--schedule", "constant",
+              "--seed", "3"]
+    assert main(["train", *common, "--epochs", "1", "--out", str(tmp_path / "a.npz")]) == 0
+    assert (tmp_path / "a.checkpoint.npz").is_file()
+    assert main(["train", *common, "--epochs", "2", "--resume",
+                 str(tmp_path / "a.checkpoint.npz"), "--out", str(tmp_path / "b.npz")]) == 0
+    assert main(["train", *common, "--epochs", "2", "--out", str(tmp_path / "c.npz")]) == 0
+    with np.load(tmp_path / "b.npz") as resumed, np.load(tmp_path / "c.npz") as whole:
+        for name in whole.files:
+            np.testing.assert_array_equal(resumed[name], whole[name], err_msg=name)
+
+
+def test_resume_from_plain_weights_says_to_use_init(tmp_path, capsys):
+    from studio.engine import Network
+    from studio.io import save_weights
+
+    save_weights(tmp_path / "m.npz", Network(load_preset("tiny")))
+    assert main(["train", "--resume", str(tmp_path / "m.npz"), "--dataset", "synthetic"]) == 2
+    assert "no training state — use --init" in capsys.readouterr().err

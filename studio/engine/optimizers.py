@@ -34,7 +34,10 @@ class SGD:
         self.parameters -= step
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"velocity": self.velocity}
+        return {"velocity": self.velocity.copy()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.velocity[...] = state["velocity"]
 
 
 class Adam:
@@ -71,7 +74,10 @@ class Adam:
         self.parameters -= self._tmp
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"m": self.m, "v": self.v, "t": np.array(self.t)}
+        return {"m": self.m.copy(), "v": self.v.copy(), "t": np.array(self.t)}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.m[...], self.v[...], self.t = state["m"], state["v"], int(state["t"])
 
 
 OPTIMIZERS = ("sgd", "adam")

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -138,7 +139,9 @@ class Trainer:
 
     def __init__(self, network: Network, train_images: np.ndarray, train_labels: np.ndarray,
                  test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None,
-                 config: TrainConfig | None = None, sample_index: int = 0):
+                 config: TrainConfig | None = None, sample_index: int = 0,
+                 resume: dict[str, Any] | None = None):
+        """`resume` is a `checkpoint()` of an earlier run of the same network and data."""
         self.network = network
         self.config = config or TrainConfig()
         problems = self.config.problems(len(train_images))
@@ -157,6 +160,12 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._rng = np.random.default_rng(self.config.seed)
+        self._step = self._epoch = self._batch = 0
+        self._order = np.arange(len(train_images))
+        self._ordered_epoch = -1
+        if resume is not None:
+            self._restore(resume)
 
     # control, from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -189,23 +198,52 @@ class Trainer:
             if callback is not None:
                 callback(event)
 
+    # exact resumption ------------------------------------------------------------------
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where the loop is now (between batches):
+        weights and batch-norm statistics, optimiser state, the shuffling RNG, the current
+        epoch's data order and position, and the dropout layers' RNGs."""
+        state: dict[str, Any] = {f"optimizer.{k}": v for k, v in self.optimizer.state().items()}
+        state.update(step=self._step, epoch=self._epoch, batch=self._batch,
+                     order=self._order.copy(), ordered_epoch=self._ordered_epoch,
+                     rng=self._rng.bit_generator.state,
+                     layer_rngs=[layer.rng.bit_generator.state for layer in self.network.layers
+                                 if hasattr(layer, "rng")])
+        return state
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state({k.split(".", 1)[1]: v for k, v in state.items()
+                                   if k.startswith("optimizer.")})
+        self._step, self._epoch, self._batch = (int(state["step"]), int(state["epoch"]),
+                                                int(state["batch"]))
+        self._order = np.asarray(state["order"])
+        self._ordered_epoch = int(state["ordered_epoch"])
+        self._rng.bit_generator.state = state["rng"]
+        layers = [layer for layer in self.network.layers if hasattr(layer, "rng")]
+        for layer, rng_state in zip(layers, state["layer_rngs"]):
+            layer.rng.bit_generator.state = rng_state
+
     def events(self) -> Iterator[Event]:
         config, network = self.config, self.network
         n = len(self.train_images)
         batches = math.ceil(n / config.batch_size)
         total_steps = batches * config.epochs
-        rng = np.random.default_rng(config.seed)
+        rng = self._rng
         result = TrainResult()
         last_good = network.parameters.copy()
         last_snapshot = -math.inf
-        step = 0
+        step = self._step
         # A diverging run overflows on purpose; it is reported as TrainingDiverged.
         with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(config.epochs):
-                order = rng.permutation(n)
+            for epoch in range(self._epoch, config.epochs):
+                if self._ordered_epoch != epoch:  # draw each epoch's order exactly once
+                    self._order, self._ordered_epoch = rng.permutation(n), epoch
+                order = self._order
+                self._epoch = epoch
                 epoch_loss = epoch_correct = 0.0
                 seen = 0
-                for batch in range(batches):
+                for batch in range(self._batch, batches):
+                    self._batch = batch
                     if not self._running.is_set():
                         self._running.wait()
                     if self._stop.is_set():
@@ -235,6 +273,7 @@ class Trainer:
                         gradients = self._gradient_copies()
                     self.optimizer.step(lr)
                     step += 1
+                    self._step, self._batch = step, batch + 1
                     seen += len(y)
                     epoch_loss += loss * len(y)
                     epoch_correct += correct
@@ -252,8 +291,9 @@ class Trainer:
                 test = None
                 if self.test_images is not None and self.test_labels is not None:
                     test = evaluate(network, self.test_images, self.test_labels)
-                epoch_end = EpochEnd(epoch, epoch_loss / seen, epoch_correct / seen, test,
-                                     result.train_seconds)
+                self._epoch, self._batch = epoch + 1, 0
+                epoch_end = EpochEnd(epoch, epoch_loss / max(seen, 1),
+                                     epoch_correct / max(seen, 1), test, result.train_seconds)
                 result.epochs.append(epoch_end)
                 yield epoch_end
         return result

@@ -8,6 +8,7 @@ from .architecture_file import (
     write_architecture,
 )
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from .checkpoint import read_checkpoint, save_checkpoint
 from .errors import FileFormatError
 from .onnx_export import to_onnx, write_onnx
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
@@ -15,9 +16,25 @@ from .pytorch_export import write_pytorch
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
-    "TRAINING_DEFAULTS", "FileFormatError", "Project", "atomic_path", "atomic_write_bytes",
+    "TRAINING_DEFAULTS",
+    "FileFormatError",
+    "Project",
+    "atomic_path",
+    "atomic_write_bytes",
     "atomic_write_text",
-    "load_network", "load_preset", "preset_names", "read_json", "read_project", "read_weights",
-    "resolve_architecture", "save_weights", "to_onnx", "write_architecture", "write_onnx",
-    "write_project", "write_pytorch",
+    "load_network",
+    "load_preset",
+    "preset_names",
+    "read_checkpoint",
+    "read_json",
+    "read_project",
+    "read_weights",
+    "resolve_architecture",
+    "save_checkpoint",
+    "save_weights",
+    "to_onnx",
+    "write_architecture",
+    "write_onnx",
+    "write_project",
+    "write_pytorch",
 ]

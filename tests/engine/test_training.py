@@ -147,3 +147,32 @@ def test_a_batch_too_big_for_memory_is_refused(synthetic):
     with pytest.raises(ValueError, match="at batch size 2000 needs about"):
         Trainer(network, synthetic.train_images, synthetic.train_labels,
                 config=TrainConfig(batch_size=2000))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("stop_after", [5, 10, 17])  # mid-epoch, at the epoch's end, later
+def test_a_stopped_and_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(
+        synthetic, optimizer, stop_after):
+    """Weights, batch-norm statistics, optimiser state, data order and dropout masks all
+    continue exactly (one process, same machine: the kernels are deterministic)."""
+    images, labels = synthetic.train_images[:640], synthetic.train_labels[:640]
+    config = TrainConfig(epochs=2, optimizer=optimizer, seed=4, snapshot_interval=0)
+    architecture = load_preset("batchnorm")
+
+    whole = Network(architecture, seed=4)
+    Trainer(whole, images, labels, config=config).run()
+
+    first = Network(architecture, seed=4)
+    trainer = Trainer(first, images, labels, config=config)
+    for event in trainer.events():
+        if isinstance(event, BatchEnd) and event.step == stop_after:
+            trainer.stop()
+    checkpoint = trainer.checkpoint()
+    weights = {k: v.copy() for k, v in first.state_dict().items()}
+
+    second = Network(architecture, seed=99)  # nothing of its own initialisation may leak in
+    second.load_state_dict(weights)
+    result = Trainer(second, images, labels, config=config, resume=checkpoint).run()
+    assert not result.stopped
+    for name, array in whole.state_dict().items():
+        np.testing.assert_array_equal(second.state_dict()[name], array, err_msg=name)
