@@ -505,12 +505,19 @@ class MainWindow(QMainWindow):
             return
         config = config or training_config(self.training_panel.settings)
         self._last_epoch = ""
-        self.watch.start_run()
         self.pages.setCurrentWidget(self.watch)
         initial = self.trained_weights()  # continue where the last run (or file) ended
-        if initial is not None:
+        resume = None
+        stopped = self.training.stopped_run
+        if (initial is not None and stopped is not None and stopped[1] == config
+                and stopped[0] == self.document.architecture):
+            resume = stopped[2]  # optimiser state, data order and position too
+            self.statusBar().showMessage("Continuing the stopped run exactly where it stopped.")
+        elif initial is not None:
             self.statusBar().showMessage("Continuing from the trained weights.")
-        self.training.start(self.document.architecture, self._loader(), config, initial)
+        if resume is None:
+            self.watch.start_run()
+        self.training.start(self.document.architecture, self._loader(), config, initial, resume)
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)

@@ -34,6 +34,8 @@ class TrainingController(QObject):
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
         self._last_network: Network | None = None
+        #: (architecture, config, Trainer.checkpoint()) of a run stopped before its end
+        self.stopped_run: tuple[dict[str, Any], TrainConfig, dict[str, Any]] | None = None
 
     @property
     def running(self) -> bool:
@@ -51,10 +53,12 @@ class TrainingController(QObject):
         return self.worker is not None and self.worker.paused
 
     def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
-              config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None) -> None:
+              config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
+              resume: dict[str, Any] | None = None) -> None:
         if self.running:
             return
-        worker = TrainingWorker(architecture, load, config, initial_state)
+        self.stopped_run = None
+        worker = TrainingWorker(architecture, load, config, initial_state, resume)
         thread = QThread()
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
@@ -92,8 +96,12 @@ class TrainingController(QObject):
         self._join()
 
     def _join(self) -> None:
-        if self.worker is not None and self.worker.trainer is not None:
-            self._last_network = self.worker.trainer.network
+        trainer = self.worker.trainer if self.worker is not None else None
+        if trainer is not None:
+            self._last_network = trainer.network
+            if trainer.stopped:
+                self.stopped_run = (self.worker.architecture, self.worker.config,
+                                    trainer.checkpoint())
         if self.thread is not None:
             self.thread.quit()
             self.thread.wait(STOP_WAIT_MS)

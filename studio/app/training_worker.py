@@ -42,12 +42,13 @@ class TrainingWorker(QObject):
     failed = Signal(str)  # a sentence saying what went wrong
 
     def __init__(self, architecture: dict[str, Any], load_dataset: Callable[..., Dataset],
-                 config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None):
-        """`load_dataset(progress, cancelled)` runs on the worker thread; training
-        continues from `initial_state` when given."""
+                 config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
+                 resume: dict[str, Any] | None = None):
+        """`load_dataset(progress, cancelled)` runs on the worker thread; training starts
+        from `initial_state` when given, and continues a stopped run given its `resume`."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
-        self.initial_state = initial_state
+        self.initial_state, self.resume = initial_state, resume
         self.trainer: Trainer | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
@@ -85,7 +86,8 @@ class TrainingWorker(QObject):
                                 f" images but {dataset.name} has "
                                 f"{'×'.join(map(str, dataset.image_shape))}")
             self.trainer = Trainer(network, dataset.train_images, dataset.train_labels,
-                                   dataset.test_images, dataset.test_labels, self.config)
+                                   dataset.test_images, dataset.test_labels, self.config,
+                                   resume=self.resume)
             if self._pause.is_set():
                 self.trainer.pause()
             if self._stop.is_set():

@@ -168,3 +168,36 @@ def test_stop_cancels_a_download(window, qtbot, local_mnist):
     qtbot.waitUntil(lambda: not window.training.running, timeout=10000)
     assert "Download cancelled" in window.progress.format()
     assert not window.errors
+
+
+def test_stop_then_train_again_continues_the_run_exactly(window, qtbot):
+    from studio.data import synthetic_dataset
+    from studio.engine import Network, Trainer
+    from studio.io import load_preset
+
+    config = TrainConfig(epochs=3, snapshot_interval=0, seed=1)
+    expected = {}
+
+    def uninterrupted():  # on its own thread with Numba's full thread count, like the worker
+        dataset = synthetic_dataset()
+        network = Network(load_preset("tiny"))
+        Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
+                dataset.test_labels, config).run()
+        expected.update({k: v.copy() for k, v in network.state_dict().items()})
+
+    baseline = threading.Thread(target=uninterrupted)
+    baseline.start()
+    baseline.join()
+
+    window.load_preset("tiny")
+    window.start_training(config)
+    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=2000)
+    assert window.training.stopped_run is not None
+    window.start_training(config)
+    assert "exactly where it stopped" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=30000)
+    assert "Training finished" in window.progress.format()
+    for name, array in window.trained_network().state_dict().items():
+        np.testing.assert_array_equal(array, expected[name], err_msg=name)
