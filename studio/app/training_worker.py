@@ -48,7 +48,7 @@ class TrainingWorker(QObject):
         from `initial_state` when given, and continues a stopped run given its `resume`."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
-        self.initial_state, self.resume = initial_state, resume
+        self.initial_state, self.resume_state = initial_state, resume
         self.trainer: Trainer | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
@@ -87,7 +87,7 @@ class TrainingWorker(QObject):
                                 f"{'×'.join(map(str, dataset.image_shape))}")
             self.trainer = Trainer(network, dataset.train_images, dataset.train_labels,
                                    dataset.test_images, dataset.test_labels, self.config,
-                                   resume=self.resume)
+                                   resume=self.resume_state)
             if self._pause.is_set():
                 self.trainer.pause()
             if self._stop.is_set():
