@@ -48,10 +48,8 @@ class FeatureMapsPanel(Panel):
         self.sample.valueChanged.connect(self.sample_changed)
         self.layer_choice.currentIndexChanged.connect(lambda _: self._redraw())
         self._snapshot: Snapshot | None = None
-        self._names: list[str] = []
 
     def set_layers(self, names: list[str], test_images: int) -> None:
-        self._names = names
         self.layer_choice.clear()
         self.layer_choice.addItems(names)
         self.sample.setRange(0, max(test_images - 1, 0))
