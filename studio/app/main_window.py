@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
@@ -591,6 +592,10 @@ def _application(argv: list[str]) -> QApplication:
     app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
     app.setOrganizationName("CNN Studio")
     serial_in_this_thread()  # the GUI thread's passes are single images (see its docstring)
+    if not hasattr(app, "garbage_collector"):
+        # Python's cyclic GC may otherwise run on the training thread and destroy Qt
+        # objects there, which deadlocks; pyqtgraph's collector runs it on this thread.
+        app.garbage_collector = GarbageCollector(interval=1.0)
     palette = app.palette()  # plots follow the light or dark theme of the desktop
     pg.setConfigOptions(antialias=False, background=palette.color(QPalette.ColorRole.Base),
                         foreground=palette.color(QPalette.ColorRole.Text))

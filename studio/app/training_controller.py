@@ -26,20 +26,26 @@ class TrainingController(QObject):
     progress = Signal(object, object)  # the latest BatchEnd, (steps, losses, accuracies)
     epoch_finished = Signal(object)  # EpochEnd
     snapshot = Signal(object)  # Snapshot
-    ended = Signal(str)  # a closing sentence, after the thread has finished
+    ended = Signal(str)  # a closing sentence, once the run has returned
     failed = Signal(str)
+
+    _run = Signal()  # runs the current worker on the training thread (a queued call)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        # One training thread for the whole session: a new thread per run would leave a
+        # new malloc arena and OpenMP thread team behind each time (seen in the soak test).
+        self.thread = QThread()
+        self.thread.setObjectName("training")
         self.worker: TrainingWorker | None = None
-        self.thread: QThread | None = None
+        self._active = False
         self._last_network: Network | None = None
         #: (architecture, config, Trainer.checkpoint()) of a run stopped before its end
         self.stopped_run: tuple[dict[str, Any], TrainConfig, dict[str, Any]] | None = None
 
     @property
     def running(self) -> bool:
-        return self.thread is not None
+        return self._active
 
     @property
     def network(self) -> Network | None:
@@ -59,9 +65,8 @@ class TrainingController(QObject):
             return
         self.stopped_run = None
         worker = TrainingWorker(architecture, load, config, initial_state, resume)
-        thread = QThread()
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
+        worker.moveToThread(self.thread)
+        self._run.connect(worker.run)
         worker.dataset_ready.connect(self.dataset_ready)
         worker.download.connect(self.download)
         worker.progress.connect(self.progress)
@@ -69,8 +74,10 @@ class TrainingController(QObject):
         worker.snapshot.connect(self.snapshot)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
-        self.worker, self.thread = worker, thread
-        thread.start()
+        self.worker, self._active = worker, True
+        if not self.thread.isRunning():
+            self.thread.start()
+        self._run.emit()
         self.started.emit()
 
     def set_sample(self, index: int) -> None:
@@ -91,27 +98,29 @@ class TrainingController(QObject):
             self.worker.stop()
 
     def shutdown(self) -> None:
-        """Stop and wait for the thread (closing the window)."""
+        """Stop the run and end the training thread (closing the window)."""
         self.stop()
-        self._join()
+        self.thread.quit()  # taken up as soon as the run returns
+        self.thread.wait(STOP_WAIT_MS)
+        self._release()
 
-    def _join(self) -> None:
-        trainer = self.worker.trainer if self.worker is not None else None
+    def _release(self) -> None:
+        worker = self.worker
+        if worker is None:
+            return
+        trainer = worker.trainer
         if trainer is not None:
             self._last_network = trainer.network
             if trainer.stopped:
-                self.stopped_run = (self.worker.architecture, self.worker.config,
-                                    trainer.checkpoint())
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait(STOP_WAIT_MS)
-        self.thread = None
-        self.worker = None
+                self.stopped_run = (worker.architecture, worker.config, trainer.checkpoint())
+        self._run.disconnect(worker.run)
+        worker.deleteLater()
+        self.worker, self._active = None, False
 
     def _on_finished(self, message: str) -> None:
-        self._join()
+        self._release()
         self.ended.emit(message)
 
     def _on_failed(self, message: str) -> None:
-        self._join()
+        self._release()
         self.failed.emit(message)

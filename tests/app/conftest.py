@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 import numba
 import pytest
 
@@ -26,4 +28,5 @@ def window(qtbot, tmp_path, monkeypatch):
     win.show()
     yield win
     win.training.shutdown()
+    gc.collect()  # windows of earlier tests die here, on the GUI thread
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # the window made this thread serial
