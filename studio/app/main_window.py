@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import Dataset, load_dataset
+from studio.data import Dataset, default_source, load_dataset
 from studio.engine import Network, serial_in_this_thread
 from studio.io import (
     FileFormatError,
@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self.canvas = NetworkCanvas(self.document)
         self.inspector = LayerInspector(self.document)
         self.training_panel = TrainingPanel()
+        # offline by default: cached MNIST when it is there, synthetic digits otherwise
+        self.training_panel.set_settings({"dataset": default_source()})
         self.summary = QLabel()
         self.summary.setObjectName("networkSummary")
         self.table = SummaryTable()

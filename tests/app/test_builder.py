@@ -216,7 +216,7 @@ def test_costs_table_lists_every_layer_and_the_total(window):
     assert "per batch of 128" in window.summary.text()
 
 
-def test_file_given_on_the_command_line_opens(qtbot, tmp_path):
+def test_file_given_on_the_command_line_opens(window, qtbot, tmp_path):
     from studio.app import create_main_window
     from studio.io import write_architecture
 
@@ -227,3 +227,15 @@ def test_file_given_on_the_command_line_opens(qtbot, tmp_path):
     assert win.document.architecture == load_preset("tiny")
     assert "tiny.json" in win.windowTitle()
     assert win.training_panel.settings["folder"] == str(tmp_path)
+
+
+def test_the_default_dataset_is_cached_mnist_or_else_synthetic(window, qtbot, monkeypatch):
+    from studio.app import create_main_window
+    from studio.data import catalogue
+
+    for cached, expected in ((False, "synthetic"), (True, "mnist")):
+        monkeypatch.setattr(catalogue, "is_cached", lambda source, c=cached: c)
+        win = create_main_window([])
+        qtbot.addWidget(win)
+        assert win.training_panel.settings["dataset"] == expected
+        win.undo_stack.setClean()
