@@ -19,59 +19,81 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
-def im2col(x, kernel, stride, pad, out_h, out_w, cols):
-    """cols[(c·f + i)·f + j, y·W_o + x] = X[c, y·s + i − p, x·s + j − p], 0 outside X.
+def pad_into(x, pad, padded):
+    """padded[c, y + p, x + p] = X[c, y, x]; the border of `padded` stays zero.
 
-    Parameters
-    ----------
-    x : (C, H, W) one sample.
-    cols : (C·f·f, H_o·W_o) written in full.
+    Reading receptive fields from a zero-bordered copy leaves the copy loops
+    below without a bounds check per element, so they vectorise.
     """
     channels, height, width = x.shape
     for c in range(channels):
-        for i in range(kernel):
-            for j in range(kernel):
-                row = (c * kernel + i) * kernel + j
-                for oy in range(out_h):
-                    iy = oy * stride + i - pad
-                    base = oy * out_w
-                    if iy < 0 or iy >= height:
-                        for ox in range(out_w):
-                            cols[row, base + ox] = 0.0
-                        continue
-                    for ox in range(out_w):
-                        ix = ox * stride + j - pad
-                        if 0 <= ix < width:
-                            cols[row, base + ox] = x[c, iy, ix]
-                        else:
-                            cols[row, base + ox] = 0.0
+        for y in range(height):
+            for x_ in range(width):
+                padded[c, y + pad, x_ + pad] = x[c, y, x_]
 
 
 @njit(cache=True, nogil=True)
-def col2im(cols, kernel, stride, pad, out_h, out_w, x):
-    """The adjoint of `im2col`: X[c, y·s + i − p, x·s + j − p] += cols[(c·f + i)·f + j, y·W_o + x].
+def im2col(xp, kernel, stride, out_h, out_w, cols):
+    """cols[(c·f + i)·f + j, y·W_o + x] = X_p[c, y·s + i, x·s + j]  (X_p: X zero-padded by p).
 
-    Scattering W^T·dY back through the receptive fields this way is the full
-    convolution of dY (dilated by s − 1 zeros between its elements) with the
-    180°-rotated kernel, cropped by p: each output gradient dY[y, x] reaches
-    exactly the input pixels that produced Y[y, x], weighted by the kernel tap
-    that multiplied them.
+    Parameters
+    ----------
+    xp : (C, H + 2p, W + 2p) one padded sample.
+    cols : (C·f·f, H_o·W_o) written in full.
     """
-    channels, height, width = x.shape
-    x[:] = 0.0
+    channels = xp.shape[0]
     for c in range(channels):
         for i in range(kernel):
             for j in range(kernel):
                 row = (c * kernel + i) * kernel + j
                 for oy in range(out_h):
-                    iy = oy * stride + i - pad
-                    if iy < 0 or iy >= height:
-                        continue
-                    base = oy * out_w
-                    for ox in range(out_w):
-                        ix = ox * stride + j - pad
-                        if 0 <= ix < width:
-                            x[c, iy, ix] += cols[row, base + ox]
+                    line = xp[c, oy * stride + i]
+                    dst = cols[row, oy * out_w:(oy + 1) * out_w]
+                    if stride == 1:
+                        src = line[j:j + out_w]
+                        for ox in range(out_w):
+                            dst[ox] = src[ox]
+                    else:
+                        for ox in range(out_w):
+                            dst[ox] = line[ox * stride + j]
+
+
+@njit(cache=True, nogil=True)
+def col2im(cols, kernel, stride, out_h, out_w, gp):
+    """The adjoint of `im2col`: G_p[c, y·s + i, x·s + j] += cols[(c·f + i)·f + j, y·W_o + x].
+
+    Scattering Wᵀ·dY back through the receptive fields this way is the full
+    convolution of dY (dilated by s − 1 zeros between its elements) with the
+    180°-rotated kernel: each output gradient dY[y, x] reaches exactly the input
+    pixels that produced Y[y, x], weighted by the kernel tap that multiplied
+    them. G_p is the padded gradient, zeroed here; its border is cropped by the
+    caller (the padding is not an input).
+    """
+    channels = gp.shape[0]
+    gp[:] = 0.0
+    for c in range(channels):
+        for i in range(kernel):
+            for j in range(kernel):
+                row = (c * kernel + i) * kernel + j
+                for oy in range(out_h):
+                    line = gp[c, oy * stride + i]
+                    src = cols[row, oy * out_w:(oy + 1) * out_w]
+                    if stride == 1:
+                        dst = line[j:j + out_w]
+                        for ox in range(out_w):
+                            dst[ox] += src[ox]
+                    else:
+                        for ox in range(out_w):
+                            line[ox * stride + j] += src[ox]
+
+
+@njit(cache=True, nogil=True)
+def _padded_sample(x, pad, padded):
+    """The sample itself when there is no padding, else its zero-bordered copy."""
+    if pad == 0:
+        return x
+    pad_into(x, pad, padded)
+    return padded
 
 
 @njit(cache=True, nogil=True)
@@ -95,9 +117,10 @@ def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
     w2 = weight.reshape(filters, channels * kernel * kernel)
     for t in prange(chunks):
         cols = np.empty((channels * kernel * kernel, out_h * out_w), dtype=x.dtype)
+        padded = np.zeros((channels, x.shape[2] + 2 * pad, x.shape[3] + 2 * pad), dtype=x.dtype)
         start, stop = _chunk(t, chunks, n_samples)
         for n in range(start, stop):
-            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
+            im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             y = out[n].reshape(filters, out_h * out_w)
             np.dot(w2, cols, y)
             for f in range(filters):
@@ -109,7 +132,7 @@ def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_
                     need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
 
-    - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: dY · colsᵀ)
+    - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: (dL/dK)ᵀ = cols · dYᵀ)
     - dL/db[f]    = Σ_n Σ_y,x dL/dY[n, f, y, x]
     - dL/dX[n, c] = Σ_f dL/dY[n, f] full-convolved with rot180(K[f, c])
       (as a GEMM, Kᵀ · dY, then `col2im`; skipped when `need_grad_x` is False,
@@ -125,26 +148,31 @@ def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_
     n_samples, channels = x.shape[0], x.shape[1]
     filters, kernel = weight.shape[0], weight.shape[2]
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
+    height, width = x.shape[2], x.shape[3]
     taps = channels * kernel * kernel
-    w2 = weight.reshape(filters, taps)
-    w2t = np.ascontiguousarray(w2.T)
-    partial_w = np.zeros((chunks, filters, taps), dtype=x.dtype)
+    w2t = np.ascontiguousarray(weight.reshape(filters, taps).T)
+    partial_wt = np.zeros((chunks, taps, filters), dtype=x.dtype)
     partial_b = np.zeros((chunks, filters), dtype=x.dtype)
     for t in prange(chunks):
         cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
-        step = np.empty((filters, taps), dtype=x.dtype)
+        step_t = np.empty((taps, filters), dtype=x.dtype)
+        padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
+        grad_padded = np.empty_like(padded)
         start, stop = _chunk(t, chunks, n_samples)
         for n in range(start, stop):
             dy = grad_out[n].reshape(filters, out_h * out_w)
-            im2col(x[n], kernel, stride, pad, out_h, out_w, cols)
-            np.dot(dy, cols.T, step)
-            partial_w[t] += step
+            im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
+            np.dot(cols, dy.T, step_t)  # (dL/dK)ᵀ: this orientation runs ~1.3× faster in sgemm
+            partial_wt[t] += step_t
             for f in range(filters):
                 partial_b[t, f] += dy[f].sum()
             if need_grad_x:
                 np.dot(w2t, dy, dcols)
-                col2im(dcols, kernel, stride, pad, out_h, out_w, grad_x[n])
-    gw = grad_weight.reshape(filters, taps)
-    gw[:] = partial_w.sum(axis=0)
+                if pad == 0:
+                    col2im(dcols, kernel, stride, out_h, out_w, grad_x[n])
+                else:
+                    col2im(dcols, kernel, stride, out_h, out_w, grad_padded)
+                    grad_x[n] = grad_padded[:, pad:pad + height, pad:pad + width]
+    grad_weight.reshape(filters, taps)[:] = partial_wt.sum(axis=0).T
     grad_bias[:] = partial_b.sum(axis=0)
