@@ -156,10 +156,20 @@ class MaxPool2D(_Pool):
 
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         self._argmax = self._workspace("argmax", out.shape, np.int32)
-        pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
+        if self._two_by_two:
+            pool_kernels.maxpool2x2_forward(x, out, self._argmax)
+        else:
+            pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
 
     def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
-        pool_kernels.maxpool2d_backward(grad_y, self._argmax, grad_x)
+        if self._two_by_two:
+            pool_kernels.maxpool2x2_backward(grad_y, self._argmax, grad_x)
+        else:
+            pool_kernels.maxpool2d_backward(grad_y, self._argmax, grad_x)
+
+    @property
+    def _two_by_two(self) -> bool:
+        return self.size == 2 and self.stride == 2
 
 
 class AvgPool2D(_Pool):

@@ -23,6 +23,7 @@ LAYERS = [
     ((2, 8, 8), {"type": "conv2d", "filters": 3, "kernel": 5, "stride": 1, "padding": "same"}),
     ((2, 9, 7), {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 2}),
     ((2, 6, 6), {"type": "maxpool2d", "size": 2, "stride": 2}),
+    ((2, 7, 5), {"type": "maxpool2d", "size": 2, "stride": 2}),
     ((2, 7, 7), {"type": "maxpool2d", "size": 3, "stride": 2}),
     ((2, 6, 6), {"type": "avgpool2d", "size": 2, "stride": 2}),
     ((1, 7, 7), {"type": "avgpool2d", "size": 3, "stride": 1}),
