@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .chunking import chunk_bounds
+
 
 @njit(cache=True, nogil=True)
 def pad_into(x, pad, padded):
@@ -96,11 +98,6 @@ def _padded_sample(x, pad, padded):
     return padded
 
 
-@njit(cache=True, nogil=True)
-def _chunk(t, chunks, n):
-    return t * n // chunks, (t + 1) * n // chunks
-
-
 @njit(parallel=True, cache=True, nogil=True)
 def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f]   (cross-correlation, stride s, padding p).
@@ -118,7 +115,7 @@ def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
     for t in prange(chunks):
         cols = np.empty((channels * kernel * kernel, out_h * out_w), dtype=x.dtype)
         padded = np.zeros((channels, x.shape[2] + 2 * pad, x.shape[3] + 2 * pad), dtype=x.dtype)
-        start, stop = _chunk(t, chunks, n_samples)
+        start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             y = out[n].reshape(filters, out_h * out_w)
@@ -159,7 +156,7 @@ def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_
         step_t = np.empty((taps, filters), dtype=x.dtype)
         padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
         grad_padded = np.empty_like(padded)
-        start, stop = _chunk(t, chunks, n_samples)
+        start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             dy = grad_out[n].reshape(filters, out_h * out_w)
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import numba
 import numpy as np
 
-from . import activation_kernels, conv_kernels, pool_kernels
+from . import activation_kernels, conv_kernels, dense_kernels, pool_kernels
 from .architecture import LayerInfo
+from .chunking import thread_chunks
 
 
 class Layer:
@@ -74,12 +74,6 @@ def _he_or_glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
     return rng.uniform(-limit, limit, size=shape)
 
 
-def _chunks(batch: int) -> int:
-    """Runs of samples for the conv kernels: one per Numba thread (Numba's thread
-    count cannot be read inside a cached kernel)."""
-    return max(1, min(numba.get_num_threads(), batch))
-
-
 class Conv2D(Layer):
     kind = "conv2d"
 
@@ -108,7 +102,7 @@ class Conv2D(Layer):
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         out = self._workspace("out", (x.shape[0], *self.output_shape))
         conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"], self.stride,
-                                    self.padding, out, _chunks(x.shape[0]))
+                                    self.padding, out, thread_chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
@@ -117,7 +111,7 @@ class Conv2D(Layer):
         grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
         conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self.stride, self.padding,
                                      grad_x, self.grads["weight"], self.grads["bias"],
-                                     need_grad_x, _chunks(x.shape[0]))
+                                     need_grad_x, thread_chunks(x.shape[0]))
         return grad_x if need_grad_x else None
 
 
@@ -273,18 +267,19 @@ class Dense(Layer):
         self.params["bias"][...] = 0.0
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self._x = x
+        self._x = np.ascontiguousarray(x, dtype=self.dtype)
         out = self._workspace("out", (x.shape[0], self.config["units"]))
-        np.dot(x, self.params["weight"].T, out=out)
-        out += self.params["bias"]
+        dense_kernels.dense_forward(self._x, self.params["weight"], self.params["bias"], out,
+                                    thread_chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
-        np.dot(grad_y.T, self._x, out=self.grads["weight"])
-        np.sum(grad_y, axis=0, out=self.grads["bias"])
-        if not need_grad_x:
-            return None
-        return np.dot(grad_y, self.params["weight"], out=self._workspace("grad_x", self._x.shape))
+        grad_x = self._workspace("grad_x", self._x.shape)
+        dense_kernels.dense_backward(
+            self._x, self.params["weight"], np.ascontiguousarray(grad_y, dtype=self.dtype),
+            grad_x, self.grads["weight"], self.grads["bias"], need_grad_x,
+            thread_chunks(self._x.shape[0]))
+        return grad_x if need_grad_x else None
 
 
 class Dropout(Layer):
