@@ -7,32 +7,35 @@ absolute figures vary from run to run on a shared machine.
 
 from __future__ import annotations
 
+import platform
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
+from numba import njit
 
-from studio.engine import Network, softmax_cross_entropy
+from studio.engine import Network, analyse, softmax_cross_entropy
 from studio.engine.optimizers import SGD
 from studio.engine.threads import single_threaded_blas
 from studio.io import load_preset
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
+TRAINING_BATCHES = (16, 32, 64, 128, 256)
+INFERENCE_BATCH = 1000
+ROUNDS = 3  # engine and PyTorch alternate, best round of each: a shared machine's noise hits both
 
 
-def _rate(run: Callable[[], None], images: int, seconds: float) -> float:
-    """Images per second of `run`, repeated for about `seconds` after one warm-up call."""
-    run()
-    count, started = 0, time.perf_counter()
-    while True:
-        run()
-        count += 1
-        elapsed = time.perf_counter() - started
-        if elapsed >= seconds and count >= 3:
-            return count * images / elapsed
+@dataclass
+class Steps:
+    """One framework's training step, inference pass and single-image pass for a network."""
+
+    train: Callable[[], None]
+    infer: Callable[[], None]
+    single: Callable[[], None]
 
 
 def _batch(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -40,27 +43,25 @@ def _batch(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     return x, rng.integers(0, 10, batch)
 
 
-def engine_rates(architecture: dict[str, Any], batch: int, seconds: float) -> tuple[float, float]:
-    """(training, inference at batch 1000) images/s of the engine."""
+def engine_steps(architecture: dict[str, Any], batch: int) -> Steps:
+    """The engine's steps, as the trainer runs them (SGD with Nesterov momentum)."""
     network = Network(architecture)
     optimizer = SGD(network.parameters, network.gradients)
     rng = np.random.default_rng(0)
     x, y = _batch(batch, rng)
-    x_big, _ = _batch(1000, rng)
+    x_big, _ = _batch(INFERENCE_BATCH, rng)
 
-    def train_step() -> None:
+    def train() -> None:
         logits = network.forward(x, training=True)
         _, grad = softmax_cross_entropy(logits, y)
         network.backward(grad)
         optimizer.step(0.01)
 
-    with single_threaded_blas():
-        train = _rate(train_step, batch, seconds)
-        infer = _rate(lambda: network.forward(x_big), 1000, seconds)
-    return train, infer
+    return Steps(train, lambda: network.forward(x_big), lambda: network.forward(x[:1]))
 
 
-def torch_rates(architecture: dict[str, Any], batch: int, seconds: float) -> tuple[float, float]:
+def torch_steps(architecture: dict[str, Any], batch: int) -> Steps:
+    """The same steps in PyTorch CPU, with the same optimiser."""
     import torch
 
     from studio.io.torch_sequential import to_torch_sequential
@@ -70,26 +71,101 @@ def torch_rates(architecture: dict[str, Any], batch: int, seconds: float) -> tup
     loss_fn = torch.nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
     x, y = (torch.from_numpy(a) for a in _batch(batch, rng))
-    x_big = torch.from_numpy(_batch(1000, rng)[0])
+    x_big = torch.from_numpy(_batch(INFERENCE_BATCH, rng)[0])
 
-    def train_step() -> None:
+    def train() -> None:
+        model.train()
         optimizer.zero_grad(set_to_none=True)
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-    def infer() -> None:
-        with torch.inference_mode():
-            model(x_big)
+    def run(images: Any) -> Callable[[], None]:
+        def infer() -> None:
+            model.eval()
+            with torch.inference_mode():
+                model(images)
+        return infer
 
-    model.train()
-    train = _rate(train_step, batch, seconds)
-    model.eval()
-    return train, _rate(infer, 1000, seconds)
+    return Steps(train, run(x_big), run(x[:1]))
+
+
+def _seconds_per_call(run: Callable[[], None], seconds: float) -> float:
+    """Mean seconds of `run`, repeated for about `seconds` after one warm-up call."""
+    run()
+    count, started = 0, time.perf_counter()
+    while True:
+        run()
+        count += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds and count >= 3:
+            return elapsed / count
+
+
+def _latency_ms(run: Callable[[], None], calls: int = 300) -> float:
+    """Median milliseconds of `run` over `calls` calls: one image is too quick to time in bulk."""
+    run()
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return 1e3 * float(np.median(times))
+
+
+def _best_of_rounds(runs: list[Callable[[], None]], seconds: float) -> list[float]:
+    """Fastest seconds per call of each run, the runs alternating over ROUNDS rounds."""
+    best = [np.inf] * len(runs)
+    for _ in range(ROUNDS):
+        for i, run in enumerate(runs):
+            best[i] = min(best[i], _seconds_per_call(run, seconds / ROUNDS))
+    return best
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def sgemm_peak(seconds: float = 1.0) -> float:
+    """GFLOP/s of one thread's sgemm (BLAS pinned to one thread, called from Numba as the
+    kernels call it) on 256×256 matrices: this machine's arithmetic ceiling per core."""
+    a = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+    out = np.empty_like(a)
+    with single_threaded_blas():
+        per_call = _seconds_per_call(lambda: _sgemm(a, a, out, 20), seconds) / 20
+    return 2 * 256**3 / per_call / 1e9
+
+
+@njit(cache=True, nogil=True)
+def _sgemm(a, b, out, repeats):
+    for _ in range(repeats):
+        np.dot(a, b, out)
+
+
+def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:
+    """(training, inference) floating-point operations per image.
+
+    A multiply-accumulate is 2 FLOPs. Training adds the backward pass: dL/dW costs
+    as much as the forward pass, and dL/dX as much again except for the first
+    layer, whose input gradient is never computed.
+    """
+    layers = analyse(architecture).layers
+    forward = sum(2 * layer.macs for layer in layers)
+    backward = sum(2 * layer.macs * (1 if i == 0 else 2) for i, layer in enumerate(layers))
+    return forward + backward, forward
 
 
 def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[tuple]:
-    """(index, type, forward ms, backward ms) per layer for one training batch."""
+    """(index, type, forward ms, backward ms, forward GFLOP/s, backward GFLOP/s) per layer
+    for one training batch; GFLOP/s is 0 for layers without multiply-accumulates."""
     network = Network(architecture)
+    macs = [layer.macs for layer in analyse(architecture).layers]
     x, y = _batch(batch, np.random.default_rng(0))
     forward = np.zeros(len(network.layers))
     backward = np.zeros(len(network.layers))
@@ -105,42 +181,77 @@ def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[
                 started = time.perf_counter()
                 grad = network.layers[i].backward(grad, i > 0)
                 backward[i] += (time.perf_counter() - started) * (repeat > 0)
-    return [(layer.index, layer.kind, 1e3 * f / repeats, 1e3 * b / repeats)
-            for layer, f, b in zip(network.layers, forward, backward)]
+    rows = []
+    for i, (layer, f, b) in enumerate(zip(network.layers, forward / repeats,
+                                          backward / repeats)):
+        flops = 2 * macs[i] * batch
+        rows.append((layer.index, layer.kind, 1e3 * f, 1e3 * b, flops / f / 1e9,
+                     flops * (1 if i == 0 else 2) / b / 1e9))
+    return rows
 
 
-def run_bench(vs_torch: bool = False, quick: bool = False, batch: int = 64) -> list[dict]:
-    """Print the table and return its rows."""
+def run_bench(vs_torch: bool = False, quick: bool = False) -> list[dict]:
+    """Print the tables and return the throughput rows."""
     threads = numba.get_num_threads()
-    seconds = 0.5 if quick else 2.0
+    seconds = 0.3 if quick else 1.5
+    batches = (64,) if quick else TRAINING_BATCHES
     torch_version = ""
     if vs_torch:
         import torch
 
         torch.set_num_threads(threads)
         torch_version = torch.__version__
-    print(f"threads: {threads} (engine: Numba; PyTorch {torch_version or 'not measured'})")
-    print(f"training at batch {batch}, inference at batch 1000; images/s (higher is better)\n")
-    header = f"{'network':<12} {'phase':<10} {'engine':>10}"
+    per_core = sgemm_peak(0.3 if quick else 1.0)
+    peak = per_core * threads
+    print(f"machine: {_cpu_name()}, {threads} threads "
+          f"(engine: Numba; PyTorch {torch_version or 'not measured'})")
+    print(f"sgemm peak, measured: {per_core:.0f} GFLOP/s per thread, {peak:.0f} GFLOP/s "
+          f"for {threads}")
+    print("images/s, higher is better; best of "
+          f"{ROUNDS} alternating rounds; limit = peak ÷ FLOPs per image\n")
+    header = f"{'network':<12} {'phase':<10} {'batch':>5} {'engine':>9}"
     if vs_torch:
-        header += f" {'pytorch':>10} {'ratio':>7}"
-    print(header)
+        header += f" {'pytorch':>9} {'ratio':>7}"
+    print(header + f" {'limit':>9} {'of limit':>8}")
     rows = []
     for label, preset in NETWORKS.items():
         architecture = load_preset(preset)
-        ours = engine_rates(architecture, batch, seconds)
-        theirs = torch_rates(architecture, batch, seconds) if vs_torch else (None, None)
-        for phase, mine, other in zip(("training", "inference"), ours, theirs):
-            line = f"{label:<12} {phase:<10} {mine:>10.0f}"
-            if other:
-                line += f" {other:>10.0f} {mine / other:>6.2f}×"
-            print(line)
-            rows.append({"network": label, "phase": phase, "engine": mine, "pytorch": other})
+        train_flops, infer_flops = flops_per_image(architecture)
+        plan = [("training", b, train_flops) for b in batches]
+        plan.append(("inference", INFERENCE_BATCH, infer_flops))
+        for phase, batch, flops in plan:
+            steps = [engine_steps(architecture, batch)]
+            if vs_torch:
+                steps.append(torch_steps(architecture, batch))
+            runs = [s.train if phase == "training" else s.infer for s in steps]
+            with single_threaded_blas():
+                rates = [batch / t for t in _best_of_rounds(runs, seconds)]
+            limit = peak * 1e9 / flops
+            line = f"{label:<12} {phase:<10} {batch:>5} {rates[0]:>9.0f}"
+            if vs_torch:
+                line += f" {rates[1]:>9.0f} {rates[0] / rates[1]:>6.2f}×"
+            print(line + f" {limit:>9.0f} {rates[0] / limit:>7.0%}")
+            rows.append({"network": label, "phase": phase, "batch": batch, "engine": rates[0],
+                         "pytorch": rates[1] if vs_torch else None, "limit": limit})
+    lenet = load_preset("lenet5")
+    singles = [engine_steps(lenet, 1).single]
+    if vs_torch:
+        singles.append(torch_steps(lenet, 1).single)
+    engine_ms, *torch_ms = [_latency_ms(run, 50 if quick else 300) for run in singles]
+    print(f"\nLeNet-5, one image (the drawing pad): engine {engine_ms:.3f} ms"
+          + (f", PyTorch {torch_ms[0]:.3f} ms" if vs_torch else "") + " (median)")
     for label, preset in NETWORKS.items():
-        print(f"\nper-layer time, {label}, one training batch of {batch} (ms)")
-        print(f"{'layer':<18} {'forward':>8} {'backward':>9}")
-        for index, kind, fwd, bwd in layer_times(load_preset(preset), batch, 3 if quick else 20):
-            print(f"{f'{index} {kind}':<18} {fwd:>8.3f} {bwd:>9.3f}")
+        print(f"\nper-layer time, {label}, one training batch of 64 (ms; GFLOP/s and "
+              f"share of the {peak:.0f} GFLOP/s peak)")
+        print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
+              f"{'bwd GFLOP/s':>16}")
+        for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(
+                load_preset(preset), 64, 3 if quick else 20):
+            line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"
+            if fwd_rate:
+                line += (f" {fwd_rate:>7.1f} ({fwd_rate / peak:>4.0%}) "
+                         f"{bwd_rate:>7.1f} ({bwd_rate / peak:>4.0%})")
+            print(line)
     return rows
 
 
