@@ -7,9 +7,9 @@ from numba import njit, prange
 
 @njit(parallel=True, cache=True, nogil=True)
 def relu_forward(x, out):
-    """y = max(x, 0) over flat contiguous arrays."""
+    """y = max(x, 0) over flat contiguous arrays; NaN stays NaN, as in PyTorch."""
     for i in prange(x.size):
-        out[i] = x[i] if x[i] > 0 else 0.0
+        out[i] = 0.0 if x[i] <= 0 else x[i]
 
 
 @njit(parallel=True, cache=True, nogil=True)

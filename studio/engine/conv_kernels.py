@@ -99,13 +99,14 @@ def _padded_sample(x, pad, padded):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
+def conv2d_forward(x, weight, bias, stride, pad, out, rectify, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f]   (cross-correlation, stride s, padding p).
 
     Parameters
     ----------
     x : (N, C, H, W);  weight : (F, C, f, f);  bias : (F,)
     out : (N, F, H_o, W_o), written in full.
+    rectify : write max(Y, 0) instead: a ReLU that follows, applied while Y is in cache.
     chunks : how many contiguous runs of samples to spread over the threads.
     """
     n_samples, channels = x.shape[0], x.shape[1]
@@ -121,12 +122,18 @@ def conv2d_forward(x, weight, bias, stride, pad, out, chunks):
             y = out[n].reshape(filters, out_h * out_w)
             np.dot(w2, cols, y)
             for f in range(filters):
-                y[f] += bias[f]
+                row, b = y[f], bias[f]
+                if rectify:
+                    for p in range(row.size):
+                        value = row[p] + b
+                        row[p] = 0.0 if value <= 0.0 else value  # NaN stays NaN
+                else:
+                    row += b
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_bias,
-                    need_grad_x, chunks):
+def conv2d_backward(x, weight, grad_out, out, rectified, stride, pad, grad_x, grad_weight,
+                    grad_bias, need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
 
     - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: dY · colsᵀ, or its transpose)
@@ -139,6 +146,9 @@ def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_
     ----------
     x : (N, C, H, W) the forward input;  weight : (F, C, f, f)
     grad_out : (N, F, H_o, W_o) dL/dY, C-contiguous.
+    out, rectified : the forward output, and whether the forward pass rectified
+        it; if so grad_out is dL/d max(Y, 0) and is first masked by [Y > 0], the
+        ReLU's own backward pass, done per sample while it is in cache.
     grad_x : (N, C, H, W) written in full when need_grad_x.
     grad_weight : (F, C, f, f), grad_bias : (F,) overwritten.
     """
@@ -159,11 +169,18 @@ def conv2d_backward(x, weight, grad_out, stride, pad, grad_x, grad_weight, grad_
         cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         step = np.empty((rows, columns), dtype=x.dtype)
+        masked = np.empty((filters, out_h * out_w), dtype=x.dtype)
         padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
         grad_padded = np.empty_like(padded)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             dy = grad_out[n].reshape(filters, out_h * out_w)
+            if rectified:
+                y = out[n].reshape(filters, out_h * out_w)
+                for f in range(filters):
+                    for p in range(out_h * out_w):
+                        masked[f, p] = dy[f, p] if y[f, p] > 0.0 else 0.0
+                dy = masked
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             if taps_as_rows:
                 np.dot(cols, dy.T, step)

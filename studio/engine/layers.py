@@ -83,7 +83,9 @@ class Conv2D(Layer):
         self.kernel = self.config["kernel"]
         self.stride = self.config["stride"]
         self.padding = info.padding
+        self.applies_next_relu = False  # set by the network when a ReLU follows directly
         self._x: np.ndarray | None = None
+        self._rectified = False
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         channels = self.input_shape[0]
@@ -100,18 +102,20 @@ class Conv2D(Layer):
         """im2col is recomputed in the backward pass rather than kept: for small
         channel counts the stored columns cost more memory traffic than they save."""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
-        out = self._workspace("out", (x.shape[0], *self.output_shape))
+        self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
+        self._rectified = training and self.applies_next_relu
         conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"], self.stride,
-                                    self.padding, out, thread_chunks(x.shape[0]))
+                                    self.padding, out, self._rectified, thread_chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
         grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
-        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self.stride, self.padding,
-                                     grad_x, self.grads["weight"], self.grads["bias"],
-                                     need_grad_x, thread_chunks(x.shape[0]))
+        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self._out,
+                                     self._rectified, self.stride, self.padding, grad_x,
+                                     self.grads["weight"], self.grads["bias"], need_grad_x,
+                                     thread_chunks(x.shape[0]))
         return grad_x if need_grad_x else None
 
 
@@ -181,13 +185,26 @@ class ReLU(Layer):
 
     kind = "relu"
 
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.applied_by_conv = False  # set by the network when a conv2d comes directly before
+        self._passed_through = False
+
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """While training after a conv2d, the conv has already rectified x (in cache,
+        saving two passes over memory), so x passes through; inference and
+        inspection always run the ReLU itself."""
+        self._passed_through = training and self.applied_by_conv
+        if self._passed_through:
+            return x
         x = np.ascontiguousarray(x, dtype=self.dtype)
         self._y = self._workspace("out", x.shape)
         activation_kernels.relu_forward(x.reshape(-1), self._y.reshape(-1))
         return self._y
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        if self._passed_through:
+            return grad_y  # the conv's backward pass applies the mask
         grad_x = self._workspace("grad_x", self._y.shape)
         activation_kernels.relu_backward(
             np.ascontiguousarray(grad_y, dtype=self.dtype).reshape(-1), self._y.reshape(-1),

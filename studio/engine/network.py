@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .architecture import Analysis, ArchitectureError, Problem, check
-from .layers import LAYER_CLASSES, Layer
+from .layers import LAYER_CLASSES, Conv2D, Layer, ReLU
 from .memory import memory_problem
 
 _ACTIVATIONS_AFTER = ("relu", "leaky_relu")
@@ -56,6 +56,9 @@ class Network:
                 buffers[name] = np.zeros(shape, dtype=self.dtype)
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
+        for before, after in zip(self.layers, self.layers[1:]):
+            if isinstance(before, Conv2D) and isinstance(after, ReLU):
+                before.applies_next_relu = after.applied_by_conv = True
         self.outputs: list[np.ndarray] = []
         self.initialise(seed)
 

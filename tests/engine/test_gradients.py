@@ -37,9 +37,13 @@ LAYERS = [
 
 
 def check_layer(input_shape, layer, batch=3, seed=0, coordinates=25, rtol=1e-5, atol=1e-7):
+    check_network(single_layer_network(input_shape, layer, seed=seed), batch, seed, coordinates,
+                  rtol, atol, layer)
+
+
+def check_network(network, batch=3, seed=0, coordinates=25, rtol=1e-5, atol=1e-7, layer=None):
     rng = np.random.default_rng(seed)
-    network = single_layer_network(input_shape, layer, seed=seed)
-    x = rng.normal(size=(batch, *input_shape))
+    x = rng.normal(size=(batch, *network.input_shape))
     out_size = network.forward(x, training=True).shape[1]
     projection = rng.normal(size=(batch, out_size))
     grads, grad_x = analytic_gradients(network, x, projection)
@@ -105,3 +109,14 @@ def test_dropout_scales_kept_values_and_routes_gradient_through_the_mask():
     grad = network.backward(np.ones_like(y), input_gradient=True).reshape(4, -1)
     np.testing.assert_array_equal(grad, y)
     np.testing.assert_array_equal(network.forward(x, training=False), x.reshape(4, -1))
+
+
+def test_a_conv_applies_the_relu_that_follows_it_while_training_with_the_same_results():
+    layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
+              {"type": "relu"}, {"type": "flatten"}]
+    network = Network(architecture((2, 6, 6), *layers), dtype=np.float64)
+    assert network.layers[0].applies_next_relu and network.layers[1].applied_by_conv
+    x = np.random.default_rng(1).normal(size=(3, 2, 6, 6))
+    np.testing.assert_array_equal(network.forward(x, training=True).copy(),
+                                  network.forward(x, training=False))
+    check_network(network, layer="conv2d + relu")
