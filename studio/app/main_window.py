@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from studio.io import (
 
 from .autosave import Autosaver
 from .canvas import NetworkCanvas
+from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
@@ -243,6 +245,7 @@ class MainWindow(QMainWindow):
         self.training.epoch_finished.connect(self._on_epoch)
         self.training.ended.connect(self._on_training_end)
         self.training.failed.connect(self._on_training_failed)
+        self.training.notice.connect(self.statusBar().showMessage)
 
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
@@ -351,7 +354,24 @@ class MainWindow(QMainWindow):
         self.undo_stack.clear()
         self.settings_dirty = False
         self.path = path
+        self._adopt_checkpoint(project, path)
         self._on_document_change()
+
+    def _adopt_checkpoint(self, project: Project, path: Path | None) -> None:
+        """Continue from this project's checkpoint, if it has one (see `checkpoints`)."""
+        found = find_checkpoint(path, project.architecture, project.weights)
+        if found is None:
+            return
+        if project.weights is None or not all(
+                np.array_equal(project.weights.get(name), array)
+                for name, array in found.network.state_dict().items()):
+            self.settings_dirty = True  # weights trained after the last save: offer to save
+        self.watch.set_model(found.network)
+        if found.unfinished:
+            self.training.stopped_run = (self.document.architecture, found.config, found.state)
+            self.statusBar().showMessage(
+                f"This network's last run stopped in epoch {int(found.state['epoch']) + 1} of "
+                f"{found.config.epochs}: Train continues it exactly where it stopped.")
 
     def new_network(self) -> None:
         if self.confirm_discard():
@@ -399,6 +419,9 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.show_error(f"{path}: cannot be saved ({error.strerror})")
             return False
+        if self.path is None:  # the unsaved network's checkpoint now belongs to the file
+            with suppress(OSError):
+                checkpoint_path(None).replace(checkpoint_path(path))
         self.path = path
         self.undo_stack.setClean()
         self.settings_dirty = False
@@ -520,7 +543,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Continuing from the trained weights.")
         if resume is None:
             self.watch.start_run()
-        self.training.start(self.document.architecture, self._loader(), config, initial, resume)
+        self.training.start(self.document.architecture, self._loader(), config, initial, resume,
+                            checkpoint_path(self.path))
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)
@@ -585,6 +609,7 @@ class MainWindow(QMainWindow):
             return
         self.training.shutdown()
         Autosaver.clear()  # a clean exit: nothing to recover next time
+        checkpoint_path(None).unlink(missing_ok=True)  # nor an unsaved network's run
         self.settings.setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 

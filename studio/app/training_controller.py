@@ -6,6 +6,7 @@ The window only connects to these signals; it never touches a thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ class TrainingController(QObject):
     snapshot = Signal(object)  # Snapshot
     ended = Signal(str)  # a closing sentence, once the run has returned
     failed = Signal(str)
+    notice = Signal(str)  # e.g. a checkpoint that could not be written; the run goes on
 
     _run = Signal()  # runs the current worker on the training thread (a queued call)
 
@@ -61,11 +63,11 @@ class TrainingController(QObject):
 
     def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
               config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
-              resume: dict[str, Any] | None = None) -> None:
+              resume: dict[str, Any] | None = None, checkpoint: Path | None = None) -> None:
         if self.running:
             return
         self.stopped_run = None
-        worker = TrainingWorker(architecture, load, config, initial_state, resume)
+        worker = TrainingWorker(architecture, load, config, initial_state, resume, checkpoint)
         worker.moveToThread(self.thread)
         self._run.connect(worker.run)
         worker.dataset_ready.connect(self.dataset_ready)
@@ -75,6 +77,7 @@ class TrainingController(QObject):
         worker.snapshot.connect(self.snapshot)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
+        worker.notice.connect(self.notice)
         self.worker, self._active = worker, True
         if not self.thread.isRunning():
             self.thread.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from studio.engine import (
     TrainingDiverged,
     WeightsError,
 )
+from studio.io import save_checkpoint
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
 
@@ -40,15 +42,18 @@ class TrainingWorker(QObject):
     snapshot = Signal(object)  # Snapshot
     finished = Signal(str)  # a closing sentence
     failed = Signal(str)  # a sentence saying what went wrong
+    notice = Signal(str)  # something the user should know that does not stop the run
 
     def __init__(self, architecture: dict[str, Any], load_dataset: Callable[..., Dataset],
                  config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
-                 resume: dict[str, Any] | None = None):
+                 resume: dict[str, Any] | None = None, checkpoint: Path | None = None):
         """`load_dataset(progress, cancelled)` runs on the worker thread; training starts
-        from `initial_state` when given, and continues a stopped run given its `resume`."""
+        from `initial_state` when given, and continues a stopped run given its `resume`.
+        With a `checkpoint` path, the run is saved there after every epoch and on Stop."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
         self.initial_state, self.resume_state = initial_state, resume
+        self.checkpoint = checkpoint
         self.trainer: Trainer | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
@@ -108,8 +113,11 @@ class TrainingWorker(QObject):
                         self.progress.emit(latest, np.array(history).T)
                         history = []
                     self.epoch_finished.emit(event)
+                    self._save_checkpoint()
                 elif isinstance(event, Snapshot):
                     self.snapshot.emit(event)
+            if self.trainer.stopped:
+                self._save_checkpoint()
         except TrainingDiverged as error:
             self.failed.emit(str(error))
             return
@@ -123,4 +131,14 @@ class TrainingWorker(QObject):
             self.failed.emit("Training ran out of memory — try a smaller batch or network.")
             return
         self.finished.emit("Training stopped." if self._stop.is_set() else "Training finished.")
+
+    def _save_checkpoint(self) -> None:
+        if self.checkpoint is None or self.trainer is None:
+            return
+        try:
+            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(self.checkpoint, self.trainer.network, self.trainer)
+        except OSError as error:  # the run goes on; only the insurance is missing
+            self.notice.emit(f"The checkpoint {self.checkpoint} could not be written "
+                             f"({error.strerror}); training continues without it.")
 

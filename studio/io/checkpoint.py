@@ -7,6 +7,7 @@ uninterrupted one would (see tests/engine/test_training.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -24,7 +25,9 @@ ARRAY_PREFIX = "trainer."  # optimiser buffers and the epoch's data order
 
 
 def save_checkpoint(path: str | os.PathLike, network: Network, trainer: Trainer) -> None:
-    state = trainer.checkpoint()
+    """Write atomically; the training settings go along (as `state["config"]`) so that a
+    reader can tell whether a new run with its own settings would continue this one."""
+    state = {**trainer.checkpoint(), "config": dataclasses.asdict(trainer.config)}
     arrays = {name: np.ascontiguousarray(array) for name, array in network.state_dict().items()}
     arrays[ARCHITECTURE_KEY] = np.array(json.dumps(network.architecture))
     scalars = {}
