@@ -264,7 +264,7 @@ def _window_run(epochs: int, probe: bool) -> tuple[float, np.ndarray]:
 
     window = create_main_window([])
     window.show()
-    window.watch.tabs.setCurrentWidget(window.watch.feature_maps)
+    window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)
     gaps: list[float] = []
     last = [time.perf_counter()]
     rates: list[float] = []

@@ -23,6 +23,7 @@ def as_maps(output: np.ndarray) -> np.ndarray:
 
 class FeatureMapsPanel(Panel):
     sample_changed = Signal(int)
+    pixel_clicked = Signal(int, tuple)  # layer, position in its output: (c, y, x) or (unit,)
 
     def __init__(self, parent=None):
         super().__init__("featureMapsPanel", "One test image passing through the network: the "
@@ -46,8 +47,10 @@ class FeatureMapsPanel(Panel):
         self.body.addWidget(self.input)
         self.body.addWidget(self.maps, 1)
         self.sample.valueChanged.connect(self.sample_changed)
-        self.layer_choice.currentIndexChanged.connect(lambda _: self._redraw())
+        self.layer_choice.currentIndexChanged.connect(self._on_layer_change)
+        self.maps.clicked.connect(self._on_map_click)
         self._snapshot: Snapshot | None = None
+        self.chosen: tuple[int, tuple[int, ...]] | None = None  # the pixel last clicked
 
     def set_layers(self, names: list[str], test_images: int) -> None:
         self.layer_choice.clear()
@@ -62,6 +65,37 @@ class FeatureMapsPanel(Panel):
         self._snapshot = snapshot
         self._redraw()
 
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot on show."""
+        return self._snapshot
+
+    def choose(self, layer: int, position: tuple[int, ...]) -> None:
+        """Outline the pixel at `position` of `layer`'s output and announce it."""
+        self.select_layer(layer)
+        self.chosen = (layer, position)
+        self._mark()
+        self.pixel_clicked.emit(layer, position)
+
+    def _on_map_click(self, tile: int, row: int, column: int) -> None:
+        layer = self.layer_choice.currentIndex()
+        if self._snapshot is None or not 0 <= layer < len(self._snapshot.feature_maps):
+            return
+        flat = self._snapshot.feature_maps[layer].ndim == 1
+        self.choose(layer, (column,) if flat else (tile, row, column))
+
+    def _on_layer_change(self, _index: int) -> None:
+        self.chosen = None
+        self.maps.mark(None)
+        self._redraw()
+
+    def _mark(self) -> None:
+        if self.chosen is None or self.chosen[0] != self.layer_choice.currentIndex():
+            self.maps.mark(None)
+            return
+        position = self.chosen[1]
+        self.maps.mark(*((0, 0, position[0]) if len(position) == 1 else position))
+
     def _redraw(self) -> None:
         snapshot, layer = self._snapshot, self.layer_choice.currentIndex()
         if snapshot is None or not 0 <= layer < len(snapshot.feature_maps):
@@ -72,5 +106,6 @@ class FeatureMapsPanel(Panel):
         maps = as_maps(output)
         titles = [str(c) for c in range(len(maps))] if output.ndim == 3 else None
         self.maps.show_images(maps, titles)
+        self._mark()
         shape = "×".join(map(str, output.shape))
         self.label.setText(f"{shape}, min {output.min():.2f}, max {output.max():.2f}")

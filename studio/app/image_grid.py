@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGraphicsRectItem
 
 DIVERGING = pg.colormap.get("CET-D1")  # blue – white – red, centred on zero
 SEQUENTIAL = pg.colormap.get("viridis")
@@ -39,7 +41,12 @@ def mosaic(images: np.ndarray, columns: int, gap: int, title_rows: int, fill: fl
 
 
 class ImageGrid(pg.GraphicsLayoutWidget):
-    """Shows a stack of 2-D images (N, H, W) as a grid with optional titles."""
+    """Shows a stack of 2-D images (N, H, W) as a grid with optional titles.
+
+    A click on a pixel emits `clicked(tile, row, column)`; `mark` outlines one pixel.
+    """
+
+    clicked = Signal(int, int, int)
 
     def __init__(self, diverging: bool = True, columns: int | None = None, parent=None):
         super().__init__(parent)
@@ -53,6 +60,13 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         self.titles: list[pg.TextItem] = []
         self.images: np.ndarray | None = None  # the tiles last shown
         self._layout: tuple | None = None
+        self._cells = (1, 1, 1, 0)  # columns, cell height, cell width, title rows
+        self.marker = QGraphicsRectItem(0, 0, 1, 1)
+        self.marker.setPen(pg.mkPen((255, 140, 0), width=2, cosmetic=True))
+        self.marker.setZValue(10)
+        self.marker.hide()
+        self.box.addItem(self.marker)
+        self.scene().sigMouseClicked.connect(self._on_click)
 
     def show_images(self, images: np.ndarray, titles: list[str] | None = None,
                     levels: tuple[float, float] | None = None) -> None:
@@ -70,6 +84,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         fill = (levels[0] + levels[1]) / 2 if self.diverging else levels[0]
         self.item.setImage(mosaic(images, columns, gap, title_rows, fill), levels=levels,
                            autoLevels=False)
+        self._cells = (columns, height + gap + title_rows, width + gap, title_rows)
         layout = (images.shape, columns, bool(titles))
         if layout != self._layout:
             self._layout = layout
@@ -78,6 +93,38 @@ class ImageGrid(pg.GraphicsLayoutWidget):
             self.box.autoRange(padding=0.01)
         for text, title in zip(self.titles, titles or []):
             text.setText(title)
+
+    def tile_pixel(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(tile, row, column) under the mosaic coordinates (x, y), if on a tile."""
+        if self.images is None or x < 0 or y < 0:
+            return None
+        columns, cell_h, cell_w, title_rows = self._cells
+        count, height, width = self.images.shape
+        cell_row, row = divmod(int(y), cell_h)
+        cell_column, column = divmod(int(x), cell_w)
+        row -= title_rows
+        tile = cell_row * columns + cell_column
+        if cell_column >= columns or tile >= count or not (0 <= row < height
+                                                          and column < width):
+            return None
+        return tile, row, column
+
+    def mark(self, tile: int | None, row: int = 0, column: int = 0) -> None:
+        """Outline one pixel of one tile (None hides the outline)."""
+        if tile is None or self.images is None:
+            self.marker.hide()
+            return
+        columns, cell_h, cell_w, title_rows = self._cells
+        cell_row, cell_column = divmod(tile, columns)
+        self.marker.setRect(cell_column * cell_w + column, cell_row * cell_h + title_rows + row,
+                            1, 1)
+        self.marker.show()
+
+    def _on_click(self, event) -> None:
+        point = self.item.mapFromScene(event.scenePos())
+        hit = self.tile_pixel(point.x(), point.y())
+        if hit is not None:
+            self.clicked.emit(*hit)
 
     def clear_images(self) -> None:
         self.item.clear()

@@ -13,7 +13,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
 from studio.data import Dataset
-from studio.engine import BatchEnd, EpochEnd, Evaluation, Network, Snapshot, as_input, look_inside
+from studio.engine import (
+    BatchEnd,
+    EpochEnd,
+    Evaluation,
+    Network,
+    Snapshot,
+    as_input,
+    explain,
+    look_inside,
+)
 
 from .canvas import NetworkCanvas, describe
 from .curves_panel import AccuracyPanel, LossPanel
@@ -23,6 +32,7 @@ from .evaluation_panel import EvaluationPanel
 from .feature_maps_panel import FeatureMapsPanel
 from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
+from .math_inspector import MathInspector
 
 REDRAW_MS = 100
 
@@ -45,8 +55,14 @@ class WatchPage(QSplitter):
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.loss)
         curves.addWidget(self.accuracy)
+        self.math = MathInspector()
+        self.feature_maps_page = QSplitter(Qt.Orientation.Horizontal)
+        self.feature_maps_page.addWidget(self.feature_maps)
+        self.feature_maps_page.addWidget(self.math)
+        self.feature_maps_page.setSizes([560, 420])
         self.tabs = QTabWidget()
-        for panel, title in ((self.filters, "Filters"), (self.feature_maps, "Feature maps"),
+        for panel, title in ((self.filters, "Filters"),
+                             (self.feature_maps_page, "Feature maps"),
                              (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
                              (self.drawing, "Draw a digit")):
             self.tabs.addTab(panel, title)
@@ -72,6 +88,8 @@ class WatchPage(QSplitter):
         self.tabs.currentChanged.connect(self._redraw)
         self.drawing.sketch.drawn.connect(self._on_drawing)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
+        self.feature_maps.pixel_clicked.connect(self._explain)
+        self._explainer: Network | None = None  # the GUI thread's network for explanations
 
     # a new run ----------------------------------------------------------------------
     def start_run(self, total_steps: int = 1) -> None:
@@ -124,8 +142,10 @@ class WatchPage(QSplitter):
         panel = self.tabs.currentWidget()  # hidden panels cost nothing, and size right later
         if panel is self.filters:
             self.filters.show_snapshot(snapshot, selected)
-        elif panel is self.feature_maps:
+        elif panel is self.feature_maps_page:
             self.feature_maps.show_snapshot(snapshot)
+            if self.feature_maps.chosen is not None:  # follow the chosen pixel as training goes
+                self._explain(*self.feature_maps.chosen)
         elif panel is self.gradients:
             self.gradients.show_snapshot(snapshot, selected)
 
@@ -137,6 +157,17 @@ class WatchPage(QSplitter):
         self._drawn = None  # the timer draws the latest snapshot again
 
     # the GUI thread's own passes ------------------------------------------------------
+    def _explain(self, layer: int, position: tuple[int, ...]) -> None:
+        """Explain a pixel with the weights of the snapshot on show, on that snapshot's image."""
+        snapshot = self.feature_maps.snapshot
+        if snapshot is None:
+            return
+        if self._explainer is None or self._explainer.architecture != snapshot.architecture:
+            self._explainer = Network(snapshot.architecture)
+        self._explainer.load_state_dict(snapshot.weights)
+        self.math.show_explanation(explain(self._explainer, snapshot.sample_image,
+                                           snapshot.sample_label, layer, position))
+
     def _inside(self, image: np.ndarray, label: int) -> Snapshot | None:
         if self.model is None:
             return None
@@ -147,7 +178,8 @@ class WatchPage(QSplitter):
             return None
         return Snapshot(previous.step, previous.epoch, previous.kernels,
                         previous.kernel_gradients, previous.gradient_norms, image, label,
-                        seen.feature_maps, seen.input_gradient)
+                        seen.feature_maps, seen.input_gradient, self.model.architecture,
+                        {k: v.copy() for k, v in self.model.state_dict().items()})
 
     def _on_drawing(self, pixels: np.ndarray) -> None:
         image = pixels[None].astype(np.float32)

@@ -17,6 +17,7 @@ from .architecture import (
     output_size,
 )
 from .evaluation import Evaluation, as_input, evaluate
+from .explanation import Explanation, explain
 from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
 from .network import Network, WeightsError
@@ -37,8 +38,8 @@ from .trainer import (
 __all__ = [
     "DEFAULT_LEARNING_RATES", "FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS",
     "SCHEDULES", "VERSION", "Analysis", "ArchitectureError", "BatchEnd", "EpochEnd",
-    "Evaluation", "Event", "Inside", "LayerInfo", "Network", "Problem", "Snapshot",
+    "Evaluation", "Event", "Explanation", "Inside", "LayerInfo", "Network", "Problem", "Snapshot",
     "TrainConfig", "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse",
-    "as_input", "check", "evaluate", "learning_rate", "look_inside", "output_size",
+    "as_input", "check", "evaluate", "explain", "learning_rate", "look_inside", "output_size",
     "serial_in_this_thread", "single_threaded_blas", "softmax", "softmax_cross_entropy",
 ]

@@ -113,6 +113,8 @@ class Snapshot:
     sample_label: int
     feature_maps: list[np.ndarray]  # every layer's output for the sample
     input_gradient: np.ndarray  # dL/dX for the sample, (C, H, W)
+    architecture: dict[str, Any]  # of the network, with...
+    weights: dict[str, np.ndarray]  # ...copies of its state: enough to explain any value
 
 
 @dataclass
@@ -319,4 +321,5 @@ class Trainer:
         kernels = {layer.index: layer.params["weight"].copy()
                    for layer in network.layers if layer.kind == "conv2d"}
         return Snapshot(step, epoch, kernels, kernel_gradients, norms, x[0].copy(), label,
-                        seen.feature_maps, seen.input_gradient)
+                        seen.feature_maps, seen.input_gradient, network.architecture,
+                        {k: v.copy() for k, v in network.state_dict().items()})

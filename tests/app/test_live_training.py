@@ -115,7 +115,7 @@ def test_the_window_stays_responsive_while_lenet5_trains(window, qtbot):
         last[0] = now
 
     window.load_preset("lenet5")
-    window.watch.tabs.setCurrentWidget(window.watch.feature_maps)
+    window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)
     window.start_training(TrainConfig(epochs=50, snapshot_interval=0.1))
     qtbot.waitUntil(lambda: window.progress.value() > 2, timeout=30000)
     timer = QTimer()

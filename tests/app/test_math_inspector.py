@@ -1,0 +1,69 @@
+"""Clicking a feature-map pixel shows the arithmetic that produced it, with the engine's numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from studio.engine import Network, TrainConfig
+
+
+def click_pixel(qtbot, grid, tile, row, column):
+    """A real mouse click on the middle of one pixel of one tile of an ImageGrid."""
+    columns, cell_h, cell_w, title_rows = grid._cells
+    cell_row, cell_column = divmod(tile, columns)
+    local = QPointF(cell_column * cell_w + column + 0.5, cell_row * cell_h + title_rows + row + 0.5)
+    scene = grid.item.mapToScene(local)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                     pos=grid.mapFromScene(scene))
+
+
+@pytest.fixture
+def trained(window, qtbot):
+    window.load_preset("lenet5")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    window.start_training(TrainConfig(epochs=1, snapshot_interval=0.05))
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)
+    qtbot.waitUntil(lambda: window.watch.feature_maps.snapshot is not None, timeout=5000)
+    return window
+
+
+def engine_output(snapshot, layer, position):
+    network = Network(snapshot.architecture)
+    network.load_state_dict(snapshot.weights)
+    network.forward(snapshot.sample_image[None])
+    return float(network.outputs[layer][0][position])
+
+
+@pytest.mark.parametrize(("layer", "tile", "row", "column"),
+                         [(0, 2, 13, 9), (2, 5, 4, 6), (3, 11, 7, 2), (9, 0, 0, 17)])
+def test_clicking_a_pixel_shows_the_sum_that_made_it(trained, qtbot, layer, tile, row, column):
+    watch = trained.watch
+    watch.feature_maps.select_layer(layer)
+    qtbot.waitUntil(lambda: watch.feature_maps.maps.images is not None, timeout=5000)
+    qtbot.wait(150)  # the redraw timer lays the grid out for this layer
+    click_pixel(qtbot, watch.feature_maps.maps, tile, row, column)
+    shown = watch.math.explanation
+    assert shown is not None and shown.layer == layer
+    flat = len(shown.position) == 1
+    assert shown.position == ((column,) if flat else (tile, row, column))
+    expected = engine_output(watch.feature_maps.snapshot, layer, shown.position)
+    assert shown.value == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert watch.math.title.text().startswith(f"layer {layer} (")
+    assert "dL/dY" in watch.math.text.toPlainText()
+    assert watch.feature_maps.maps.marker.isVisible()
+
+
+def test_a_conv_pixel_shows_patch_kernel_and_products(trained, qtbot):
+    watch = trained.watch
+    watch.feature_maps.choose(0, (1, 10, 12))
+    text = watch.math.text.toPlainText()
+    assert "Σ of the 25 products" in text and "kernel K[1]" in text
+    assert "→ ReLU (layer 1)" in text
+    shown = [label.text() for label, grid in watch.math.pictures if grid.isVisible()]
+    assert shown == ["input patch X", "kernel K[1]", "products X·K", "share of dL/dK"]
+    patch, kernel = watch.math.explanation.arrays["input patch X"], \
+        watch.math.explanation.arrays["kernel K[1]"]
+    np.testing.assert_allclose(watch.math.explanation.arrays["products X·K"], patch * kernel)

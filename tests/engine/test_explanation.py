@@ -1,0 +1,62 @@
+"""The arithmetic `explain` shows is the engine's own: values, gradients and dL/dK shares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.engine import Network, explain
+from studio.io import load_preset
+
+from .helpers import architecture
+
+
+@pytest.fixture(scope="module")
+def lenet():
+    network = Network(load_preset("lenet5"), seed=3)
+    image = np.random.default_rng(0).random((1, 28, 28)).astype(np.float32)
+    return network, image
+
+
+@pytest.mark.parametrize("layer", range(12))
+def test_every_lenet_layer_explains_its_forward_value(lenet, layer):
+    network, image = lenet
+    network.forward(image[None])
+    shape = network.outputs[layer].shape[1:]
+    rng = np.random.default_rng(layer)
+    for _ in range(3):
+        position = tuple(int(rng.integers(n)) for n in shape)
+        seen = explain(network, image, 7, layer, position)
+        assert seen.value == pytest.approx(seen.engine_value, rel=1e-5, abs=1e-6)
+        assert seen.forward and seen.backward
+        assert seen.title.startswith(f"layer {layer} ({network.layers[layer].kind})")
+
+
+def test_the_conv_shares_of_dl_dk_add_up_to_the_engines_dl_dk():
+    """dL/dK = X ⋆ dL/dY: the per-position shares `explain` shows must sum to it."""
+    network = Network(architecture((2, 7, 7), {"type": "conv2d", "filters": 2, "kernel": 3,
+                                               "stride": 2, "padding": 1},
+                                   {"type": "relu"}, {"type": "flatten"},
+                                   {"type": "dense", "units": 10}), dtype=np.float64)
+    image = np.random.default_rng(1).random((2, 7, 7))
+    total = np.zeros((2, 3, 3))
+    for y in range(4):
+        for x in range(4):
+            seen = explain(network, image, 4, 0, (1, y, x))
+            total += seen.arrays["share of dL/dK"]
+            assert "dilated with 1 zero" in seen.backward[-1]
+    np.testing.assert_allclose(total, network.layers[0].grads["weight"][1], rtol=1e-10)
+
+
+def test_a_position_outside_the_output_is_refused(lenet):
+    network, image = lenet
+    with pytest.raises(IndexError, match="outside layer 0"):
+        explain(network, image, 0, 0, (6, 0, 0))
+
+
+def test_max_pool_names_the_winner_and_routes_the_gradient_to_it(lenet):
+    network, image = lenet
+    seen = explain(network, image, 2, 2, (1, 3, 4))
+    window = seen.arrays["window"]
+    assert seen.value == window.max()
+    assert "receives all of it" in seen.backward[1]
