@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         self.training.ended.connect(self._on_training_end)
         self.training.failed.connect(self._on_training_failed)
         self.training.notice.connect(self.statusBar().showMessage)
+        self.watch.playground.use_kernel.connect(self.use_kernel)
 
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
@@ -456,6 +457,28 @@ class MainWindow(QMainWindow):
         network = self.trained_network()
         return None if network is None else {k: v.copy() for k, v in
                                              network.state_dict().items()}
+
+    def use_kernel(self, layer: int, f: int, kernel: np.ndarray, frozen: bool) -> None:
+        """Make filter `f` of conv `layer` start as `kernel` (every input channel), with a
+        zero bias, and keep it fixed while training when `frozen`."""
+        if self.training.running:
+            self.statusBar().showMessage("Stop training first, then put the kernel in.")
+            return
+        model = self.trained_network()
+        if model is None:  # not trained yet: the starting weights a run would draw
+            model = Network(self.document.architecture)
+            self.watch.model = model
+        model.layers[layer].params["weight"][f] = kernel
+        model.layers[layer].params["bias"][f] = 0.0
+        pairs = [p for p in self.training_panel.settings["frozen_filters"] if p != [layer, f]]
+        self.training_panel.set_frozen_filters(pairs + [[layer, f]] if frozen else pairs)
+        self.training.stopped_run = None  # the weights are no longer that run's
+        self.settings_dirty = True
+        self._update_title()
+        self.statusBar().showMessage(
+            f"Filter {f} of layer {layer} now starts as your kernel"
+            + (" and stays fixed while training" if frozen else "")
+            + ". Train, then compare it with the filters training finds.")
 
     def export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)

@@ -41,7 +41,8 @@ def training_config(settings: dict[str, Any],
     return TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
                        optimizer=settings["optimizer"], lr=settings["lr"],
                        schedule=settings["schedule"], weight_decay=settings["weight_decay"],
-                       seed=settings["seed"], snapshot_interval=snapshot_interval)
+                       seed=settings["seed"], snapshot_interval=snapshot_interval,
+                       frozen_filters=settings.get("frozen_filters", ()))
 
 
 class TrainingPanel(QWidget):
@@ -86,6 +87,16 @@ class TrainingPanel(QWidget):
         form.addRow("learning rate", self.lr)
         form.addRow("schedule", self.schedule)
         form.addRow("seed", self.seed)
+        self.frozen = QLabel()
+        self.frozen.setObjectName("frozenFilters")
+        self.frozen.setWordWrap(True)
+        self.release = QPushButton("Let them learn")
+        self.release.setToolTip("Train every filter again, starting from the hand-made ones.")
+        frozen_row = QHBoxLayout()
+        frozen_row.addWidget(self.frozen, 1)
+        frozen_row.addWidget(self.release)
+        form.addRow("fixed filters", frozen_row)
+        self.release.clicked.connect(lambda: self.set_frozen_filters([]))
         self.set_settings(self.settings)
         self.dataset.currentIndexChanged.connect(self._on_dataset_change)
         self.choose_folder.clicked.connect(self._choose_folder)
@@ -112,6 +123,18 @@ class TrainingPanel(QWidget):
         self.seed.setValue(s["seed"])
         del blockers
         self._show_folder()
+        self._show_frozen()
+
+    def set_frozen_filters(self, pairs: list[list[int]]) -> None:
+        """Which [conv layer, filter] pairs keep their hand-made values while training."""
+        self._change("frozen_filters", [list(pair) for pair in pairs])
+        self._show_frozen()
+
+    def _show_frozen(self) -> None:
+        pairs = self.settings["frozen_filters"]
+        self.frozen.setText(", ".join(f"layer {layer} filter {f}" for layer, f in pairs)
+                            or "none (every filter learns)")
+        self.release.setVisible(bool(pairs))
 
     def _change(self, key: str, value: Any) -> None:
         if self.settings.get(key) != value:

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
-from studio.data import Dataset
+from studio.data import Dataset, synthetic_digits
 from studio.engine import (
     BatchEnd,
     EpochEnd,
@@ -32,6 +32,7 @@ from .evaluation_panel import EvaluationPanel
 from .feature_maps_panel import FeatureMapsPanel
 from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
+from .kernel_playground import KernelPlayground
 from .math_inspector import MathInspector
 
 REDRAW_MS = 100
@@ -52,6 +53,7 @@ class WatchPage(QSplitter):
         self.gradients = GradientsPanel()
         self.evaluation = EvaluationPanel()
         self.drawing = DrawingPad()
+        self.playground = KernelPlayground()
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.loss)
         curves.addWidget(self.accuracy)
@@ -64,7 +66,8 @@ class WatchPage(QSplitter):
         for panel, title in ((self.filters, "Filters"),
                              (self.feature_maps_page, "Feature maps"),
                              (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
-                             (self.drawing, "Draw a digit")):
+                             (self.drawing, "Draw a digit"),
+                             (self.playground, "Kernel playground")):
             self.tabs.addTab(panel, title)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(curves)
@@ -85,7 +88,10 @@ class WatchPage(QSplitter):
         self.timer.timeout.connect(self._draw_latest)
         self.timer.start()
         document.selection_changed.connect(self._on_selection_change)
+        document.changed.connect(self._on_document_change)
+        self._on_document_change()
         self.tabs.currentChanged.connect(self._redraw)
+        self.tabs.currentChanged.connect(self._on_tab_change)
         self.drawing.sketch.drawn.connect(self._on_drawing)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
@@ -104,6 +110,18 @@ class WatchPage(QSplitter):
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.feature_maps.sample.setRange(0, len(dataset.test_images) - 1)
+        self.playground.set_images(dataset.test_images)
+
+    def _on_document_change(self) -> None:
+        self.playground.set_conv_layers([
+            (info.index, info.config["kernel"], info.config["filters"])
+            for info in self.document.analysis.layers
+            if info.type == "conv2d" and info.input_shape and info.input_shape[0] == 1])
+
+    def _on_tab_change(self, _index: int) -> None:
+        if self.tabs.currentWidget() is self.playground and self.playground.images is None:
+            images, _ = synthetic_digits(100, seed=1)  # until a run loads a dataset
+            self.playground.set_images(images)
 
     def set_model(self, network: Network) -> None:
         """Copy the weights of `network` (owned by the training thread) into the GUI's copy."""

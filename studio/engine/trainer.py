@@ -42,6 +42,13 @@ class TrainConfig:
     schedule: str = "onecycle"
     seed: int = 0
     snapshot_interval: float = 0.25  # seconds between snapshots; 0 turns them off
+    #: (conv layer, filter) pairs whose kernel and bias keep their starting values,
+    #: e.g. a hand-made edge detector to compare with what training finds
+    frozen_filters: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:  # from JSON the pairs arrive as lists
+        object.__setattr__(self, "frozen_filters",
+                           tuple((int(layer), int(f)) for layer, f in self.frozen_filters))
 
     @property
     def learning_rate(self) -> float:
@@ -68,6 +75,19 @@ class TrainConfig:
             found.append(f"weight decay must be zero or positive, not {self.weight_decay}")
         if not 0 <= self.momentum < 1:
             found.append(f"momentum must be from 0 up to 1, not {self.momentum}")
+        return found
+
+    def frozen_problems(self, network: Network) -> list[str]:
+        """A sentence for each frozen filter the network does not have."""
+        found = []
+        for layer, f in self.frozen_filters:
+            target = network.layers[layer] if 0 <= layer < len(network.layers) else None
+            if target is None or target.kind != "conv2d":
+                found.append(f"layer {layer} is not a conv2d layer, so it has no filter to keep "
+                             "fixed")
+            elif not 0 <= f < target.config["filters"]:
+                found.append(f"layer {layer} (conv2d) has no filter {f}: it has "
+                             f"{target.config['filters']}")
         return found
 
 
@@ -146,7 +166,7 @@ class Trainer:
         """`resume` is a `checkpoint()` of an earlier run of the same network and data."""
         self.network = network
         self.config = config or TrainConfig()
-        problems = self.config.problems(len(train_images))
+        problems = self.config.problems(len(train_images)) + self.config.frozen_problems(network)
         if not problems:
             problems = [p for p in [memory_problem(network.analysis, self.config.batch_size)]
                         if p]
@@ -168,6 +188,9 @@ class Trainer:
         self._ordered_epoch = -1
         if resume is not None:
             self._restore(resume)
+        self._frozen = [(view, view.copy()) for layer, f in self.config.frozen_filters
+                        for view in (network.layers[layer].params["weight"][f],
+                                     network.layers[layer].params["bias"][f:f + 1])]
 
     # control, from any thread -------------------------------------------------------
     def pause(self) -> None:
@@ -274,6 +297,8 @@ class Trainer:
                     if want_snapshot:
                         gradients = self._gradient_copies()
                     self.optimizer.step(lr)
+                    for view, value in self._frozen:
+                        view[...] = value
                     step += 1
                     self._step, self._batch = step, batch + 1
                     seen += len(y)

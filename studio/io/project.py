@@ -39,6 +39,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "schedule": "onecycle",
     "weight_decay": 5e-4,
     "seed": 0,
+    "frozen_filters": [],  # [conv layer, filter] pairs kept at their hand-made values
 }
 
 
@@ -82,6 +83,11 @@ def _check_training(raw: Any, source: str) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, expected):
             raise FileFormatError(f"{source}: training setting '{key}' has the wrong type "
                                   f"({value!r})")
+    for pair in settings["frozen_filters"]:
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)):
+            raise FileFormatError(f"{source}: each frozen filter must be [layer, filter], "
+                                  f"not {pair!r}")
     return settings
 
 

@@ -11,7 +11,7 @@ def test_project_round_trip(tmp_path):
     project = Project(load_preset("tiny"), {"dataset": "mnist", "folder": "", "epochs": 2,
                                             "batch_size": 32, "optimizer": "adam", "lr": 0.001,
                                             "schedule": "cosine", "weight_decay": 0.0,
-                                            "seed": 3})
+                                            "seed": 3, "frozen_filters": [[0, 1]]})
     write_project(tmp_path / "p.cnnproj", project)
     assert read_project(tmp_path / "p.cnnproj") == project
 
@@ -37,4 +37,13 @@ def test_bad_projects_say_what_is_wrong(tmp_path, content, expected):
     path = tmp_path / "p.cnnproj"
     path.write_text(json.dumps(content))
     with pytest.raises(FileFormatError, match=expected):
+        read_project(path)
+
+
+def test_a_malformed_frozen_filter_is_refused(tmp_path):
+    path = tmp_path / "p.cnnproj"
+    path.write_text(json.dumps({"format": "cnn-studio.project", "version": 1,
+                                "architecture": load_preset("tiny"),
+                                "training": {"frozen_filters": [[0, "a"]]}}))
+    with pytest.raises(FileFormatError, match=r"each frozen filter must be \[layer, filter\]"):
         read_project(path)

@@ -1,0 +1,250 @@
+"""Kernel playground: a hand-made filter on a real digit, and what stride does to the gradient.
+
+A conv layer's filter is the same object as the blur or edge detector of image
+editing. Here the learner sets one by hand (or from a classic preset), sees its
+output with the output-size formula filled in, can put it into a conv layer of
+their network (as a starting filter, or fixed while training), and sees how the
+stride reappears in the backward pass: dL/dY dilated with s − 1 zeros, then the
+same full convolution with the rotated kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from studio.engine import output_size
+from studio.engine.hand_kernels import (
+    KERNEL_PRESETS,
+    apply_kernel,
+    input_gradient_by_full_convolution,
+)
+
+from .image_grid import ImageGrid
+from .panel import Panel
+
+PADDINGS = ("valid", "same", "1", "2")
+
+
+def _cell_text(value: float) -> str:
+    return f"{value:.4g}"
+
+
+class KernelPlayground(Panel):
+    #: conv layer, filter, kernel (k, k), keep fixed while training
+    use_kernel = Signal(int, int, object, bool)
+
+    def __init__(self, parent=None):
+        super().__init__("kernelPlayground", "Set a kernel by hand or start from a classic "
+                         "image filter, and see what it does to a digit. A conv layer learns "
+                         "exactly such kernels; put yours into the network to compare.", parent)
+        self.preset = QComboBox()
+        self.preset.setObjectName("kernelPreset")
+        self.preset.addItems(list(KERNEL_PRESETS))
+        self.size = QComboBox()
+        self.size.addItems(["3×3", "5×5"])
+        self.table = QTableWidget(3, 3)
+        self.table.setObjectName("kernelTable")
+        self.table.horizontalHeader().setDefaultSectionSize(52)
+        self.table.horizontalHeader().hide()
+        self.table.verticalHeader().hide()
+        self.stride = QSpinBox()
+        self.stride.setRange(1, 3)
+        self.padding = QComboBox()
+        self.padding.addItems(PADDINGS)
+        self.sample = QSpinBox()
+        self.sample.setPrefix("test image #")
+        self.target = QComboBox()  # conv layers with this kernel size
+        self.filter = QSpinBox()
+        self.filter.setPrefix("filter ")
+        self.frozen = QCheckBox("keep it fixed while training")
+        self.put = QPushButton("Put into the network")
+        self.put.setObjectName("useKernel")
+
+        controls = QFormLayout()
+        controls.addRow("start from", self.preset)
+        controls.addRow("size", self.size)
+        controls.addRow(self.table)
+        controls.addRow("stride", self.stride)
+        controls.addRow("padding", self.padding)
+        controls.addRow("image", self.sample)
+        into = QHBoxLayout()
+        into.addWidget(self.target, 1)
+        into.addWidget(self.filter)
+        controls.addRow("into", into)
+        controls.addRow(self.frozen)
+        controls.addRow(self.put)
+
+        self.formula = QLabel()
+        self.formula.setObjectName("outputSizeFormula")
+        self.formula.setWordWrap(True)
+        self.grids = {name: ImageGrid(diverging=name != "input", columns=1)
+                      for name in ("input", "output", "dL/dY", "dilated", "dL/dX")}
+        pictures = QGridLayout()
+        captions = {"input": "the digit X", "output": "Y = X ⋆ K",
+                    "dL/dY": "dL/dY (all ones)", "dilated": "dilated by s − 1 zeros",
+                    "dL/dX": "dL/dX = full conv. with rot180(K)"}
+        for column, (name, grid) in enumerate(self.grids.items()):
+            row = 0 if column < 2 else 2
+            place = column if column < 2 else column - 2
+            pictures.addWidget(QLabel(captions[name]), row, place)
+            pictures.addWidget(grid, row + 1, place)
+        self.lesson = QLabel()
+        self.lesson.setWordWrap(True)
+        right = QVBoxLayout()
+        right.addWidget(self.formula)
+        right.addLayout(pictures, 1)
+        right.addWidget(self.lesson)
+        columns = QHBoxLayout()
+        columns.addLayout(controls)
+        columns.addLayout(right, 1)
+        self.body.addLayout(columns, 1)
+
+        self.images: np.ndarray | None = None  # (N, H, W) in [0, 1]
+        self._exact = np.zeros((0, 0))  # the kernel last set, before the table rounded it
+        self.conv_layers: list[tuple[int, int, int]] = []  # (index, kernel, filters)
+        self.preset.currentTextChanged.connect(self.load_preset)
+        self.size.currentIndexChanged.connect(self._on_size_change)
+        self.table.itemChanged.connect(lambda _: self.refresh())
+        for widget in (self.stride, self.sample):
+            widget.valueChanged.connect(lambda _: self.refresh())
+        self.padding.currentIndexChanged.connect(lambda _: self.refresh())
+        self.target.currentIndexChanged.connect(self._on_target_change)
+        self.put.clicked.connect(self._on_put)
+        self.load_preset(self.preset.currentText())
+
+    # inputs from the page --------------------------------------------------------
+    def set_images(self, images: np.ndarray) -> None:
+        """Test images (N, H, W) or (N, 1, H, W), uint8 or [0, 1]."""
+        images = np.asarray(images)
+        images = images[:, 0] if images.ndim == 4 else images
+        self.images = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
+        self.sample.setRange(0, len(self.images) - 1)
+        self.refresh()
+
+    def set_conv_layers(self, layers: list[tuple[int, int, int]]) -> None:
+        """(index, kernel size, filters) of the network's conv layers on one-channel input."""
+        self.conv_layers = layers
+        self._fill_targets()
+
+    # the kernel -------------------------------------------------------------------
+    def kernel(self) -> np.ndarray:
+        """The table's kernel; a cell still showing a preset's rounded value keeps its exact one."""
+        k = self.table.rowCount()
+        values = np.zeros((k, k))
+        for i in range(k):
+            for j in range(k):
+                item = self.table.item(i, j)
+                text = item.text() if item else ""
+                if self._exact.shape == (k, k) and text == _cell_text(self._exact[i, j]):
+                    values[i, j] = self._exact[i, j]
+                    continue
+                try:
+                    values[i, j] = float(text)
+                except ValueError:
+                    values[i, j] = 0.0  # a half-typed number counts as 0 until it parses
+        return values
+
+    def set_kernel(self, kernel: np.ndarray) -> None:
+        k = kernel.shape[0]
+        self.table.blockSignals(True)
+        self.size.blockSignals(True)
+        self.size.setCurrentIndex(0 if k == 3 else 1)
+        self.table.setRowCount(k)
+        self.table.setColumnCount(k)
+        self._exact = np.array(kernel, dtype=float)
+        for i in range(k):
+            for j in range(k):
+                self.table.setItem(i, j, QTableWidgetItem(_cell_text(kernel[i, j])))
+        self.size.blockSignals(False)
+        self.table.blockSignals(False)
+        self._fill_targets()
+        self.refresh()
+
+    def load_preset(self, name: str) -> None:
+        self.set_kernel(KERNEL_PRESETS[name])
+
+    def _on_size_change(self, index: int) -> None:
+        k = 3 if index == 0 else 5
+        old = self.kernel()
+        kernel = np.zeros((k, k))
+        if k > old.shape[0]:
+            kernel[1:4, 1:4] = old  # a 3×3 kernel centred in 5×5 does the same
+        else:
+            kernel[...] = old[1:4, 1:4]
+        self.set_kernel(kernel)
+
+    # what it does -------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.images is None:
+            return
+        image = self.images[self.sample.value()]
+        kernel, stride = self.kernel(), self.stride.value()
+        padding = self.padding.currentText()
+        padding = int(padding) if padding.isdigit() else padding
+        try:
+            output = apply_kernel(image, kernel, stride, padding)
+        except ValueError as error:  # e.g. 'same' with stride 2: say why, show nothing stale
+            self.formula.setText(str(error))
+            for name, grid in self.grids.items():
+                if name != "input":
+                    grid.clear_images()
+            return
+        k = kernel.shape[0]
+        pad = (k - 1) // 2 if padding == "same" else (0 if padding == "valid" else padding)
+        size = image.shape[1]
+        self.formula.setText(
+            f"output size W_o = ⌊(W_i + 2p − f)/s⌋ + 1 = ⌊({size} + 2·{pad} − {k})/{stride}⌋ "
+            f"+ 1 = {output_size(size, k, stride, pad)}, so Y is "
+            f"{output.shape[0]}×{output.shape[1]}")
+        ones = np.ones_like(output, dtype=np.float64)
+        dilated, grad_x = input_gradient_by_full_convolution(ones, kernel, image.shape, stride,
+                                                             padding)
+        self.grids["input"].show_images(image[None], levels=(0.0, 1.0))
+        for name, array in (("output", output), ("dL/dY", ones), ("dilated", dilated),
+                            ("dL/dX", grad_x)):
+            self.grids[name].show_images(array[None])
+        self.lesson.setText(
+            f"Backward: each input pixel's gradient is the sum of K's weights over every output "
+            f"that used it. With stride {stride}, dL/dY is first spread out with {stride - 1} "
+            f"zero(s) between its values — the outputs the stride skipped — and then "
+            f"full-convolved with the 180°-rotated kernel, exactly as for stride 1."
+            + (" Pixels no window reached get no gradient at all." if stride > 1 else ""))
+
+    # into the network ------------------------------------------------------------
+    def _fill_targets(self) -> None:
+        k = self.table.rowCount()
+        self.target.blockSignals(True)
+        self.target.clear()
+        for index, kernel, filters in self.conv_layers:
+            if kernel == k:
+                self.target.addItem(f"layer {index} (conv {filters} filters)", (index, filters))
+        self.target.blockSignals(False)
+        usable = self.target.count() > 0
+        self.put.setEnabled(usable)
+        self.put.setToolTip("" if usable else f"the network has no {k}×{k} conv layer on a "
+                            "one-channel input")
+        self._on_target_change()
+
+    def _on_target_change(self, _index: int = 0) -> None:
+        data = self.target.currentData()
+        self.filter.setRange(0, data[1] - 1 if data else 0)
+
+    def _on_put(self) -> None:
+        data = self.target.currentData()
+        if data is not None:
+            self.use_kernel.emit(data[0], self.filter.value(), self.kernel(),
+                                 self.frozen.isChecked())

@@ -1,0 +1,64 @@
+"""The kernel playground: hand-made filters on a digit, the stride lesson, and into the network."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from studio.engine import TrainConfig
+from studio.engine.hand_kernels import KERNEL_PRESETS, apply_kernel
+
+
+def open_playground(window):
+    window.pages.setCurrentWidget(window.watch)
+    window.watch.tabs.setCurrentWidget(window.watch.playground)
+    return window.watch.playground
+
+
+def test_a_preset_filters_the_digit_and_fills_in_the_output_size(window, qtbot):
+    playground = open_playground(window)
+    assert playground.images is not None  # synthetic digits until a run loads a dataset
+    playground.preset.setCurrentText("Sobel x (vertical edges)")
+    image = playground.images[playground.sample.value()]
+    shown = playground.grids["output"].images[0]
+    np.testing.assert_allclose(shown, apply_kernel(image, KERNEL_PRESETS[
+        "Sobel x (vertical edges)"]), rtol=1e-6)
+    assert "⌊(28 + 2·0 − 3)/1⌋ + 1 = 26" in playground.formula.text()
+    playground.stride.setValue(2)
+    playground.padding.setCurrentText("same")
+    assert "only keeps the size with stride 1" in playground.formula.text()
+    assert playground.grids["output"].images is None
+    playground.padding.setCurrentText("1")
+    assert "⌊(28 + 2·1 − 3)/2⌋ + 1 = 14" in playground.formula.text()
+    dilated = playground.grids["dilated"].images[0]
+    assert dilated.shape == (27, 27) and np.count_nonzero(dilated) == 14 * 14
+
+
+def test_typing_a_weight_changes_the_output(window, qtbot):
+    playground = open_playground(window)
+    playground.preset.setCurrentText("identity")
+    before = playground.grids["output"].images[0].copy()
+    playground.table.item(1, 1).setText("2")
+    np.testing.assert_allclose(playground.grids["output"].images[0], 2 * before, rtol=1e-6)
+
+
+def test_a_hand_made_kernel_goes_into_the_network_and_stays_fixed(window, qtbot):
+    window.load_preset("lenet5")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    playground = open_playground(window)
+    playground.preset.setCurrentText("Sobel x (vertical edges)")
+    assert not playground.put.isEnabled()  # LeNet-5's convs are 5×5
+    playground.preset.setCurrentText("Gaussian blur 5×5")
+    assert playground.put.isEnabled() and playground.target.count() == 1  # conv 3 sees 6 channels
+    playground.filter.setValue(2)
+    playground.frozen.setChecked(True)
+    qtbot.mouseClick(playground.put, Qt.MouseButton.LeftButton)
+    assert window.training_panel.settings["frozen_filters"] == [[0, 2]]
+    assert "layer 0 filter 2" in window.training_panel.frozen.text()
+    before = window.trained_network().layers[0].params["weight"].copy()
+    window.start_training(TrainConfig(epochs=1, snapshot_interval=0, frozen_filters=((0, 2),)))
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    after = window.trained_network().layers[0].params["weight"]
+    np.testing.assert_array_equal(after[2, 0], KERNEL_PRESETS["Gaussian blur 5×5"]
+                                  .astype(np.float32))
+    assert not np.allclose(after[0], before[0])
