@@ -62,6 +62,13 @@ class LossPanel(Panel):
             return np.zeros(0), np.zeros(0)
         return np.concatenate(self.steps), np.concatenate(self.losses)
 
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        steps, losses = self.data()
+        if not len(steps):
+            return None
+        return (np.column_stack([steps, losses, smoothed(losses)]),
+                ["batch", "loss", "smoothed loss"])
+
 
 class AccuracyPanel(Panel):
     def __init__(self, parent=None):
@@ -92,3 +99,11 @@ class AccuracyPanel(Panel):
         self.train.setData(x, [100 * e.train_accuracy for e in self.epochs])
         tested = [e for e in self.epochs if e.test is not None]
         self.test.setData([e.epoch + 1 for e in tested], [100 * e.test.accuracy for e in tested])
+
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        if not self.epochs:
+            return None
+        return (np.array([[e.epoch + 1, 100 * e.train_accuracy,
+                           100 * e.test.accuracy if e.test is not None else np.nan]
+                          for e in self.epochs]),
+                ["epoch", "training accuracy %", "test accuracy %"])

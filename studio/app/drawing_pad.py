@@ -87,6 +87,14 @@ class DrawingPad(Panel):
         row.addLayout(left)
         row.addWidget(self.plot, 1)
         self.body.addLayout(row, 1)
+        self.probabilities: np.ndarray | None = None
 
     def show_probabilities(self, probabilities: np.ndarray) -> None:
+        self.probabilities = probabilities
         self.bars.setOpts(x=np.arange(len(probabilities)), height=probabilities)
+
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        if self.probabilities is None:
+            return None
+        return (np.column_stack([np.arange(len(self.probabilities)), self.probabilities]),
+                ["class", "probability"])

@@ -37,11 +37,18 @@ class EvaluationPanel(Panel):
         row.addLayout(gallery_column, 1)
         self.body.addLayout(row, 1)
         self.confusion: np.ndarray | None = None
+        self.classes: list[str] = []
+
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        """The confusion matrix: row = true class, column = predicted class."""
+        if self.confusion is None:
+            return None
+        return self.confusion, [f"predicted {c}" for c in self.classes]
 
     def show_evaluation(self, evaluation: Evaluation, images: np.ndarray,
                         labels: np.ndarray, classes: list[str]) -> None:
         confusion = evaluation.confusion
-        self.confusion = confusion
+        self.confusion, self.classes = confusion, list(classes)
         # log scale so the off-diagonal mistakes stay visible next to the large diagonal
         self.matrix.setImage(np.log1p(confusion.astype(np.float32)), autoLevels=True)
         if len(self.counts) != confusion.size:

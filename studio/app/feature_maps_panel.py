@@ -65,6 +65,13 @@ class FeatureMapsPanel(Panel):
         self._snapshot = snapshot
         self._redraw()
 
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        """The chosen layer's output for the chosen image: (C, H, W) or a vector."""
+        layer = self.layer_choice.currentIndex()
+        if self._snapshot is None or not 0 <= layer < len(self._snapshot.feature_maps):
+            return None
+        return self._snapshot.feature_maps[layer], []
+
     @property
     def snapshot(self) -> Snapshot | None:
         """The snapshot on show."""

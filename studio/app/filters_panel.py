@@ -34,12 +34,17 @@ class FiltersPanel(Panel):
         self.body.addWidget(self.title)
         self.body.addWidget(self.grid, 1)
         self.layer: int | None = None
+        self.kernels: np.ndarray | None = None  # (F, C, f, f) on show
+
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        return None if self.kernels is None else (self.kernels, [])
 
     def show_snapshot(self, snapshot: Snapshot, selected: int | None) -> None:
         if not snapshot.kernels:
             return
         layer = selected if selected in snapshot.kernels else min(snapshot.kernels)
         self.layer = layer
+        self.kernels = snapshot.kernels[layer]
         tiles, titles = kernel_tiles(snapshot.kernels[layer])
         self.title.setText(f"layer {layer} (conv2d): {len(tiles)} kernels"
                            + (f", first {self.MAX_TILES} shown" if len(tiles) > self.MAX_TILES

@@ -43,6 +43,10 @@ class GradientsPanel(Panel):
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.history: dict[int, list[tuple[int, float]]] = {}
         self._recorded: set[int] = set()
+        self.kernel_gradients: np.ndarray | None = None  # dL/dK (F, C, f, f) on show
+
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        return None if self.kernel_gradients is None else (self.kernel_gradients, [])
 
     def reset(self) -> None:
         self.norms.clear()
@@ -52,6 +56,7 @@ class GradientsPanel(Panel):
         if snapshot.kernel_gradients:
             layer = (selected if selected in snapshot.kernel_gradients
                      else min(snapshot.kernel_gradients))
+            self.kernel_gradients = snapshot.kernel_gradients[layer]
             tiles, titles = kernel_tiles(snapshot.kernel_gradients[layer])
             self.kernel_title.setText(f"dL/dK of layer {layer} (conv2d)")
             self.kernels.show_images(tiles[:MAX_TILES], titles[:MAX_TILES])

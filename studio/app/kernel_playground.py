@@ -224,6 +224,11 @@ class KernelPlayground(Panel):
             f"full-convolved with the 180°-rotated kernel, exactly as for stride 1."
             + (" Pixels no window reached get no gradient at all." if stride > 1 else ""))
 
+    def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
+        """The filtered digit Y = X ⋆ K on show."""
+        output = self.grids["output"].images
+        return None if output is None else (output[0], [])
+
     # into the network ------------------------------------------------------------
     def _fill_targets(self) -> None:
         k = self.table.rowCount()
