@@ -12,6 +12,7 @@ import math
 from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -19,7 +20,8 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from studio.engine import LayerInfo
+from studio.engine import LayerHealth, LayerInfo
+from studio.engine.health import BAD, GOOD, WARNING
 
 from .colours import COLOURS
 from .document import NetworkDocument
@@ -28,6 +30,7 @@ from .palette import MIME_NEW_LAYER
 MIME_MOVE_LAYER = "application/x-cnn-studio-move"
 BLOCK_WIDTH, ROW_HEIGHT, GAP = 300.0, 54.0, 14.0
 INVALID = QColor("#d62728")
+HEALTH_COLOURS = {GOOD: QColor("#2ca02c"), WARNING: QColor("#ffb000"), BAD: QColor("#d62728")}
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -73,6 +76,29 @@ class LayerBlock(QGraphicsRectItem):
         if problem:
             heading.setBrush(QBrush(INVALID))
             self.setToolTip(problem)
+        self.badge = HealthBadge(self)
+        self.badge.setPos(BLOCK_WIDTH - 24, 6)
+        self.health: LayerHealth | None = None
+
+    def show_health(self, health: LayerHealth | None) -> None:
+        """Colour the badge by the layer's health and explain it on hover."""
+        self.health = health
+        self.badge.setVisible(health is not None)
+        if health is not None:
+            self.badge.setBrush(QBrush(HEALTH_COLOURS[health.level]))
+            tip = health.message + (f"\nClick the badge to {health.suggestion.text}."
+                                    if health.suggestion else "")
+            self.badge.setToolTip(tip)
+
+
+class HealthBadge(QGraphicsEllipseItem):
+    """The small green / amber / red dot on a block with weights, while it trains."""
+
+    def __init__(self, parent: QGraphicsItem):
+        super().__init__(0, 0, 16, 16, parent)
+        self.setPen(QPen(QColor("#333333"), 1))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.hide()
 
 
 class NetworkCanvas(QGraphicsView):
@@ -95,6 +121,12 @@ class NetworkCanvas(QGraphicsView):
     # signals out: the window turns these into undo commands
     insert_requested = Signal(int, dict)
     move_requested = Signal(int, int)
+    health_clicked = Signal(object)  # the LayerHealth of the badge clicked
+
+    def show_health(self, health: list[LayerHealth]) -> None:
+        by_layer = {h.layer: h for h in health}
+        for block in self.blocks:
+            block.show_health(by_layer.get(block.index))
 
     # model → view -------------------------------------------------------------------
     def _on_document_change(self) -> None:
@@ -176,6 +208,10 @@ class NetworkCanvas(QGraphicsView):
                 self.move_requested.emit(source, target)
 
     def mousePressEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, HealthBadge):
+            self.health_clicked.emit(item.parentItem().health)
+            return
         self._press = event.position()
         super().mousePressEvent(event)
 

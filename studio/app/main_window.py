@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.data import Dataset, default_source, load_dataset
-from studio.engine import Network, serial_in_this_thread
+from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = QSettings()  # the application's organisation and name
         self.path: Path | None = None
+        self._after_run: Callable[[], None] | None = None  # what to start once a run has ended
         self.document = NetworkDocument(load_preset("lenet5"))
         self.undo_stack = QUndoStack(self)
         self.clipboard: dict[str, Any] | None = None
@@ -247,6 +249,7 @@ class MainWindow(QMainWindow):
         self.training.failed.connect(self._on_training_failed)
         self.training.notice.connect(self.statusBar().showMessage)
         self.watch.playground.use_kernel.connect(self.use_kernel)
+        self.watch.canvas.health_clicked.connect(self.offer_suggestion)
 
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
@@ -480,6 +483,41 @@ class MainWindow(QMainWindow):
             + (" and stays fixed while training" if frozen else "")
             + ". Train, then compare it with the filters training finds.")
 
+    def offer_suggestion(self, health: LayerHealth) -> None:
+        """The badge's sentence, and a button that tries its suggestion in a new run."""
+        box = QMessageBox(QMessageBox.Icon.Information, f"Layer {health.layer} ({health.kind})",
+                          health.message, QMessageBox.StandardButton.Close, self)
+        box.setObjectName("layerHealth")
+        box.setInformativeText(
+            f"‖ΔW‖/‖W‖ per step {health.update_ratio:.1e}, ‖dL/dW‖/‖W‖ "
+            f"{health.gradient_ratio:.1e}"
+            + (f", {health.dead_fraction:.0%} dead units" if health.dead_fraction is not None
+               else ""))
+        if health.suggestion is not None:
+            try_it = box.addButton(f"Try it: {health.suggestion.text}",
+                                   QMessageBox.ButtonRole.AcceptRole)
+            try_it.clicked.connect(lambda: self.try_suggestion(health.suggestion))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def try_suggestion(self, suggestion: Suggestion) -> None:
+        """Apply the change (undoable) and start a new run with it."""
+        if self.training.running:  # stop this run first; the new one starts when it has
+            self._after_run = lambda: self.try_suggestion(suggestion)
+            self.training.stop()
+            return
+        if suggestion.leaky_relu_at is not None:
+            layer = {"type": "leaky_relu", "slope": 0.01}
+            self.push(EditLayer(self.document, suggestion.leaky_relu_at, layer, "type"))
+        if suggestion.learning_rate_factor != 1.0:
+            config = training_config(self.training_panel.settings)
+            self.training_panel.lr.setValue(config.learning_rate
+                                            * suggestion.learning_rate_factor)
+        self.watch.model = None  # a new run, not a continuation
+        self.training.stopped_run = None
+        self.statusBar().showMessage(f"Trying it: {suggestion.text}.")
+        self.start_training()
+
     def export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
         if path:
@@ -614,6 +652,10 @@ class MainWindow(QMainWindow):
 
     def _on_training_end(self, message: str) -> None:
         self._set_training(False)
+        if self._after_run is not None:
+            after, self._after_run = self._after_run, None
+            after()
+            return
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
             self.settings_dirty = True  # new weights: the project offers to save them

@@ -157,6 +157,7 @@ class WatchPage(QSplitter):
         self._drawn = snapshot
         selected = self.document.selected
         self.gradients.record_norms(snapshot)  # the curve needs every snapshot
+        self.canvas.show_health(snapshot.health)
         panel = self.tabs.currentWidget()  # hidden panels cost nothing, and size right later
         if panel is self.filters:
             self.filters.show_snapshot(snapshot, selected)
@@ -197,7 +198,8 @@ class WatchPage(QSplitter):
         return Snapshot(previous.step, previous.epoch, previous.kernels,
                         previous.kernel_gradients, previous.gradient_norms, image, label,
                         seen.feature_maps, seen.input_gradient, self.model.architecture,
-                        {k: v.copy() for k, v in self.model.state_dict().items()})
+                        {k: v.copy() for k, v in self.model.state_dict().items()},
+                        previous.health)
 
     def _on_drawing(self, pixels: np.ndarray) -> None:
         image = pixels[None].astype(np.float32)

@@ -18,6 +18,7 @@ from .architecture import (
 )
 from .evaluation import Evaluation, as_input, evaluate
 from .explanation import Explanation, explain
+from .health import LayerHealth, Suggestion, layer_health
 from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
 from .network import Network, WeightsError
@@ -38,8 +39,9 @@ from .trainer import (
 __all__ = [
     "DEFAULT_LEARNING_RATES", "FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS",
     "SCHEDULES", "VERSION", "Analysis", "ArchitectureError", "BatchEnd", "EpochEnd",
-    "Evaluation", "Event", "Explanation", "Inside", "LayerInfo", "Network", "Problem", "Snapshot",
-    "TrainConfig", "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse",
-    "as_input", "check", "evaluate", "explain", "learning_rate", "look_inside", "output_size",
-    "serial_in_this_thread", "single_threaded_blas", "softmax", "softmax_cross_entropy",
+    "Evaluation", "Event", "Explanation", "Inside", "LayerHealth", "LayerInfo", "Network",
+    "Problem", "Snapshot", "Suggestion", "TrainConfig", "TrainResult", "Trainer",
+    "TrainingDiverged", "WeightsError", "analyse", "as_input", "check", "evaluate", "explain",
+    "layer_health", "learning_rate", "look_inside", "output_size", "serial_in_this_thread",
+    "single_threaded_blas", "softmax", "softmax_cross_entropy",
 ]

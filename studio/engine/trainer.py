@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .evaluation import Evaluation, as_input, evaluate
+from .health import LayerHealth, layer_health
 from .inspection import look_inside
 from .losses import softmax_cross_entropy
 from .memory import memory_problem
@@ -135,6 +136,7 @@ class Snapshot:
     input_gradient: np.ndarray  # dL/dX for the sample, (C, H, W)
     architecture: dict[str, Any]  # of the network, with...
     weights: dict[str, np.ndarray]  # ...copies of its state: enough to explain any value
+    health: list[LayerHealth]  # of each conv/dense layer, from the last batch
 
 
 @dataclass
@@ -299,6 +301,8 @@ class Trainer:
                     self.optimizer.step(lr)
                     for view, value in self._frozen:
                         view[...] = value
+                    if want_snapshot:  # before the snapshot's own pass replaces the outputs
+                        health = layer_health(network, last_good)
                     step += 1
                     self._step, self._batch = step, batch + 1
                     seen += len(y)
@@ -308,7 +312,7 @@ class Trainer:
                     snapshot = None
                     if want_snapshot:  # its cost counts as training time
                         last_snapshot = started
-                        snapshot = self._snapshot(step, epoch, *gradients)
+                        snapshot = self._snapshot(step, epoch, *gradients, health)
                     result.train_seconds += time.perf_counter() - started
                     yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
                                    correct / len(y), result.images, result.images_per_second, lr,
@@ -336,7 +340,7 @@ class Trainer:
         return kernels, norms
 
     def _snapshot(self, step: int, epoch: int, kernel_gradients: dict[int, np.ndarray],
-                  norms: dict[int, float]) -> Snapshot:
+                  norms: dict[int, float], health: list[LayerHealth]) -> Snapshot:
         network = self.network
         images = self.test_images if self.test_images is not None else self.train_images
         labels = self.test_labels if self.test_labels is not None else self.train_labels
@@ -347,4 +351,4 @@ class Trainer:
                    for layer in network.layers if layer.kind == "conv2d"}
         return Snapshot(step, epoch, kernels, kernel_gradients, norms, x[0].copy(), label,
                         seen.feature_maps, seen.input_gradient, network.architecture,
-                        {k: v.copy() for k, v in network.state_dict().items()})
+                        {k: v.copy() for k, v in network.state_dict().items()}, health)

@@ -61,6 +61,7 @@ def test_the_loss_csv_holds_every_batch(trained, tmp_path):
     table = np.loadtxt(tmp_path / "loss.csv", delimiter=",", skiprows=1)
     steps, losses = loss.data()
     np.testing.assert_array_equal(table[:, 0], steps)
+    np.testing.assert_allclose(table[:, 1], losses, rtol=1e-8)
     assert len(table) == len(steps) > 10
 
 
