@@ -56,6 +56,7 @@ from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArc
 from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
 from .palette import LayerPalette, new_layer
+from .run_recorder import RunRecorder
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController
 from .training_panel import TrainingPanel, training_config
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = QSettings()  # the application's organisation and name
         self.path: Path | None = None
+        self.recorder = RunRecorder()
         self._after_run: Callable[[], None] | None = None  # what to start once a run has ended
         self.document = NetworkDocument(load_preset("lenet5"))
         self.undo_stack = QUndoStack(self)
@@ -342,7 +344,7 @@ class MainWindow(QMainWindow):
         if not self.is_dirty():
             return None
         return Project(self.document.architecture, dict(self.training_panel.settings),
-                       self.trained_weights())
+                       self.trained_weights(), self.recorder.runs)
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "CNN Studio", message)
@@ -355,6 +357,8 @@ class MainWindow(QMainWindow):
             network.load_state_dict(project.weights)
             self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
+        self.recorder.runs = list(project.runs)
+        self.watch.runs.set_runs(self.recorder.runs)
         self.undo_stack.clear()
         self.settings_dirty = False
         self.path = path
@@ -419,7 +423,7 @@ class MainWindow(QMainWindow):
             else:
                 write_project(path, Project(self.document.architecture,
                                             dict(self.training_panel.settings),
-                                            self.trained_weights()))
+                                            self.trained_weights(), self.recorder.runs))
         except OSError as error:
             self.show_error(f"{path}: cannot be saved ({error.strerror})")
             return False
@@ -604,6 +608,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Continuing from the trained weights.")
         if resume is None:
             self.watch.start_run()
+        self.recorder.begin(self.document.architecture, dict(self.training_panel.settings),
+                            continuing=resume is not None)
+        self.watch.runs.set_runs(self.recorder.runs)
         self.training.start(self.document.architecture, self._loader(), config, initial, resume,
                             checkpoint_path(self.path))
         self._reset_progress("loading the dataset…")
@@ -634,6 +641,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, event, history) -> None:
         self.watch.add_history(event, history)
+        self.recorder.add_history(history)
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         self.progress.setFormat(
@@ -643,6 +651,8 @@ class MainWindow(QMainWindow):
 
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)
+        self.recorder.add_epoch(event)
+        self.watch.runs.set_runs(self.recorder.runs)
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
         if event.test is not None:
@@ -652,6 +662,11 @@ class MainWindow(QMainWindow):
 
     def _on_training_end(self, message: str) -> None:
         self._set_training(False)
+        network = self.training.network
+        self.recorder.end("stopped" if self.training.stopped_run is not None else "finished",
+                          None if network is None else
+                          {k: v.copy() for k, v in network.state_dict().items()})
+        self.watch.runs.set_runs(self.recorder.runs)
         if self._after_run is not None:
             after, self._after_run = self._after_run, None
             after()
@@ -665,6 +680,8 @@ class MainWindow(QMainWindow):
 
     def _on_training_failed(self, message: str) -> None:
         self._set_training(False)
+        self.recorder.end("failed", None)
+        self.watch.runs.set_runs(self.recorder.runs)
         self._reset_progress()
         self.show_error(message)
 

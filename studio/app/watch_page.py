@@ -34,6 +34,7 @@ from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
 from .kernel_playground import KernelPlayground
 from .math_inspector import MathInspector
+from .runs_panel import RunsPanel
 
 REDRAW_MS = 100
 
@@ -54,6 +55,7 @@ class WatchPage(QSplitter):
         self.evaluation = EvaluationPanel()
         self.drawing = DrawingPad()
         self.playground = KernelPlayground()
+        self.runs = RunsPanel()
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.loss)
         curves.addWidget(self.accuracy)
@@ -67,7 +69,7 @@ class WatchPage(QSplitter):
                              (self.feature_maps_page, "Feature maps"),
                              (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
                              (self.drawing, "Draw a digit"),
-                             (self.playground, "Kernel playground")):
+                             (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(curves)

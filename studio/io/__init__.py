@@ -13,12 +13,14 @@ from .errors import FileFormatError
 from .onnx_export import to_onnx, write_onnx
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
+from .runs import Run
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
     "TRAINING_DEFAULTS",
     "FileFormatError",
     "Project",
+    "Run",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",

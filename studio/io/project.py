@@ -23,6 +23,8 @@ from studio.engine import ArchitectureError, Network, WeightsError
 from .architecture_file import read_json
 from .atomic import atomic_write_text
 from .errors import FileFormatError
+from .runs import Run, load_run_weights, runs_from_json, save_run_weights
+from .runs import weights_path as run_weights_path
 from .weights import read_weights, save_weights
 
 PROJECT_FORMAT = "cnn-studio.project"
@@ -48,12 +50,15 @@ class Project:
     architecture: dict[str, Any]
     training: dict[str, Any] = field(default_factory=lambda: dict(TRAINING_DEFAULTS))
     weights: dict[str, np.ndarray] | None = None  # the trained state, by .npz names
+    runs: list[Run] = field(default_factory=list)  # every training run, oldest first
 
     def to_json(self, weights_name: str | None = None) -> dict[str, Any]:
         data = {"format": PROJECT_FORMAT, "version": PROJECT_VERSION,
                 "architecture": self.architecture, "training": self.training}
         if weights_name:
             data["weights"] = weights_name
+        if self.runs:
+            data["runs"] = [run.to_json() for run in self.runs]
         return data
 
 
@@ -108,7 +113,8 @@ def read_project(path: str | os.PathLike) -> Project:
     if data.get("version") != PROJECT_VERSION:
         raise FileFormatError(f"{path}: project version {data.get('version')!r} is not "
                               f"supported (this CNN Studio reads version {PROJECT_VERSION})")
-    extra = sorted(set(data) - {"format", "version", "architecture", "training", "weights"})
+    extra = sorted(set(data) - {"format", "version", "architecture", "training", "weights",
+                                "runs"})
     if extra:
         raise FileFormatError(f"{path}: unknown key {extra[0]!r} in the project")
     architecture = data.get("architecture")
@@ -120,7 +126,10 @@ def read_project(path: str | os.PathLike) -> Project:
         weights_path = path.parent / str(data["weights"])
         _, arrays = read_weights(weights_path)
         weights = _checked_weights(weights_path, architecture, arrays)
-    return Project(architecture, training, weights)
+    runs = runs_from_json(data.get("runs", []), str(path))
+    if runs:
+        load_run_weights(run_weights_path(path), runs)
+    return Project(architecture, training, weights, runs)
 
 
 def write_project(path: str | os.PathLike, project: Project) -> None:
@@ -132,4 +141,6 @@ def write_project(path: str | os.PathLike, project: Project) -> None:
         network = Network(project.architecture)
         network.load_state_dict(project.weights)
         save_weights(path.parent / weights_name, network)
+    if project.runs:
+        save_run_weights(run_weights_path(path), project.runs)
     atomic_write_text(path, json.dumps(project.to_json(weights_name), indent=2) + "\n")

@@ -1,0 +1,52 @@
+"""Records every training run of the open project, for the runs panel and the project file."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from studio.engine import EpochEnd
+from studio.io import Run
+
+
+class RunRecorder:
+    def __init__(self) -> None:
+        self.runs: list[Run] = []
+        self.current: Run | None = None
+
+    def begin(self, architecture: dict[str, Any], settings: dict[str, Any],
+              continuing: bool) -> Run:
+        """A new run, or — when a stopped run continues exactly — that run again."""
+        last = self.runs[-1] if self.runs else None
+        if continuing and last is not None and last.status == "stopped":
+            last.status = "running"
+            self.current = last
+            return last
+        number = max((run.number for run in self.runs), default=0) + 1
+        self.current = Run(number, datetime.now().isoformat(timespec="seconds"),
+                           copy.deepcopy(architecture), copy.deepcopy(settings))
+        self.runs.append(self.current)
+        return self.current
+
+    def add_history(self, history: np.ndarray) -> None:
+        """history: (3, k) rows step, loss, accuracy, as the worker bundles them."""
+        if self.current is not None:
+            self.current.steps += [int(s) for s in history[0]]
+            self.current.losses += [float(v) for v in history[1]]
+
+    def add_epoch(self, event: EpochEnd) -> None:
+        if self.current is not None:
+            self.current.epochs.append({
+                "epoch": event.epoch + 1, "loss": float(event.train_loss),
+                "train_accuracy": float(event.train_accuracy),
+                "test_accuracy": None if event.test is None else float(event.test.accuracy)})
+
+    def end(self, status: str, weights: dict[str, np.ndarray] | None) -> None:
+        """Close the current run; one that never trained a batch counts as stopped."""
+        if self.current is not None:
+            self.current.status = status if self.current.steps else "stopped"
+            self.current.weights = weights
+            self.current = None

@@ -1,0 +1,73 @@
+"""Every run is recorded in the project; the runs panel overlays and compares them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from studio.engine import TrainConfig
+from studio.io import read_project
+
+
+def two_runs(window, qtbot):
+    window.load_preset("tiny")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic",
+                                        "epochs": 2})
+    for lr in (0.05, 0.01):
+        window.training_panel.lr.setValue(lr)
+        window.watch.model = None  # a fresh run each time
+        window.start_training()
+        qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    return window.watch.runs
+
+
+def curves(plot):
+    return [item for item in plot.getPlotItem().items if isinstance(item, pg.PlotDataItem)]
+
+
+def test_two_runs_are_listed_overlaid_and_compared(window, qtbot):
+    panel = two_runs(window, qtbot)
+    assert panel.table.rowCount() == 2
+    assert [panel.table.item(r, 2).text() for r in range(2)] == ["finished", "finished"]
+    panel.select_numbers([1, 2])
+    assert [run.number for run in panel.selected()] == [1, 2]
+    assert len(curves(panel.loss)) == 4  # raw and smoothed for each run
+    assert len(curves(panel.accuracy)) == 2
+    text = panel.differences.toPlainText()
+    assert "learning rate: run 1 0.05 | run 2 0.01" in text
+    panel.smoothing.setValue(0)
+    assert len(curves(panel.loss)) == 2  # raw only, and the label says so
+    assert "no smoothed line" in panel.smoothing_label.text()
+    raw = curves(panel.loss)[0].getData()[1]
+    np.testing.assert_allclose(raw, window.recorder.runs[0].losses)
+
+
+def test_runs_are_saved_with_the_project_and_come_back(window, qtbot, tmp_path):
+    two_runs(window, qtbot)
+    path = tmp_path / "runs.cnnproj"
+    assert window.save_to(path)
+    project = read_project(path)
+    assert [run.number for run in project.runs] == [1, 2]
+    assert project.runs[1].training["lr"] == 0.01
+    final = window.trained_network().state_dict()
+    for name, array in final.items():
+        np.testing.assert_array_equal(project.runs[1].weights[name], array)
+    window.new_network()
+    assert window.watch.runs.table.rowCount() == 0
+    assert window.open_file(path)
+    assert window.watch.runs.table.rowCount() == 2
+
+
+def test_a_stopped_run_that_continues_exactly_stays_one_run(window, qtbot):
+    window.load_preset("tiny")
+    config = TrainConfig(epochs=3, snapshot_interval=0)
+    window.start_training(config)
+    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=5000)
+    assert window.recorder.runs[-1].status == "stopped"
+    window.start_training(config)
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    assert [(r.number, r.status) for r in window.recorder.runs] == [(1, "finished")]
+    steps = window.recorder.runs[0].steps
+    assert steps == sorted(steps) and len(steps) == len(set(steps))  # no batch twice
