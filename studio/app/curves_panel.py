@@ -32,6 +32,9 @@ class LossPanel(Panel):
         self.raw = self.plot.plot(pen=pg.mkPen((120, 160, 220, 110)))
         self.smooth = self.plot.plot(pen=pg.mkPen((30, 90, 200), width=2))
         self.body.addWidget(self.plot, 1)
+        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 140, 0), width=2))
+        self.marker.hide()
+        self.plot.addItem(self.marker, ignoreBounds=True)
         self.steps: list[np.ndarray] = []
         self.losses: list[np.ndarray] = []
         self.top = 0.0
@@ -56,6 +59,12 @@ class LossPanel(Panel):
             self.plot.setYRange(0, self.top, padding=0)
         self.raw.setData(steps, losses)
         self.smooth.setData(steps, smoothed(losses))
+
+    def mark_step(self, step: int | None) -> None:
+        """A vertical line at the step the timeline replays (None: no line)."""
+        self.marker.setVisible(step is not None)
+        if step is not None:
+            self.marker.setValue(step)
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.steps:

@@ -48,6 +48,7 @@ from studio.io import (
     write_project,
     write_pytorch,
 )
+from studio.io.timeline import read_timeline, save_timeline, timeline_path
 
 from .autosave import Autosaver
 from .canvas import NetworkCanvas
@@ -359,6 +360,12 @@ class MainWindow(QMainWindow):
         self.training_panel.set_settings(project.training)
         self.recorder.runs = list(project.runs)
         self.watch.runs.set_runs(self.recorder.runs)
+        self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
+        if path is not None and timeline_path(path).is_file():
+            try:
+                self.watch.load_timeline(read_timeline(timeline_path(path)))
+            except FileFormatError as error:
+                self.statusBar().showMessage(str(error))
         self.undo_stack.clear()
         self.settings_dirty = False
         self.path = path
@@ -427,6 +434,12 @@ class MainWindow(QMainWindow):
         except OSError as error:
             self.show_error(f"{path}: cannot be saved ({error.strerror})")
             return False
+        if self.watch.store.snapshots and path.suffix == PROJECT_SUFFIX:
+            try:
+                save_timeline(timeline_path(path), self.watch.store.for_disk())
+            except OSError as error:
+                self.show_error(f"{timeline_path(path)}: the training timeline cannot be "
+                                f"saved ({error.strerror}); the project itself was saved")
         if self.path is None:  # the unsaved network's checkpoint now belongs to the file
             with suppress(OSError):
                 checkpoint_path(None).replace(checkpoint_path(path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QSplitter, QTabWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from studio.data import Dataset, synthetic_digits
 from studio.engine import (
@@ -35,6 +35,7 @@ from .gradients_panel import GradientsPanel
 from .kernel_playground import KernelPlayground
 from .math_inspector import MathInspector
 from .runs_panel import RunsPanel
+from .timeline import SnapshotStore, TimelineBar
 
 REDRAW_MS = 100
 
@@ -71,9 +72,16 @@ class WatchPage(QSplitter):
                              (self.drawing, "Draw a digit"),
                              (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
+        self.store = SnapshotStore()
+        self.timeline = TimelineBar(self.store)
+        replay = QWidget()
+        replay_layout = QVBoxLayout(replay)
+        replay_layout.setContentsMargins(0, 0, 0, 0)
+        replay_layout.addWidget(self.timeline)
+        replay_layout.addWidget(self.tabs, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(curves)
-        right.addWidget(self.tabs)
+        right.addWidget(replay)
         right.setSizes([260, 420])
         self.addWidget(self.canvas)
         self.addWidget(right)
@@ -97,6 +105,7 @@ class WatchPage(QSplitter):
         self.drawing.sketch.drawn.connect(self._on_drawing)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
+        self.timeline.moved.connect(self._on_timeline_move)
         self._explainer: Network | None = None  # the GUI thread's network for explanations
 
     # a new run ----------------------------------------------------------------------
@@ -105,6 +114,8 @@ class WatchPage(QSplitter):
         self.accuracy.reset()
         self.gradients.reset()
         self._latest = self._drawn = self._evaluation = None
+        self.store.replace([])
+        self.timeline.go_live()
         analysis = self.document.analysis
         self.feature_maps.set_layers([f"{i.index} {describe(i)}" for i in analysis.layers],
                                      len(self.dataset.test_images) if self.dataset else 1)
@@ -145,7 +156,25 @@ class WatchPage(QSplitter):
             self._evaluation = epoch.test  # drawn by the timer when its tab is shown
 
     def offer_snapshot(self, snapshot: Snapshot) -> None:
-        self._latest = snapshot  # older, undrawn snapshots are simply dropped
+        self.store.add(snapshot)
+        self.timeline.refresh()
+        if self.timeline.following:
+            self._latest = snapshot  # older, undrawn snapshots are simply dropped
+
+    def load_timeline(self, snapshots: list[Snapshot]) -> None:
+        """A saved run's snapshots: replayable, the last one on show."""
+        self.store.replace(snapshots)
+        self.timeline.go_live()
+
+    def _on_timeline_move(self, snapshot: Snapshot | None) -> None:
+        """Replay a kept snapshot in every panel, or (None) follow the run again."""
+        if snapshot is None and self.store.snapshots:
+            snapshot = self.store.snapshots[-1]
+        self.loss.mark_step(None if self.timeline.following or snapshot is None
+                            else snapshot.step)
+        if snapshot is not None:
+            self._latest, self._drawn = snapshot, None
+            self._draw_latest()
 
     def _draw_latest(self) -> None:
         if (self._evaluation is not None and self.dataset is not None

@@ -1,0 +1,80 @@
+"""A run's snapshots in one file, for replaying how its filters and feature maps formed.
+
+`<project>.timeline.npz`: the arrays of every snapshot keyed `"<k>/<field>/<name>"`,
+and the scalars (steps, labels, gradient norms, health) as JSON text under
+`"meta"`. Loaded without pickle, like every npz the studio opens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.engine import LayerHealth, Snapshot, Suggestion
+
+from .atomic import atomic_path
+from .errors import FileFormatError
+
+_DICTS = ("kernels", "kernel_gradients", "weights")
+
+
+def timeline_path(project: Path) -> Path:
+    return project.with_name(project.stem + ".timeline.npz")
+
+
+def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot]) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    meta = []
+    for k, snapshot in enumerate(snapshots):
+        for field in _DICTS:
+            for name, array in getattr(snapshot, field).items():
+                arrays[f"{k}/{field}/{name}"] = np.ascontiguousarray(array)
+        for i, array in enumerate(snapshot.feature_maps):
+            arrays[f"{k}/feature_maps/{i}"] = array
+        arrays[f"{k}/sample_image"] = snapshot.sample_image
+        arrays[f"{k}/input_gradient"] = snapshot.input_gradient
+        meta.append({"step": snapshot.step, "epoch": snapshot.epoch,
+                     "sample_label": snapshot.sample_label,
+                     "gradient_norms": {str(i): v for i, v in snapshot.gradient_norms.items()},
+                     "feature_maps": len(snapshot.feature_maps),
+                     "architecture": snapshot.architecture,
+                     "health": [dataclasses.asdict(h) for h in snapshot.health]})
+    arrays["meta"] = np.array(json.dumps(meta))
+    with atomic_path(path, suffix=".npz") as temporary:
+        np.savez(temporary, **arrays)  # uncompressed: saving stays quick on the GUI thread
+
+
+def _health(raw: dict[str, Any]) -> LayerHealth:
+    suggestion = raw.get("suggestion")
+    return LayerHealth(**{**raw, "suggestion": Suggestion(**suggestion) if suggestion else None})
+
+
+def read_timeline(path: str | os.PathLike) -> list[Snapshot]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
+        snapshots = []
+        for k, info in enumerate(meta):
+            dicts = {field: {} for field in _DICTS}
+            prefix = f"{k}/"
+            for key, array in arrays.items():
+                parts = key.split("/")
+                if key.startswith(prefix) and len(parts) == 3 and parts[1] in _DICTS:
+                    name = parts[2]
+                    dicts[parts[1]][int(name) if parts[1] != "weights" else name] = array
+            snapshots.append(Snapshot(
+                info["step"], info["epoch"], dicts["kernels"], dicts["kernel_gradients"],
+                {int(i): v for i, v in info["gradient_norms"].items()},
+                arrays[f"{k}/sample_image"], info["sample_label"],
+                [arrays[f"{k}/feature_maps/{i}"] for i in range(info["feature_maps"])],
+                arrays[f"{k}/input_gradient"], info["architecture"], dicts["weights"],
+                [_health(h) for h in info["health"]]))
+        return snapshots
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise FileFormatError(f"{path}: not a readable training timeline ({error})") from None
