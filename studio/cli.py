@@ -26,11 +26,13 @@ def _progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
-def _dataset(args: argparse.Namespace):
+def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 28, 28)):
+    """The dataset the arguments name; a folder of class sub-folders of images is converted
+    to `image_shape`, the network's input."""
     from studio.data import load_dataset
 
     if args.data:
-        return load_dataset("folder", args.data)
+        return load_dataset("folder", args.data, image_shape=image_shape)
     bar = None
 
     def progress(name: str, done: int, total: int) -> None:
@@ -55,7 +57,8 @@ def _dataset(args: argparse.Namespace):
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR",
-                        help="folder with the four MNIST IDX files (.gz or plain)")
+                        help="folder with the four MNIST IDX files (.gz or plain), or with "
+                             "one sub-folder of images per class")
     parser.add_argument("--dataset", default="mnist",
                         choices=("mnist", "fashion-mnist", "synthetic"),
                         help="without --data: which dataset (downloaded and cached on first "
@@ -134,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
     else:
         initial = load_network(args.init) if args.init else None
     architecture = initial.architecture if initial else resolve_architecture(args.arch)
-    dataset = _dataset(args)
+    dataset = _dataset(args, check(architecture).input_shape)
     check(architecture, num_classes=len(dataset.classes))
     network = initial or Network(architecture, seed=args.seed)
     expected = network.input_shape
@@ -208,7 +211,7 @@ def _eval(args: argparse.Namespace) -> int:
     from studio.io import load_network
 
     network = load_network(args.model)
-    dataset = _dataset(args)
+    dataset = _dataset(args, network.input_shape)
     if dataset.image_shape != network.input_shape:
         raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
                            f"images but the dataset's are "
@@ -266,11 +269,11 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
-    from studio.data import DataError, DownloadCancelled
+    from studio.data import DataError, LoadingCancelled
     from studio.engine import ArchitectureError, TrainingDiverged, WeightsError
     from studio.io import FileFormatError
 
-    return (CommandError, DataError, DownloadCancelled, ArchitectureError, TrainingDiverged,
+    return (CommandError, DataError, LoadingCancelled, ArchitectureError, TrainingDiverged,
             WeightsError, FileFormatError, ValueError, OSError)
 
 

@@ -74,3 +74,28 @@ def mirror(mnist_dir):
     yield server
     server.shutdown()
     server.server_close()
+
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (40, 50, 230)}
+
+
+@pytest.fixture
+def colour_folder(tmp_path) -> Path:
+    """Three classes of noisy solid-colour images in assorted sizes, modes and formats."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "colours"
+    for name, rgb in COLOURS.items():
+        (root / name).mkdir(parents=True)
+        for i in range(10):
+            size = (int(rng.integers(12, 40)), int(rng.integers(12, 40)))
+            pixels = np.clip(np.array(rgb) + rng.normal(0, 20, (size[1], size[0], 3)), 0, 255)
+            image = Image.fromarray(pixels.astype(np.uint8), "RGB")
+            if i % 3 == 1:
+                image = image.convert("RGBA")
+            suffix = ".jpg" if i % 2 else ".png"
+            mode = "RGB" if suffix == ".jpg" else image.mode  # JPEG has no alpha
+            image.convert(mode).save(root / name / f"{i}{suffix}")
+    return root

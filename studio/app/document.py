@@ -28,7 +28,8 @@ class NetworkDocument:
 
     def __init__(self, architecture: dict[str, Any] | None = None):
         self._architecture = copy.deepcopy(architecture or empty_architecture())
-        self._analysis = analyse(self._architecture, NUM_CLASSES)
+        self.num_classes = NUM_CLASSES  # of the dataset it will train on
+        self._analysis = analyse(self._architecture, self.num_classes)
         self._selected: int | None = None
 
     # reading --------------------------------------------------------------------
@@ -85,6 +86,12 @@ class NetworkDocument:
             self._selected = index
             self.selection_changed.emit(index)
 
+    def set_num_classes(self, count: int) -> None:
+        """The chosen dataset's class count, which the last layer's outputs must match."""
+        if count != self.num_classes:
+            self.num_classes = count
+            self._refresh()
+
     def _refresh(self) -> None:
-        self._analysis = analyse(self._architecture, NUM_CLASSES)
+        self._analysis = analyse(self._architecture, self.num_classes)
         self.changed.emit()

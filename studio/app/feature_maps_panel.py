@@ -107,8 +107,9 @@ class FeatureMapsPanel(Panel):
         snapshot, layer = self._snapshot, self.layer_choice.currentIndex()
         if snapshot is None or not 0 <= layer < len(snapshot.feature_maps):
             return
-        self.input.show_images(snapshot.sample_image[:1], [f"label {snapshot.sample_label}"],
-                               levels=(0.0, 1.0))
+        image = snapshot.sample_image
+        shown = image.transpose(1, 2, 0)[None] if image.shape[0] == 3 else image[:1]
+        self.input.show_images(shown, [f"label {snapshot.sample_label}"], levels=(0.0, 1.0))
         output = snapshot.feature_maps[layer]
         maps = as_maps(output)
         titles = [str(c) for c in range(len(maps))] if output.ndim == 3 else None

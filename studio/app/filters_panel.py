@@ -12,8 +12,15 @@ from .panel import Panel
 
 
 def kernel_tiles(kernels: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """(F, C, k, k) → (F·C, k, k) tiles with 'filter f, channel c' titles (C > 1 only)."""
+    """(F, C, k, k) → (F·C, k, k) tiles with 'filter f, channel c' titles (C > 1 only);
+    kernels over 3 channels (an RGB input) → (F, k, k, 3) colour tiles, each stretched
+    to [0, 1] so its hue shows which colours it responds to."""
     filters, channels = kernels.shape[:2]
+    if channels == 3:
+        tiles = kernels.transpose(0, 2, 3, 1)
+        low = tiles.min(axis=(1, 2, 3), keepdims=True)
+        span = tiles.max(axis=(1, 2, 3), keepdims=True) - low
+        return (tiles - low) / np.where(span > 0, span, 1), [str(f) for f in range(filters)]
     titles = [f"{f}" if channels == 1 else f"{f}·{c}"
               for f in range(filters) for c in range(channels)]
     return kernels.reshape(filters * channels, *kernels.shape[2:]), titles

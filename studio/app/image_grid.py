@@ -28,11 +28,12 @@ def symmetric_levels(images: np.ndarray) -> tuple[float, float]:
 
 def mosaic(images: np.ndarray, columns: int, gap: int, title_rows: int, fill: float
            ) -> np.ndarray:
-    """(N, H, W) tiles → one (rows·(H + gap + title_rows), columns·(W + gap)) image."""
-    count, height, width = images.shape
+    """(N, H, W) tiles → one (rows·(H + gap + title_rows), columns·(W + gap)) image;
+    (N, H, W, 3) colour tiles → the same with 3 colour channels."""
+    count, height, width = images.shape[:3]
     rows = math.ceil(count / columns)
     cell_h, cell_w = height + gap + title_rows, width + gap
-    out = np.full((rows * cell_h, columns * cell_w), fill, dtype=np.float32)
+    out = np.full((rows * cell_h, columns * cell_w, *images.shape[3:]), fill, dtype=np.float32)
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
         top, left = row * cell_h + title_rows, column * cell_w
@@ -41,7 +42,8 @@ def mosaic(images: np.ndarray, columns: int, gap: int, title_rows: int, fill: fl
 
 
 class ImageGrid(pg.GraphicsLayoutWidget):
-    """Shows a stack of 2-D images (N, H, W) as a grid with optional titles.
+    """Shows a stack of 2-D images (N, H, W), or colour ones (N, H, W, 3) in [0, 1], as a
+    grid with optional titles.
 
     A click on a pixel emits `clicked(tile, row, column)`; `mark` outlines one pixel.
     """
@@ -72,7 +74,10 @@ class ImageGrid(pg.GraphicsLayoutWidget):
                     levels: tuple[float, float] | None = None) -> None:
         images = np.asarray(images, dtype=np.float32)
         self.images = images
-        count, height, width = images.shape
+        count, height, width = images.shape[:3]
+        colour = images.ndim == 4
+        if colour:
+            levels = (0.0, 1.0)
         aspect = self.width() / max(self.height(), 1)  # fill the widget's own shape
         columns = self.columns or max(1, math.ceil(math.sqrt(count * aspect * height / width)))
         columns = min(columns, count)
@@ -81,7 +86,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         if levels is None:
             levels = (symmetric_levels(images) if self.diverging
                       else (float(images.min()), float(images.max()) or 1.0))
-        fill = (levels[0] + levels[1]) / 2 if self.diverging else levels[0]
+        fill = (levels[0] + levels[1]) / 2 if self.diverging and not colour else levels[0]
         self.item.setImage(mosaic(images, columns, gap, title_rows, fill), levels=levels,
                            autoLevels=False)
         self._cells = (columns, height + gap + title_rows, width + gap, title_rows)
@@ -99,7 +104,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         if self.images is None or x < 0 or y < 0:
             return None
         columns, cell_h, cell_w, title_rows = self._cells
-        count, height, width = self.images.shape
+        count, height, width = self.images.shape[:3]
         cell_row, row = divmod(int(y), cell_h)
         cell_column, column = divmod(int(x), cell_w)
         row -= title_rows

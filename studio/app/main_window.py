@@ -34,7 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import Dataset, default_source, load_dataset
+from studio.data import (
+    DataError,
+    Dataset,
+    default_source,
+    is_image_folder,
+    load_dataset,
+    scan_image_folder,
+)
 from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
 from studio.io import (
     FileFormatError,
@@ -286,6 +293,8 @@ class MainWindow(QMainWindow):
 
     # document → window ------------------------------------------------------------------
     def _on_document_change(self) -> None:
+        if self.document.analysis.input_shape:
+            self.training_panel.input_shape = self.document.analysis.input_shape
         analysis = self.document.analysis
         batch = self.training_panel.settings["batch_size"]
         self.summary.setText(
@@ -313,7 +322,18 @@ class MainWindow(QMainWindow):
 
     def _on_settings_change(self) -> None:
         self.settings_dirty = True
+        self._match_dataset_classes()
         self._on_document_change()
+
+    def _match_dataset_classes(self) -> None:
+        """The network must end in as many outputs as the chosen dataset has classes."""
+        settings = self.training_panel.settings
+        count = 10
+        if settings["dataset"] == "folder" and settings["folder"]:
+            with suppress(DataError):
+                if is_image_folder(settings["folder"]):
+                    count = len(scan_image_folder(settings["folder"]).classes)
+        self.document.set_num_classes(count)
 
     def _on_clean_change(self, _clean: bool) -> None:
         self._update_title()
@@ -358,6 +378,7 @@ class MainWindow(QMainWindow):
             network.load_state_dict(project.weights)
             self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
+        self._match_dataset_classes()
         self.recorder.runs = list(project.runs)
         self.watch.runs.set_runs(self.recorder.runs)
         self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
@@ -585,9 +606,11 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.setFormat(text)
 
-    def _dataset_source(self) -> tuple[str, str]:
+    def _dataset_source(self) -> tuple[str, str, tuple[int, ...] | None]:
+        """(kind, folder, the network's input shape): images in a folder are converted to
+        the input, so the same folder gives another dataset for another input."""
         settings = self.training_panel.settings
-        return settings["dataset"], settings["folder"]
+        return settings["dataset"], settings["folder"], self.document.analysis.input_shape
 
     def _loader(self):
         """A function for the worker thread; the last dataset is reused when unchanged."""
@@ -597,9 +620,10 @@ class MainWindow(QMainWindow):
         def load(progress, cancelled) -> Dataset:
             if cached is not None and cached[0] == source:
                 return cached[1]
-            kind, folder = source
+            kind, folder, shape = source
             if kind == "folder":
-                return load_dataset("folder", folder)
+                return load_dataset("folder", folder, image_shape=shape, progress=progress,
+                                    cancelled=cancelled)
             return load_dataset(kind, progress=progress, cancelled=cancelled)
 
         return load

@@ -21,14 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.data import DataError, is_image_folder, scan_image_folder
 from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES, TrainConfig
 from studio.io import TRAINING_DEFAULTS
+
+from .image_folder_preview import ImageFolderPreview
 
 DATASETS = {
     "synthetic": "Synthetic digits (offline, not MNIST)",
     "mnist": "MNIST (downloaded once, then cached)",
     "fashion-mnist": "Fashion-MNIST (downloaded once, then cached)",
-    "folder": "A folder of MNIST-format IDX files…",
+    "folder": "A folder: MNIST IDX files, or your images in class sub-folders…",
 }
 
 
@@ -52,6 +55,8 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("trainingPanel")
         self.settings: dict[str, Any] = dict(TRAINING_DEFAULTS)
+        self.input_shape: tuple[int, int, int] = (1, 28, 28)  # the network's, for image folders
+        self.preview: ImageFolderPreview | None = None
         self.dataset = QComboBox()
         for key, text in DATASETS.items():
             self.dataset.addItem(text, key)
@@ -153,15 +158,35 @@ class TrainingPanel(QWidget):
         self._show_folder()
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder with the four MNIST IDX files")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder with the four MNIST IDX files, or one sub-folder of images per class")
         if folder:
-            self._change("folder", folder)
-            self._change("dataset", "folder")
-            with QSignalBlocker(self.dataset):
-                self.dataset.setCurrentIndex(self.dataset.findData("folder"))
+            self.use_folder(folder)
+
+    def use_folder(self, folder: str) -> None:
+        """Train on `folder`; a folder of images is previewed first (classes, counts, samples)."""
+        self._change("folder", folder)
+        self._change("dataset", "folder")
+        with QSignalBlocker(self.dataset):
+            self.dataset.setCurrentIndex(self.dataset.findData("folder"))
         self._show_folder()
+        if is_image_folder(folder):
+            try:
+                scanned = scan_image_folder(folder)
+            except DataError as error:
+                self.folder.setText(f"{folder}\n⚠ {error}")
+                return
+            self.preview = ImageFolderPreview(scanned, self.input_shape, self)
+            self.preview.open()
 
     def _show_folder(self) -> None:
         uses_folder = self.settings["dataset"] == "folder"
-        self.folder.setText(self.settings["folder"] or "none chosen")
+        folder = self.settings["folder"]
+        text = folder or "none chosen"
+        if folder and is_image_folder(folder):
+            try:
+                text = f"{folder}\n{scan_image_folder(folder).describe()}"
+            except DataError as error:
+                text = f"{folder}\n⚠ {error}"
+        self.folder.setText(text)
         self.folder.setEnabled(uses_folder)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from studio.data import DataError, Dataset, DownloadCancelled
+from studio.data import DataError, Dataset, DownloadCancelled, LoadingCancelled
 from studio.engine import (
     ArchitectureError,
     BatchEnd,
@@ -126,6 +126,9 @@ class TrainingWorker(QObject):
             return
         except DownloadCancelled:
             self.finished.emit("Download cancelled; it resumes where it stopped next time.")
+            return
+        except LoadingCancelled:
+            self.finished.emit("Loading the dataset was cancelled.")
             return
         except MemoryError:
             self.failed.emit("Training ran out of memory — try a smaller batch or network.")

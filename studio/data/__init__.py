@@ -1,14 +1,16 @@
 """Datasets: IDX files, the download cache, a folder of IDX files, synthetic digits."""
 
 from .catalogue import SOURCES, default_source, is_cached, load_dataset
-from .dataset import Dataset
+from .dataset import Dataset, LoadingCancelled
 from .download import DownloadCancelled, fetch
 from .idx import DataError, read_idx, write_idx
 from .idx_folder import load_idx_folder
+from .image_folder import ImageFolder, is_image_folder, load_image_folder, scan_image_folder
 from .synthetic import synthetic_dataset, synthetic_digits
 
 __all__ = [
-    "SOURCES", "DataError", "Dataset", "DownloadCancelled", "default_source", "fetch",
-    "is_cached", "load_dataset", "load_idx_folder", "read_idx", "synthetic_dataset",
-    "synthetic_digits", "write_idx",
+    "SOURCES", "DataError", "Dataset", "DownloadCancelled", "ImageFolder", "LoadingCancelled",
+    "default_source", "fetch", "is_cached", "is_image_folder", "load_dataset",
+    "load_idx_folder", "load_image_folder", "read_idx", "scan_image_folder",
+    "synthetic_dataset", "synthetic_digits", "write_idx",
 ]

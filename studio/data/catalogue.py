@@ -1,4 +1,4 @@
-"""Every dataset source behind one function: MNIST, Fashion-MNIST, an IDX folder, synthetic."""
+"""Every dataset source behind one function: MNIST, Fashion-MNIST, a folder, synthetic."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from .dataset import Dataset
 from .download import FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
 from .idx_folder import load_idx_folder
+from .image_folder import is_image_folder, load_image_folder
 from .synthetic import synthetic_dataset
 
 REMOTE: dict[str, RemoteDataset] = {MNIST.key: MNIST, FASHION_MNIST.key: FASHION_MNIST}
@@ -24,14 +25,20 @@ def is_cached(source: str) -> bool:
 
 def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
                  mirror: str | None = None, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> Dataset:
+                 cancelled: Callable[[], bool] | None = None,
+                 image_shape: tuple[int, int, int] = (1, 28, 28)) -> Dataset:
     """The dataset `source` names; `folder` is required for "folder".
 
+    A folder holds either the four MNIST IDX files or images in one sub-folder per
+    class, which are converted and resized to `image_shape` (the network's input).
     Remote sources are downloaded on first use into the user's cache.
     """
     if source == "folder":
         if folder is None:
             raise ValueError("a folder dataset needs the folder's path")
+        if is_image_folder(folder):
+            return load_image_folder(folder, image_shape, progress=progress,
+                                     cancelled=cancelled)
         return load_idx_folder(folder)
     if source == "synthetic":
         return synthetic_dataset()

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+class LoadingCancelled(Exception):
+    """The user stopped a dataset while it was loading."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     """uint8 images (N, H, W) or (N, C, H, W) and int64 labels, for training and test."""

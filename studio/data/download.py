@@ -20,6 +20,7 @@ from pathlib import Path
 import platformdirs
 import pooch
 
+from .dataset import LoadingCancelled
 from .idx import DataError
 
 #: progress(file name, bytes done, bytes total or 0 when unknown)
@@ -64,7 +65,7 @@ FASHION_MNIST = RemoteDataset(
     })
 
 
-class DownloadCancelled(Exception):
+class DownloadCancelled(LoadingCancelled):
     """The user cancelled; the partial file is kept so the next try resumes."""
 
 
