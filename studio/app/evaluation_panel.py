@@ -45,6 +45,13 @@ class EvaluationPanel(Panel):
             return None
         return self.confusion, [f"predicted {c}" for c in self.classes]
 
+    def clear(self) -> None:
+        self.confusion = None
+        self.matrix.clear()
+        for item in self.counts:
+            item.setText("")
+        self.gallery.clear_images()
+
     def show_evaluation(self, evaluation: Evaluation, images: np.ndarray,
                         labels: np.ndarray, classes: list[str]) -> None:
         confusion = evaluation.confusion

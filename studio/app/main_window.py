@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
         self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
         if path is not None and timeline_path(path).is_file():
             try:
-                self.watch.load_timeline(read_timeline(timeline_path(path)))
+                self.watch.load_timeline(*read_timeline(timeline_path(path)))
             except FileFormatError as error:
                 self.statusBar().showMessage(str(error))
         self.undo_stack.clear()
@@ -457,7 +457,8 @@ class MainWindow(QMainWindow):
             return False
         if self.watch.store.snapshots and path.suffix == PROJECT_SUFFIX:
             try:
-                save_timeline(timeline_path(path), self.watch.store.for_disk())
+                save_timeline(timeline_path(path), self.watch.store.for_disk(),
+                              self.watch.store.evaluations)
             except OSError as error:
                 self.show_error(f"{timeline_path(path)}: the training timeline cannot be "
                                 f"saved ({error.strerror}); the project itself was saved")

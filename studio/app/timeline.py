@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from studio.engine import Snapshot
+from studio.engine import Evaluation, Snapshot
 
 MEMORY_LIMIT = 64 * 2**20
 DISK_LIMIT = 32 * 2**20
@@ -39,6 +39,12 @@ class SnapshotStore:
         self.memory_limit = memory_limit
         self.snapshots: list[Snapshot] = []
         self.bytes = 0
+        self.evaluations: dict[int, Evaluation] = {}  # test results after each epoch
+
+    def evaluation_before(self, snapshot: Snapshot) -> Evaluation | None:
+        """The test evaluation of the last epoch finished before `snapshot` was taken."""
+        finished = [epoch for epoch in self.evaluations if epoch < snapshot.epoch]
+        return self.evaluations[max(finished)] if finished else None
 
     def add(self, snapshot: Snapshot) -> None:
         if self.snapshots and self.snapshots[-1].step >= snapshot.step:
@@ -49,9 +55,11 @@ class SnapshotStore:
             self.snapshots = _thinned(self.snapshots)
             self.bytes = sum(map(snapshot_bytes, self.snapshots))
 
-    def replace(self, snapshots: list[Snapshot]) -> None:
+    def replace(self, snapshots: list[Snapshot],
+                evaluations: dict[int, Evaluation] | None = None) -> None:
         self.snapshots = []
         self.bytes = 0
+        self.evaluations = dict(evaluations or {})
         for snapshot in snapshots:
             self.add(snapshot)
 

@@ -153,7 +153,9 @@ class WatchPage(QSplitter):
     def add_epoch(self, epoch: EpochEnd) -> None:
         self.accuracy.add(epoch)
         if epoch.test is not None:
-            self._evaluation = epoch.test  # drawn by the timer when its tab is shown
+            self.store.evaluations[epoch.epoch] = epoch.test
+            if self.timeline.following:
+                self._evaluation = epoch.test  # drawn by the timer when its tab is shown
 
     def offer_snapshot(self, snapshot: Snapshot) -> None:
         self.store.add(snapshot)
@@ -161,9 +163,10 @@ class WatchPage(QSplitter):
         if self.timeline.following:
             self._latest = snapshot  # older, undrawn snapshots are simply dropped
 
-    def load_timeline(self, snapshots: list[Snapshot]) -> None:
-        """A saved run's snapshots: replayable, the last one on show."""
-        self.store.replace(snapshots)
+    def load_timeline(self, snapshots: list[Snapshot],
+                      evaluations: dict[int, Evaluation]) -> None:
+        """A saved run's snapshots and test evaluations: replayable, the last one on show."""
+        self.store.replace(snapshots, evaluations)
         self.timeline.go_live()
 
     def _on_timeline_move(self, snapshot: Snapshot | None) -> None:
@@ -174,6 +177,12 @@ class WatchPage(QSplitter):
                             else snapshot.step)
         if snapshot is not None:
             self._latest, self._drawn = snapshot, None
+            evaluations = self.store.evaluations
+            self._evaluation = (self.store.evaluation_before(snapshot)
+                                if not self.timeline.following else
+                                evaluations[max(evaluations)] if evaluations else None)
+            if self._evaluation is None:
+                self.evaluation.clear()  # no epoch had finished at that point
             self._draw_latest()
 
     def _draw_latest(self) -> None:

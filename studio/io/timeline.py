@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine import LayerHealth, Snapshot, Suggestion
+from studio.engine import Evaluation, LayerHealth, Snapshot, Suggestion
 
 from .atomic import atomic_path
 from .errors import FileFormatError
@@ -27,9 +27,16 @@ def timeline_path(project: Path) -> Path:
     return project.with_name(project.stem + ".timeline.npz")
 
 
-def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot]) -> None:
+def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot],
+                  evaluations: dict[int, Evaluation] | None = None) -> None:
+    """The snapshots, and the test evaluation after each epoch (confusion, predictions)."""
     arrays: dict[str, np.ndarray] = {}
     meta = []
+    scores = {}
+    for epoch, evaluation in (evaluations or {}).items():
+        arrays[f"evaluation/{epoch}/confusion"] = evaluation.confusion
+        arrays[f"evaluation/{epoch}/predictions"] = evaluation.predictions
+        scores[str(epoch)] = [evaluation.loss, evaluation.accuracy]
     for k, snapshot in enumerate(snapshots):
         for field in _DICTS:
             for name, array in getattr(snapshot, field).items():
@@ -45,6 +52,7 @@ def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot]) -> None:
                      "architecture": snapshot.architecture,
                      "health": [dataclasses.asdict(h) for h in snapshot.health]})
     arrays["meta"] = np.array(json.dumps(meta))
+    arrays["evaluations"] = np.array(json.dumps(scores))
     with atomic_path(path, suffix=".npz") as temporary:
         np.savez(temporary, **arrays)  # uncompressed: saving stays quick on the GUI thread
 
@@ -54,11 +62,17 @@ def _health(raw: dict[str, Any]) -> LayerHealth:
     return LayerHealth(**{**raw, "suggestion": Suggestion(**suggestion) if suggestion else None})
 
 
-def read_timeline(path: str | os.PathLike) -> list[Snapshot]:
+def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Evaluation]]:
+    """The snapshots and the per-epoch test evaluations `save_timeline` wrote."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
         meta = json.loads(str(arrays.pop("meta")))
+        scores = json.loads(str(arrays.pop("evaluations", np.array("{}"))))
+        evaluations = {int(epoch): Evaluation(loss, accuracy,
+                                              arrays[f"evaluation/{epoch}/confusion"],
+                                              arrays[f"evaluation/{epoch}/predictions"])
+                       for epoch, (loss, accuracy) in scores.items()}
         snapshots = []
         for k, info in enumerate(meta):
             dicts = {field: {} for field in _DICTS}
@@ -75,6 +89,6 @@ def read_timeline(path: str | os.PathLike) -> list[Snapshot]:
                 [arrays[f"{k}/feature_maps/{i}"] for i in range(info["feature_maps"])],
                 arrays[f"{k}/input_gradient"], info["architecture"], dicts["weights"],
                 [_health(h) for h in info["health"]]))
-        return snapshots
+        return snapshots, evaluations
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise FileFormatError(f"{path}: not a readable training timeline ({error})") from None

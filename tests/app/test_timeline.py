@@ -74,3 +74,25 @@ def test_the_timeline_is_saved_with_the_project_and_replays_after_opening(traine
         np.testing.assert_array_equal(after[2].weights[name], array)
     np.testing.assert_array_equal(after[2].feature_maps[0], before[2].feature_maps[0])
     assert after[2].health[0].level == before[2].health[0].level
+
+
+def test_the_mistakes_tab_replays_the_evaluation_of_the_epoch_before(trained, qtbot, tmp_path):
+    watch = trained.watch
+    watch.tabs.setCurrentWidget(watch.evaluation)
+    store = watch.store
+    assert sorted(store.evaluations) == [0, 1]
+    first = next(k for k, s in enumerate(store.snapshots) if s.epoch == 0)
+    watch.timeline.show_index(first)
+    qtbot.wait(150)
+    assert watch.evaluation.confusion is None  # no epoch had finished yet
+    second = next(k for k, s in enumerate(store.snapshots) if s.epoch == 1)
+    watch.timeline.show_index(second)
+    qtbot.waitUntil(lambda: watch.evaluation.confusion is not None, timeout=3000)
+    np.testing.assert_array_equal(watch.evaluation.confusion, store.evaluations[0].confusion)
+    expected = store.evaluations[1].predictions.copy()
+    path = tmp_path / "e.cnnproj"
+    assert trained.save_to(path)
+    trained.new_network()
+    assert watch.store.evaluations == {}
+    assert trained.open_file(path)
+    np.testing.assert_array_equal(watch.store.evaluations[1].predictions, expected)
