@@ -67,7 +67,7 @@ from .palette import LayerPalette, new_layer
 from .run_recorder import RunRecorder
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController
-from .training_panel import TrainingPanel, training_config
+from .training_panel import TrainingPanel, settings_of, training_config
 from .watch_page import WatchPage
 
 PROJECT_SUFFIX = ".cnnproj"
@@ -646,7 +646,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Continuing from the trained weights.")
         if resume is None:
             self.watch.start_run()
-        self.recorder.begin(self.document.architecture, dict(self.training_panel.settings),
+        self.recorder.begin(self.document.architecture,
+                            settings_of(config, self.training_panel.settings),
                             continuing=resume is not None)
         self.watch.runs.set_runs(self.recorder.runs)
         self.training.start(self.document.architecture, self._loader(), config, initial, resume,

@@ -48,6 +48,14 @@ def training_config(settings: dict[str, Any],
                        frozen_filters=settings.get("frozen_filters", ()))
 
 
+def settings_of(config: TrainConfig, base: dict[str, Any]) -> dict[str, Any]:
+    """`base` (dataset, folder…) with the settings `config` actually trains with."""
+    return {**base, "epochs": config.epochs, "batch_size": config.batch_size,
+            "optimizer": config.optimizer, "lr": config.lr, "schedule": config.schedule,
+            "weight_decay": config.weight_decay, "seed": config.seed,
+            "frozen_filters": [list(pair) for pair in config.frozen_filters]}
+
+
 class TrainingPanel(QWidget):
     changed = Signal()
 

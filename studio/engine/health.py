@@ -59,7 +59,7 @@ def _saturated_fraction(kind: str, output: np.ndarray) -> float:
 
 
 def _verdict(dead: float | None, saturated: float | None, update: float,
-             relu_index: int | None) -> tuple[str, str, Suggestion | None]:
+             relu_index: int | None, annealed: bool) -> tuple[str, str, Suggestion | None]:
     if dead is not None and dead >= 0.4:
         return BAD, (f"{dead:.0%} of this layer's units never activate, so they stop "
                      "learning: the learning rate may be too high, or try leaky ReLU."), \
@@ -72,6 +72,9 @@ def _verdict(dead: float | None, saturated: float | None, update: float,
         return BAD, (f"each step changes the weights by {update:.0%} of their size — far too "
                      "much to settle: lower the learning rate."), \
             Suggestion("train again with a tenth of the learning rate", learning_rate_factor=0.1)
+    if update < 1e-5 and annealed:
+        return GOOD, ("the schedule has lowered the learning rate, so each step now changes the "
+                      f"weights by only {update:.1e} of their size, as intended."), None
     if update < 1e-5:
         return WARNING, (f"each step changes the weights by only {update:.1e} of their size: "
                          "this layer barely learns; a higher learning rate may help."), \
@@ -87,9 +90,11 @@ def _verdict(dead: float | None, saturated: float | None, update: float,
                   "size, and its units are active."), None
 
 
-def layer_health(network: Network, parameters_before_step: np.ndarray) -> list[LayerHealth]:
+def layer_health(network: Network, parameters_before_step: np.ndarray,
+                 annealed: bool = False) -> list[LayerHealth]:
     """Health of every layer with weights, from `network.outputs` of the last training batch
-    and the parameters before the optimiser step that just ran."""
+    and the parameters before the optimiser step that just ran. `annealed`: the schedule
+    has brought the learning rate far below its peak, so tiny steps are intended."""
     offsets, offset = {}, 0
     for layer in network.layers:
         for name, array in layer.params.items():
@@ -114,7 +119,7 @@ def layer_health(network: Network, parameters_before_step: np.ndarray) -> list[L
             elif following.kind in ("sigmoid", "tanh"):
                 saturated = _saturated_fraction(following.kind, output)
         ratio = update / norm
-        level, message, suggestion = _verdict(dead, saturated, ratio, relu_index)
+        level, message, suggestion = _verdict(dead, saturated, ratio, relu_index, annealed)
         found.append(LayerHealth(layer.index, layer.kind, dead, saturated,
                                  gradient / norm if math.isfinite(gradient) else math.inf,
                                  ratio, level, message, suggestion))

@@ -294,15 +294,17 @@ class Trainer:
                     network.backward(grad)
                     last_good[...] = network.parameters
                     lr = learning_rate(config.schedule, config.learning_rate, step, total_steps)
-                    want_snapshot = (config.snapshot_interval > 0 and started - last_snapshot
-                                     >= config.snapshot_interval)
+                    final = step + 1 == total_steps  # the finished network is always seen
+                    want_snapshot = config.snapshot_interval > 0 and (
+                        final or started - last_snapshot >= config.snapshot_interval)
                     if want_snapshot:
                         gradients = self._gradient_copies()
                     self.optimizer.step(lr)
                     for view, value in self._frozen:
                         view[...] = value
                     if want_snapshot:  # before the snapshot's own pass replaces the outputs
-                        health = layer_health(network, last_good)
+                        health = layer_health(network, last_good,
+                                              annealed=lr < 0.1 * config.learning_rate)
                     step += 1
                     self._step, self._batch = step, batch + 1
                     seen += len(y)

@@ -71,3 +71,11 @@ def test_a_stopped_run_that_continues_exactly_stays_one_run(window, qtbot):
     assert [(r.number, r.status) for r in window.recorder.runs] == [(1, "finished")]
     steps = window.recorder.runs[0].steps
     assert steps == sorted(steps) and len(steps) == len(set(steps))  # no batch twice
+
+
+def test_a_run_records_the_settings_it_actually_trained_with(window, qtbot):
+    window.load_preset("tiny")
+    window.start_training(TrainConfig(epochs=1, lr=0.02, seed=4, snapshot_interval=0))
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    run = window.recorder.runs[-1]
+    assert (run.training["lr"], run.training["seed"], run.training["epochs"]) == (0.02, 4, 1)

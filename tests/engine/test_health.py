@@ -59,3 +59,14 @@ def test_saturated_sigmoids_are_flagged():
     network.layers[1].params["weight"][...] = 50.0
     dense = one_step(network)[0]
     assert dense.saturated_fraction > 0.9 and dense.level == BAD
+
+
+def test_tiny_steps_are_fine_when_the_schedule_has_annealed_the_rate():
+    network = Network(load_preset("lenet5"))
+    rng = np.random.default_rng(0)
+    network.forward(rng.random((8, 1, 28, 28), dtype=np.float32), training=True)
+    before = network.parameters.copy()
+    network.parameters[:] += 1e-9  # a step far below 10⁻⁵ of the weights' size
+    assert layer_health(network, before)[0].level == WARNING
+    annealed = layer_health(network, before, annealed=True)[0]
+    assert annealed.level == GOOD and "as intended" in annealed.message

@@ -55,6 +55,14 @@ def test_events_report_progress_and_snapshots(synthetic):
     assert set(snap.gradient_norms) == {0, 3, 7, 9, 11}
 
 
+def test_the_last_step_is_always_snapshotted(synthetic):
+    trainer = Trainer(Network(load_preset("tiny")), synthetic.train_images[:640],
+                      synthetic.train_labels[:640],
+                      config=TrainConfig(epochs=2, batch_size=64, snapshot_interval=3600))
+    steps = [e.step for e in trainer.events() if isinstance(e, Snapshot)]
+    assert steps == [1, 20]  # the first batch, then nothing until the finished network
+
+
 def test_same_seed_gives_the_same_weights(synthetic):
     def train():
         network = Network(load_preset("tiny"), seed=5)
