@@ -63,6 +63,7 @@ from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
+from .kernel_warmup import KernelWarmup
 from .palette import LayerPalette, new_layer
 from .run_recorder import RunRecorder
 from .summary_table import SummaryTable, memory_text
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.autosaver = Autosaver(self._autosave_snapshot, self)
+        self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
+                                     "only on the first launch)…")
+        self.warmup = KernelWarmup(self)
+        self.warmup.done.connect(self._on_kernels_ready)
         leftover = Autosaver.leftover()
         if leftover is not None and self.offer_recovery():
             self._replace_project(leftover, None)
@@ -319,6 +324,12 @@ class MainWindow(QMainWindow):
     def _on_selection_change(self, index: int | None) -> None:
         if index is not None:
             self.side_tabs.setCurrentWidget(self.inspector)
+
+    def _on_kernels_ready(self, seconds: float) -> None:
+        if "compute kernels" in self.statusBar().currentMessage():
+            self.statusBar().showMessage(
+                f"The compute kernels are compiled and cached ({seconds:.0f} s); later launches "
+                "start at once." if seconds > 3 else "Ready.", 8000)
 
     def _on_settings_change(self) -> None:
         self.settings_dirty = True

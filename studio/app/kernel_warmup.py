@@ -1,0 +1,37 @@
+"""Compiling the engine's kernels in the background at start-up, and saying so.
+
+On a first launch Numba needs about 20 s (measured here) to compile every
+kernel; without this, that pause would land on the first Train click or —
+worse, on the GUI thread — on the first digit drawn. Later launches load
+the kernels from Numba's cache in well under a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.data import synthetic_digits
+from studio.engine.warmup import compile_kernels
+
+
+class KernelWarmup(QObject):
+    """Starts at once; `done(seconds)` arrives on the GUI thread when every kernel is ready."""
+
+    done = Signal(float)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.ready = threading.Event()
+        # a daemon thread: quitting during a first-launch compile must not wait for it
+        self.thread = threading.Thread(target=self._run, name="kernel warm-up", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        compile_kernels()
+        synthetic_digits(1)  # the offline dataset's renderer is a kernel too
+        self.ready.set()
+        self.done.emit(time.perf_counter() - started)

@@ -1,0 +1,38 @@
+"""Compile (or load from Numba's cache) every kernel before anyone waits for one.
+
+On a first launch Numba compiles each kernel on first use, which takes seconds;
+the app calls `compile_kernels` on a background thread at start-up so that
+neither the first training step nor the first drawing stalls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .architecture import FORMAT, VERSION
+from .losses import softmax_cross_entropy
+from .network import Network
+
+#: One of every layer kind and kernel path: conv valid / same / strided, both max-pool
+#: kernels, average pooling, ReLU fused into a conv and on its own, dense.
+_EVERY_KERNEL = {
+    "format": FORMAT, "version": VERSION, "name": "warm-up",
+    "input": {"channels": 1, "height": 12, "width": 12},
+    "layers": [
+        {"type": "conv2d", "filters": 2, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "maxpool2d", "size": 2, "stride": 2},
+        {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "maxpool2d", "size": 3, "stride": 1}, {"type": "relu"},
+        {"type": "avgpool2d", "size": 1, "stride": 1}, {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ],
+}
+
+
+def compile_kernels() -> None:
+    """One training step and one inference pass in float32, as training and the GUI run them."""
+    network = Network(_EVERY_KERNEL)
+    x = np.random.default_rng(0).random((2, 1, 12, 12), dtype=np.float32)
+    logits = network.forward(x, training=True)
+    network.backward(softmax_cross_entropy(logits, np.array([0, 1]))[1], input_gradient=True)
+    network.forward(x[:1], training=False)
