@@ -8,6 +8,8 @@ absolute figures vary from run to run on a shared machine.
 from __future__ import annotations
 
 import platform
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -190,7 +192,35 @@ def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[
     return rows
 
 
-def run_bench(vs_torch: bool = False, quick: bool = False) -> list[dict]:
+#: What `python -m studio train` does before its first batch, in a new process.
+_FIRST_BATCH = """
+import sys, time
+from studio.data import load_dataset
+from studio.engine import BatchEnd, Network, TrainConfig, Trainer
+from studio.io import load_preset
+dataset = load_dataset(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+trainer = Trainer(Network(load_preset("lenet5")), dataset.train_images, dataset.train_labels,
+                  config=TrainConfig(epochs=1, snapshot_interval=0))
+next(e for e in trainer.events() if isinstance(e, BatchEnd))
+print(time.time())
+"""
+
+
+def seconds_to_first_batch(source: str, folder: str | None = None, runs: int = 3) -> float:
+    """Median wall time from starting a Python process to its first trained batch of LeNet-5
+    (interpreter, imports, dataset, kernels from Numba's cache, one step)."""
+    times = []
+    for _ in range(runs):
+        started = time.time()
+        done = subprocess.run([sys.executable, "-c", _FIRST_BATCH, source,
+                               *([folder] if folder else [])],
+                              capture_output=True, text=True, check=True)
+        times.append(float(done.stdout.split()[-1]) - started)
+    return float(np.median(times))
+
+
+def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = None
+              ) -> list[dict]:
     """Print the tables and return the throughput rows."""
     threads = numba.get_num_threads()
     seconds = 0.3 if quick else 1.5
@@ -240,6 +270,13 @@ def run_bench(vs_torch: bool = False, quick: bool = False) -> list[dict]:
     engine_ms, *torch_ms = [_latency_ms(run, 50 if quick else 300) for run in singles]
     print(f"\nLeNet-5, one image (the drawing pad): engine {engine_ms:.3f} ms"
           + (f", PyTorch {torch_ms[0]:.3f} ms" if vs_torch else "") + " (median)")
+    if not quick:
+        seconds_to_first_batch("synthetic", runs=1)  # fills Numba's cache if it is cold
+        starts = [("generating the synthetic digits", seconds_to_first_batch("synthetic"))]
+        if data:
+            starts.append((f"IDX files in {data}", seconds_to_first_batch("folder", data)))
+        print("start-up to the first training batch (new process, Numba's cache filled): "
+              + "; ".join(f"{seconds:.2f} s {what}" for what, seconds in starts))
     for label, preset in NETWORKS.items():
         print(f"\nper-layer time, {label}, one training batch of 64 (ms; GFLOP/s and "
               f"share of the {peak:.0f} GFLOP/s peak)")

@@ -113,10 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     bench.add_argument("--gui", action="store_true",
                        help="train in the real window (offscreen) and compare with headless")
+    bench.add_argument("--data", metavar="DIR",
+                       help="also time start-up to the first batch on this IDX folder")
 
     gui = commands.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
-    gui.add_argument("--data", metavar="DIR", help="dataset folder of MNIST IDX files")
+    gui.add_argument("--data", metavar="DIR", help="dataset folder: MNIST IDX files, or "
+                                                   "one sub-folder of images per class")
     return parser
 
 
@@ -258,7 +261,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.gui:
         run_gui_bench()
     else:
-        run_bench(vs_torch=args.vs_torch, quick=args.quick)
+        run_bench(vs_torch=args.vs_torch, quick=args.quick, data=args.data)
     return 0
 
 
