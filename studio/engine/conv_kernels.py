@@ -131,8 +131,40 @@ def conv2d_forward(x, weight, bias, stride, pad, out, rectify, chunks):
                     row += b
 
 
+#: What `conv2d_backward` receives as `grad_out` (see its docstring).
+GRADIENT, RECTIFIED, POOLED = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def _output_gradient(mode, grad_out, out, argmax, n, dy):
+    """dL/dY of sample n as (F, H_o·W_o), into `dy` unless it is grad_out as it is.
+
+    RECTIFIED: grad_out is dL/d max(Y, 0); dL/dY = grad_out · [Y > 0] (out = max(Y, 0)).
+    POOLED: grad_out is dL/dP of P = maxpool(max(Y, 0)); each window's gradient goes to its
+    arg-max when the window's maximum is positive (there the ReLU passed Y through), and
+    every other position gets 0 — the max-pool and ReLU backward passes, done in cache.
+    """
+    filters = dy.shape[0]
+    if mode == GRADIENT:
+        return grad_out[n].reshape(filters, dy.shape[1])
+    if mode == RECTIFIED:
+        g, y = grad_out[n].reshape(filters, dy.shape[1]), out[n].reshape(filters, dy.shape[1])
+        for f in range(filters):
+            for p in range(dy.shape[1]):
+                dy[f, p] = g[f, p] if y[f, p] > 0.0 else 0.0
+        return dy
+    dy[:] = 0.0
+    g, pooled = grad_out[n].reshape(filters, -1), out[n].reshape(filters, -1)
+    where = argmax[n].reshape(filters, -1)
+    for f in range(filters):
+        for q in range(g.shape[1]):
+            if pooled[f, q] > 0.0:
+                dy[f, where[f, q]] += g[f, q]
+    return dy
+
+
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_backward(x, weight, grad_out, out, rectified, stride, pad, grad_x, grad_weight,
+def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x, grad_weight,
                     grad_bias, need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
 
@@ -145,17 +177,19 @@ def conv2d_backward(x, weight, grad_out, out, rectified, stride, pad, grad_x, gr
     Parameters
     ----------
     x : (N, C, H, W) the forward input;  weight : (F, C, f, f)
-    grad_out : (N, F, H_o, W_o) dL/dY, C-contiguous.
-    out, rectified : the forward output, and whether the forward pass rectified
-        it; if so grad_out is dL/d max(Y, 0) and is first masked by [Y > 0], the
-        ReLU's own backward pass, done per sample while it is in cache.
+    grad_out, out, argmax, mode : what comes back from the layers above (see
+        `_output_gradient`): dL/dY itself (GRADIENT); dL/d max(Y, 0) with out the
+        rectified output (RECTIFIED); or dL/dP for P = maxpool(max(Y, 0)) with out = P
+        and argmax the pool's flat arg-max indices (POOLED). Unused arrays may be
+        any array of their dtype and rank.
     grad_x : (N, C, H, W) written in full when need_grad_x.
     grad_weight : (F, C, f, f), grad_bias : (F,) overwritten.
     """
     n_samples, channels = x.shape[0], x.shape[1]
     filters, kernel = weight.shape[0], weight.shape[2]
-    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
     height, width = x.shape[2], x.shape[3]
+    out_h = (height + 2 * pad - kernel) // stride + 1
+    out_w = (width + 2 * pad - kernel) // stride + 1
     taps = channels * kernel * kernel
     w2t = np.ascontiguousarray(weight.reshape(filters, taps).T)
     # sgemm runs 1.4-1.6× faster when the larger of (filters, taps) indexes the
@@ -169,18 +203,12 @@ def conv2d_backward(x, weight, grad_out, out, rectified, stride, pad, grad_x, gr
         cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         step = np.empty((rows, columns), dtype=x.dtype)
-        masked = np.empty((filters, out_h * out_w), dtype=x.dtype)
+        local_dy = np.empty((filters, out_h * out_w), dtype=x.dtype)
         padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
         grad_padded = np.empty_like(padded)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
-            dy = grad_out[n].reshape(filters, out_h * out_w)
-            if rectified:
-                y = out[n].reshape(filters, out_h * out_w)
-                for f in range(filters):
-                    for p in range(out_h * out_w):
-                        masked[f, p] = dy[f, p] if y[f, p] > 0.0 else 0.0
-                dy = masked
+            dy = _output_gradient(mode, grad_out, out, argmax, n, local_dy)
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             if taps_as_rows:
                 np.dot(cols, dy.T, step)

@@ -17,6 +17,8 @@ from . import activation_kernels, conv_kernels, dense_kernels, pool_kernels
 from .architecture import LayerInfo
 from .chunking import thread_chunks
 
+_NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)  # for conv backward passes without a pool
+
 
 class Layer:
     """Base class. Subclasses set `kind` and override what they need."""
@@ -84,6 +86,7 @@ class Conv2D(Layer):
         self.stride = self.config["stride"]
         self.padding = info.padding
         self.applies_next_relu = False  # set by the network when a ReLU follows directly
+        self.pool_after: MaxPool2D | None = None  # ...and then a max-pool, whose backward it does
         self._x: np.ndarray | None = None
         self._rectified = False
 
@@ -112,10 +115,16 @@ class Conv2D(Layer):
         x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
         grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
-        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, self._out,
-                                     self._rectified, self.stride, self.padding, grad_x,
-                                     self.grads["weight"], self.grads["bias"], need_grad_x,
-                                     thread_chunks(x.shape[0]))
+        mode, out, argmax = conv_kernels.GRADIENT, self._out, _NO_ARGMAX
+        if self._rectified:
+            pool = self.pool_after
+            if pool is not None and pool.deferred:  # grad_y is dL/d(pooled output)
+                mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
+            else:
+                mode = conv_kernels.RECTIFIED
+        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, out, argmax, mode,
+                                     self.stride, self.padding, grad_x, self.grads["weight"],
+                                     self.grads["bias"], need_grad_x, thread_chunks(x.shape[0]))
         return grad_x if need_grad_x else None
 
 
@@ -150,20 +159,39 @@ class _Pool(Layer):
 
 
 class MaxPool2D(_Pool):
+    """While training after conv2d → ReLU, the conv does this layer's backward pass (and the
+    ReLU's) in cache from the pooled gradient, so `backward` passes it through untouched."""
+
     kind = "maxpool2d"
 
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.unpooled_by_conv = False  # set by the network for conv2d → relu → maxpool2d
+        self.deferred = False  # this pass's backward is left to the conv
+        self.out = self.argmax = np.empty((0, 0, 0, 0), dtype)
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self.deferred = training and self.unpooled_by_conv
+        self.out = super().forward(x, training)
+        return self.out
+
+    def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        if self.deferred:
+            return np.ascontiguousarray(grad_y, dtype=self.dtype)
+        return super().backward(grad_y, need_grad_x)
+
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
-        self._argmax = self._workspace("argmax", out.shape, np.int32)
+        self.argmax = self._workspace("argmax", out.shape, np.int32)
         if self._two_by_two:
-            pool_kernels.maxpool2x2_forward(x, out, self._argmax)
+            pool_kernels.maxpool2x2_forward(x, out, self.argmax)
         else:
-            pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self._argmax)
+            pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self.argmax)
 
     def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
         if self._two_by_two:
-            pool_kernels.maxpool2x2_backward(grad_y, self._argmax, grad_x)
+            pool_kernels.maxpool2x2_backward(grad_y, self.argmax, grad_x)
         else:
-            pool_kernels.maxpool2d_backward(grad_y, self._argmax, grad_x)
+            pool_kernels.maxpool2d_backward(grad_y, self.argmax, grad_x)
 
     @property
     def _two_by_two(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .architecture import Analysis, ArchitectureError, Problem, check
-from .layers import LAYER_CLASSES, Conv2D, Layer, ReLU
+from .layers import LAYER_CLASSES, Conv2D, Layer, MaxPool2D, ReLU
 from .memory import memory_problem
 
 _ACTIVATIONS_AFTER = ("relu", "leaky_relu")
@@ -56,9 +56,11 @@ class Network:
                 buffers[name] = np.zeros(shape, dtype=self.dtype)
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
-        for before, after in zip(self.layers, self.layers[1:]):
+        for before, after, then in zip(self.layers, self.layers[1:], self.layers[2:] + [None]):
             if isinstance(before, Conv2D) and isinstance(after, ReLU):
                 before.applies_next_relu = after.applied_by_conv = True
+                if isinstance(then, MaxPool2D):
+                    before.pool_after, then.unpooled_by_conv = then, True
         self.outputs: list[np.ndarray] = []
         self.initialise(seed)
 

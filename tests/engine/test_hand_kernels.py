@@ -48,8 +48,10 @@ def test_the_dilated_full_convolution_is_the_engines_input_gradient(size, k, str
     assert np.count_nonzero(dilated) == grad_out.size
     engine = np.empty((1, 1, size, size))
     conv_kernels.conv2d_backward(np.zeros((1, 1, size, size)), kernel[None, None],
-                                 grad_out[None, None], np.zeros((1, 1, out, out)), False, stride,
-                                 pad, engine, np.empty((1, 1, k, k)), np.empty(1), True, 1)
+                                 grad_out[None, None], np.zeros((1, 1, out, out)),
+                                 np.zeros((1, 1, 1, 1), np.int32), conv_kernels.GRADIENT,
+                                 stride, pad, engine, np.empty((1, 1, k, k)), np.empty(1), True,
+                                 1)
     np.testing.assert_allclose(grad_x, engine[0, 0], rtol=1e-10, atol=1e-12)
 
 
