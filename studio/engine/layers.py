@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import activation_kernels, conv_kernels, dense_kernels, pool_kernels
+from . import activation_kernels, conv_kernels, dense_kernels, pool_kernels, winograd_kernels
 from .architecture import LayerInfo
 from .chunking import thread_chunks
+from .winograd_kernels import use_winograd
 
 _NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)  # for conv backward passes without a pool
 
@@ -107,8 +108,14 @@ class Conv2D(Layer):
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
         self._rectified = training and self.applies_next_relu
-        conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"], self.stride,
-                                    self.padding, out, self._rectified, thread_chunks(x.shape[0]))
+        if use_winograd(self.kernel, self.stride, x.shape[1], out.shape[2]):
+            winograd_kernels.winograd_conv3x3_forward(
+                x, self.params["weight"], self.params["bias"], self.padding, out,
+                self._rectified, thread_chunks(x.shape[0]))
+        else:
+            conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"],
+                                        self.stride, self.padding, out, self._rectified,
+                                        thread_chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:

@@ -13,12 +13,14 @@ from .architecture import FORMAT, VERSION
 from .losses import softmax_cross_entropy
 from .network import Network
 
-#: One of every layer kind and kernel path: conv valid / same / strided, both max-pool
-#: kernels, average pooling, ReLU fused into a conv and on its own, dense.
+#: One of every layer kind and kernel path: im2col and Winograd convs, strided, with the
+#: ReLU (and a max-pool) fused into their backward pass or not, both max-pool kernels,
+#: average pooling, ReLU on its own, dense.
 _EVERY_KERNEL = {
     "format": FORMAT, "version": VERSION, "name": "warm-up",
-    "input": {"channels": 1, "height": 12, "width": 12},
+    "input": {"channels": 1, "height": 16, "width": 16},
     "layers": [
+        {"type": "conv2d", "filters": 16, "kernel": 3, "padding": "same"}, {"type": "relu"},
         {"type": "conv2d", "filters": 2, "kernel": 3, "padding": "same"}, {"type": "relu"},
         {"type": "maxpool2d", "size": 2, "stride": 2},
         {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1},
@@ -32,7 +34,7 @@ _EVERY_KERNEL = {
 def compile_kernels() -> None:
     """One training step and one inference pass in float32, as training and the GUI run them."""
     network = Network(_EVERY_KERNEL)
-    x = np.random.default_rng(0).random((2, 1, 12, 12), dtype=np.float32)
+    x = np.random.default_rng(0).random((2, 1, 16, 16), dtype=np.float32)
     logits = network.forward(x, training=True)
     network.backward(softmax_cross_entropy(logits, np.array([0, 1]))[1], input_gradient=True)
     network.forward(x[:1], training=False)
