@@ -23,6 +23,7 @@ from numba import njit
 from studio.engine import Network, analyse, softmax_cross_entropy
 from studio.engine.optimizers import SGD
 from studio.engine.threads import single_threaded_blas
+from studio.engine.winograd_kernels import use_winograd
 from studio.io import load_preset
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
@@ -148,6 +149,12 @@ def sgemm_peak(seconds: float = 1.0) -> float:
 def _sgemm(a, b, out, repeats):
     for _ in range(repeats):
         np.dot(a, b, out)
+
+
+def _winograd_layers(architecture: dict[str, Any]) -> set[int]:
+    return {info.index for info in analyse(architecture).layers if info.type == "conv2d"
+            and use_winograd(info.config["kernel"], info.config["stride"],
+                             info.input_shape[0], info.output_shape[1])}
 
 
 def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:
@@ -282,12 +289,15 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
               f"share of the {peak:.0f} GFLOP/s peak)")
         print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
               f"{'bwd GFLOP/s':>16}")
+        winograd = _winograd_layers(load_preset(preset))
         for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(
                 load_preset(preset), 64, 3 if quick else 20):
             line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"
             if fwd_rate:
                 line += (f" {fwd_rate:>7.1f} ({fwd_rate / peak:>4.0%}) "
                          f"{bwd_rate:>7.1f} ({bwd_rate / peak:>4.0%})")
+            if index in winograd:
+                line += "  forward by Winograd: an effective rate (direct-conv FLOPs / time)"
             print(line)
     return rows
 
