@@ -41,10 +41,10 @@ def kernel_transform(weight):
     """U[k, f, c] = (G g Gᵀ)[k // 4, k % 4] for each 3×3 kernel g = K[f, c]."""
     filters, channels = weight.shape[0], weight.shape[1]
     u = np.empty((16, filters, channels), dtype=weight.dtype)
+    gg = np.empty((4, 3), dtype=weight.dtype)  # G g
     for f in range(filters):
         for c in range(channels):
             g = weight[f, c]
-            gg = np.empty((4, 3), dtype=weight.dtype)  # G g
             for j in range(3):
                 gg[0, j] = g[0, j]
                 gg[1, j] = 0.5 * (g[0, j] + g[1, j] + g[2, j])
