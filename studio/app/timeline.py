@@ -20,7 +20,7 @@ PLAY_MS = 120
 
 
 def snapshot_bytes(snapshot: Snapshot) -> int:
-    arrays = [*snapshot.kernels.values(), *snapshot.kernel_gradients.values(),
+    arrays = [*snapshot.kernel_gradients.values(),
               *snapshot.weights.values(), *snapshot.feature_maps, snapshot.sample_image,
               snapshot.input_gradient]
     return sum(int(np.asarray(a).nbytes) for a in arrays)

@@ -235,9 +235,9 @@ class WatchPage(QSplitter):
         previous = self._latest
         if previous is None:
             return None
-        return Snapshot(previous.step, previous.epoch, previous.kernels,
-                        previous.kernel_gradients, previous.gradient_norms, image, label,
-                        seen.feature_maps, seen.input_gradient, self.model.architecture,
+        return Snapshot(previous.step, previous.epoch, previous.kernel_gradients,
+                        previous.gradient_norms, image, label, seen.feature_maps,
+                        seen.input_gradient, self.model.architecture,
                         {k: v.copy() for k, v in self.model.state_dict().items()},
                         previous.health)
 

@@ -127,7 +127,6 @@ class Snapshot:
 
     step: int
     epoch: int
-    kernels: dict[int, np.ndarray]  # conv weights (F, C, f, f)
     kernel_gradients: dict[int, np.ndarray]  # dL/dK of the last batch
     gradient_norms: dict[int, float]  # ‖dL/dW‖ of every layer with weights
     sample_image: np.ndarray  # (C, H, W) in [0, 1]
@@ -137,6 +136,12 @@ class Snapshot:
     architecture: dict[str, Any]  # of the network, with...
     weights: dict[str, np.ndarray]  # ...copies of its state: enough to explain any value
     health: list[LayerHealth]  # of each conv/dense layer, from the last batch
+
+    @property
+    def kernels(self) -> dict[int, np.ndarray]:
+        """The conv layers' weights (F, C, f, f), by layer index."""
+        return {i: self.weights[f"{i}.weight"]
+                for i, layer in enumerate(self.architecture["layers"]) if layer["type"] == "conv2d"}
 
 
 @dataclass
@@ -349,8 +354,6 @@ class Trainer:
         x = as_input(images[self.sample_index:self.sample_index + 1], network.dtype.type)
         label = int(labels[self.sample_index])
         seen = look_inside(network, x[0], label)
-        kernels = {layer.index: layer.params["weight"].copy()
-                   for layer in network.layers if layer.kind == "conv2d"}
-        return Snapshot(step, epoch, kernels, kernel_gradients, norms, x[0].copy(), label,
+        return Snapshot(step, epoch, kernel_gradients, norms, x[0].copy(), label,
                         seen.feature_maps, seen.input_gradient, network.architecture,
                         {k: v.copy() for k, v in network.state_dict().items()}, health)

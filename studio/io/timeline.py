@@ -20,7 +20,7 @@ from studio.engine import Evaluation, LayerHealth, Snapshot, Suggestion
 from .atomic import atomic_path
 from .errors import FileFormatError
 
-_DICTS = ("kernels", "kernel_gradients", "weights")
+_DICTS = ("kernel_gradients", "weights")
 
 
 def timeline_path(project: Path) -> Path:
@@ -83,7 +83,7 @@ def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Ev
                     name = parts[2]
                     dicts[parts[1]][int(name) if parts[1] != "weights" else name] = array
             snapshots.append(Snapshot(
-                info["step"], info["epoch"], dicts["kernels"], dicts["kernel_gradients"],
+                info["step"], info["epoch"], dicts["kernel_gradients"],
                 {int(i): v for i, v in info["gradient_norms"].items()},
                 arrays[f"{k}/sample_image"], info["sample_label"],
                 [arrays[f"{k}/feature_maps/{i}"] for i in range(info["feature_maps"])],
