@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 
 from PySide6.QtCore import QObject, Signal
 
@@ -34,4 +35,5 @@ class KernelWarmup(QObject):
         compile_kernels()
         synthetic_digits(1)  # the offline dataset's renderer is a kernel too
         self.ready.set()
-        self.done.emit(time.perf_counter() - started)
+        with suppress(RuntimeError):  # the window closed while the kernels compiled
+            self.done.emit(time.perf_counter() - started)
