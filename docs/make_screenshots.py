@@ -97,9 +97,8 @@ def main() -> None:
     for widget in app.topLevelWidgets():
         if widget.objectName() == "layerHealth":
             widget.close()
-    window.training_panel.lr.setValue(0.01)
     watch.model = None
-    train(epochs=3)
+    train(epochs=3, lr=0.01)  # the same network with a fifth of the learning rate
     watch.tabs.setCurrentWidget(watch.runs)
     watch.runs.select_numbers([1, 2])
     settle(app)

@@ -135,6 +135,7 @@ class RunsPanel(Panel):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
             if run.number in chosen:
                 self.table.selectRow(row)
+        self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
         self.redraw()
 
