@@ -60,7 +60,8 @@ def engine_steps(architecture: dict[str, Any], batch: int) -> Steps:
         network.backward(grad)
         optimizer.step(0.01)
 
-    return Steps(train, lambda: network.forward(x_big), lambda: network.forward(x[:1]))
+    return Steps(train, lambda: network.forward(x_big, layer_outputs=False),  # as evaluate()
+                 lambda: network.forward(x[:1]))
 
 
 def torch_steps(architecture: dict[str, Any], batch: int) -> Steps:

@@ -35,7 +35,7 @@ def evaluate(network: Network, images: np.ndarray, labels: np.ndarray,
         for start in range(0, len(images), batch_size):
             x = as_input(images[start:start + batch_size], network.dtype.type)
             y = labels[start:start + batch_size]
-            logits = network.forward(x, training=False)
+            logits = network.forward(x, training=False, layer_outputs=False)
             loss, _ = softmax_cross_entropy(logits, y)
             total_loss += loss * len(y)
             predictions[start:start + len(y)] = logits.argmax(axis=1)

@@ -87,6 +87,7 @@ class Conv2D(Layer):
         self.stride = self.config["stride"]
         self.padding = info.padding
         self.applies_next_relu = False  # set by the network when a ReLU follows directly
+        self.fuse_in_inference = False  # set per pass by the network (see Network.forward)
         self.pool_after: MaxPool2D | None = None  # ...and then a max-pool, whose backward it does
         self._x: np.ndarray | None = None
         self._rectified = False
@@ -107,7 +108,7 @@ class Conv2D(Layer):
         channel counts the stored columns cost more memory traffic than they save."""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
-        self._rectified = training and self.applies_next_relu
+        self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
         if use_winograd(self.kernel, self.stride, x.shape[1], out.shape[2]):
             winograd_kernels.winograd_conv3x3_forward(
                 x, self.params["weight"], self.params["bias"], self.padding, out,
@@ -223,13 +224,14 @@ class ReLU(Layer):
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         super().__init__(info, dtype)
         self.applied_by_conv = False  # set by the network when a conv2d comes directly before
+        self.fuse_in_inference = False  # set per pass by the network (see Network.forward)
         self._passed_through = False
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """While training after a conv2d, the conv has already rectified x (in cache,
-        saving two passes over memory), so x passes through; inference and
-        inspection always run the ReLU itself."""
-        self._passed_through = training and self.applied_by_conv
+        """While training after a conv2d (or in inference that keeps no layer outputs), the
+        conv has already rectified x in cache, saving two passes over memory, so x passes
+        through; inspection always runs the ReLU itself."""
+        self._passed_through = self.applied_by_conv and (training or self.fuse_in_inference)
         if self._passed_through:
             return x
         x = np.ascontiguousarray(x, dtype=self.dtype)

@@ -73,12 +73,18 @@ class Network:
             layer.initialise(rng, before_relu=following in _ACTIVATIONS_AFTER)
 
     # computation ---------------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False,
+                layer_outputs: bool = True) -> np.ndarray:
         """Logits (N, classes) for images x (N, C, H, W) scaled to [0, 1].
 
-        Every layer's output of this pass stays in `outputs` until the next pass.
+        Every layer's output of this pass stays in `outputs` until the next pass. In
+        training, and in inference with `layer_outputs=False` (evaluation, prediction), a
+        conv2d applies the ReLU after it, so that conv's entry holds the rectified output.
         """
         x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
+        for layer in self.layers:
+            if isinstance(layer, Conv2D | ReLU):
+                layer.fuse_in_inference = not layer_outputs
         self.outputs = []
         for layer in self.layers:
             x = layer.forward(x, training)
@@ -96,7 +102,7 @@ class Network:
 
     def predict(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Logits for a whole array of images, in batches (no layer state kept)."""
-        chunks = [self.forward(images[i:i + batch_size]).copy()
+        chunks = [self.forward(images[i:i + batch_size], layer_outputs=False).copy()
                   for i in range(0, len(images), batch_size)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.analysis.output_shape[0]))
 

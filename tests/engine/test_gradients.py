@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studio.engine import Network
+from studio.io import load_preset
 
 from .helpers import (
     analytic_gradients,
@@ -135,3 +136,13 @@ def test_a_conv_does_the_relu_and_max_pool_backward_passes_while_training(pool):
     network.forward(x, training=True)
     assert network.layers[2].deferred
     check_network(network, layer=f"conv2d + relu + {pool}")
+
+
+def test_inference_without_layer_outputs_fuses_the_relu_with_the_same_logits():
+    network = Network(load_preset("lenet5"))
+    x = np.random.default_rng(3).random((4, 1, 28, 28), dtype=np.float32)
+    kept = network.forward(x).copy()
+    assert (network.outputs[0] < 0).any()  # the conv's own, pre-activation output
+    fused = network.forward(x, layer_outputs=False)
+    np.testing.assert_array_equal(fused, kept)
+    assert (network.outputs[0] >= 0).all()  # the conv applied the ReLU itself
