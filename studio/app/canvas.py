@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
-from studio.engine import LayerHealth, LayerInfo
-from studio.engine.health import BAD, GOOD, WARNING
+from studio.engine import BAD, GOOD, WARNING, LayerHealth, LayerInfo
 
 from .colours import COLOURS
 from .document import NetworkDocument

@@ -13,8 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.data import DataError, ImageFolder
-from studio.data.image_folder import read_image
+from studio.data import DataError, ImageFolder, read_image
 
 from .image_grid import ImageGrid
 

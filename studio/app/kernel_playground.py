@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from studio.engine import output_size
-from studio.engine.hand_kernels import (
+from studio.engine import (
     KERNEL_PRESETS,
     apply_kernel,
     input_gradient_by_full_convolution,
+    output_size,
 )
 
 from .image_grid import ImageGrid

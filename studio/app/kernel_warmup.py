@@ -15,7 +15,7 @@ from contextlib import suppress
 from PySide6.QtCore import QObject, Signal
 
 from studio.data import synthetic_digits
-from studio.engine.warmup import compile_kernels
+from studio.engine import compile_kernels
 
 
 class KernelWarmup(QObject):

@@ -49,13 +49,15 @@ from studio.io import (
     load_preset,
     preset_names,
     read_project,
+    read_timeline,
+    save_timeline,
     save_weights,
+    timeline_path,
     write_architecture,
     write_onnx,
     write_project,
     write_pytorch,
 )
-from studio.io.timeline import read_timeline, save_timeline, timeline_path
 
 from .autosave import Autosaver
 from .canvas import NetworkCanvas

@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QVBoxLayout, QWidget
 
-from studio.io.atomic import atomic_path
+from studio.io import atomic_path
 
 
 def write_csv(path: Path, array: np.ndarray, columns: list[str]) -> None:

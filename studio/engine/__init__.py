@@ -18,7 +18,8 @@ from .architecture import (
 )
 from .evaluation import Evaluation, as_input, evaluate
 from .explanation import Explanation, explain
-from .health import LayerHealth, Suggestion, layer_health
+from .hand_kernels import KERNEL_PRESETS, apply_kernel, input_gradient_by_full_convolution
+from .health import BAD, GOOD, WARNING, LayerHealth, Suggestion, layer_health
 from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
 from .network import Network, WeightsError
@@ -35,13 +36,16 @@ from .trainer import (
     TrainingDiverged,
     TrainResult,
 )
+from .warmup import compile_kernels
 
 __all__ = [
-    "DEFAULT_LEARNING_RATES", "FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS",
-    "SCHEDULES", "VERSION", "Analysis", "ArchitectureError", "BatchEnd", "EpochEnd",
-    "Evaluation", "Event", "Explanation", "Inside", "LayerHealth", "LayerInfo", "Network",
-    "Problem", "Snapshot", "Suggestion", "TrainConfig", "TrainResult", "Trainer",
-    "TrainingDiverged", "WeightsError", "analyse", "as_input", "check", "evaluate", "explain",
-    "layer_health", "learning_rate", "look_inside", "output_size", "serial_in_this_thread",
-    "single_threaded_blas", "softmax", "softmax_cross_entropy",
+    "BAD", "DEFAULT_LEARNING_RATES", "FORMAT", "GOOD", "KERNEL_PRESETS", "LAYER_DESCRIPTIONS",
+    "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
+    "ArchitectureError", "BatchEnd", "EpochEnd", "Evaluation", "Event", "Explanation", "Inside",
+    "LayerHealth", "LayerInfo", "Network", "Problem", "Snapshot", "Suggestion", "TrainConfig",
+    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "apply_kernel",
+    "as_input", "check", "compile_kernels", "evaluate", "explain",
+    "input_gradient_by_full_convolution", "layer_health", "learning_rate", "look_inside",
+    "output_size", "serial_in_this_thread", "single_threaded_blas", "softmax",
+    "softmax_cross_entropy",
 ]

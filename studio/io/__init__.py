@@ -14,6 +14,7 @@ from .onnx_export import to_onnx, write_onnx
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
 from .runs import Run
+from .timeline import read_timeline, save_timeline, timeline_path
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
@@ -30,10 +31,13 @@ __all__ = [
     "read_checkpoint",
     "read_json",
     "read_project",
+    "read_timeline",
     "read_weights",
     "resolve_architecture",
     "save_checkpoint",
+    "save_timeline",
     "save_weights",
+    "timeline_path",
     "to_onnx",
     "write_architecture",
     "write_onnx",
