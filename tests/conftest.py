@@ -109,3 +109,18 @@ def colour_folder(tmp_path) -> Path:
             mode = "RGB" if suffix == ".jpg" else image.mode  # JPEG has no alpha
             image.convert(mode).save(root / name / f"{i}{suffix}")
     return root
+
+
+@pytest.fixture
+def rgb_architecture(tmp_path) -> Path:
+    """A small network for 3×16×16 colour images of three classes, as a JSON file."""
+    import json
+
+    path = tmp_path / "rgb.json"
+    path.write_text(json.dumps({
+        "format": "cnn-studio.architecture", "version": 1, "name": "colours",
+        "input": {"channels": 3, "height": 16, "width": 16},
+        "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"},
+                   {"type": "relu"}, {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
+                   {"type": "dense", "units": 3}]}))
+    return path

@@ -165,17 +165,11 @@ def test_resume_from_plain_weights_says_to_use_init(tmp_path, capsys):
     assert "no training state — use --init" in capsys.readouterr().err
 
 
-def test_train_and_eval_on_a_folder_of_rgb_images(tmp_path, colour_folder, capsys):
-    arch = tmp_path / "rgb.json"
-    arch.write_text(json.dumps({
-        "format": "cnn-studio.architecture", "version": 1, "name": "colours",
-        "input": {"channels": 3, "height": 16, "width": 16},
-        "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"},
-                   {"type": "relu"}, {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
-                   {"type": "dense", "units": 3}]}))
+def test_train_and_eval_on_a_folder_of_rgb_images(tmp_path, rgb_architecture, colour_folder,
+                                                   capsys):
     model = tmp_path / "rgb.npz"
-    assert main(["train", "--arch", str(arch), "--data", str(colour_folder), "--epochs", "15",
-                 "--batch-size", "8", "--out", str(model)]) == 0
+    assert main(["train", "--arch", str(rgb_architecture), "--data", str(colour_folder),
+                 "--epochs", "15", "--batch-size", "8", "--out", str(model)]) == 0
     assert main(["eval", str(model), "--data", str(colour_folder)]) == 0
     accuracy = float(capsys.readouterr().out.split("test accuracy")[-1].split("%")[0])
     assert accuracy == 100.0  # three solid colours are easy to tell apart

@@ -30,3 +30,39 @@ def window(qtbot, tmp_path, monkeypatch):
     win.training.shutdown()
     gc.collect()  # windows of earlier tests die here, on the GUI thread
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # the window made this thread serial
+
+
+def uninterrupted_weights(preset: str, config) -> dict:
+    """The final weights of `preset` trained on the synthetic digits without a stop, on
+    its own thread with Numba's full thread count, as the app's worker runs it."""
+    import threading
+
+    from studio.data import synthetic_dataset
+    from studio.engine import Network, Trainer
+    from studio.io import load_preset
+
+    weights = {}
+
+    def run():
+        dataset = synthetic_dataset()
+        network = Network(load_preset(preset))
+        Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
+                dataset.test_labels, config).run()
+        weights.update({k: v.copy() for k, v in network.state_dict().items()})
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return weights
+
+
+@pytest.fixture
+def trained(window, qtbot):
+    """The window after two epochs of LeNet-5 on the synthetic digits, snapshots every 50 ms."""
+    from studio.engine import TrainConfig
+
+    window.load_preset("lenet5")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    window.start_training(TrainConfig(epochs=2, snapshot_interval=0.05))
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    return window

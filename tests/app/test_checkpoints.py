@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from studio.app.checkpoints import checkpoint_path
 from studio.engine import TrainConfig
 from studio.io import read_checkpoint
 
+from .conftest import uninterrupted_weights
+
 CONFIG = TrainConfig(epochs=3, snapshot_interval=0, seed=2)
-
-
-def uninterrupted_weights(preset: str) -> dict[str, np.ndarray]:
-    """The same run without a stop, on its own thread as the worker runs it."""
-    from studio.data import synthetic_dataset
-    from studio.engine import Network, Trainer
-    from studio.io import load_preset
-
-    weights = {}
-
-    def run():
-        dataset = synthetic_dataset()
-        network = Network(load_preset(preset))
-        Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
-                dataset.test_labels, CONFIG).run()
-        weights.update({k: v.copy() for k, v in network.state_dict().items()})
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return weights
 
 
 def saved_project(window, tmp_path):
@@ -55,7 +34,7 @@ def test_every_epoch_leaves_a_checkpoint_beside_the_project(window, qtbot, tmp_p
 
 def test_a_stopped_run_continues_exactly_after_the_project_is_opened_again(window, qtbot,
                                                                           tmp_path):
-    expected = uninterrupted_weights("tiny")
+    expected = uninterrupted_weights("tiny", CONFIG)
     path = saved_project(window, tmp_path)
     window.start_training(CONFIG)
     qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)

@@ -11,6 +11,8 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from studio.engine import TrainConfig
 
+from .conftest import uninterrupted_weights
+
 
 def train(window, qtbot, preset="tiny", timeout=60000, **settings):
     window.load_preset(preset)
@@ -171,23 +173,8 @@ def test_stop_cancels_a_download(window, qtbot, local_mnist):
 
 
 def test_stop_then_train_again_continues_the_run_exactly(window, qtbot):
-    from studio.data import synthetic_dataset
-    from studio.engine import Network, Trainer
-    from studio.io import load_preset
-
     config = TrainConfig(epochs=3, snapshot_interval=0, seed=1)
-    expected = {}
-
-    def uninterrupted():  # on its own thread with Numba's full thread count, like the worker
-        dataset = synthetic_dataset()
-        network = Network(load_preset("tiny"))
-        Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
-                dataset.test_labels, config).run()
-        expected.update({k: v.copy() for k, v in network.state_dict().items()})
-
-    baseline = threading.Thread(target=uninterrupted)
-    baseline.start()
-    baseline.join()
+    expected = uninterrupted_weights("tiny", config)
 
     window.load_preset("tiny")
     window.start_training(config)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from studio.engine import Network, TrainConfig
+from studio.engine import Network
 
 
 def click_pixel(qtbot, grid, tile, row, column):
@@ -20,14 +20,11 @@ def click_pixel(qtbot, grid, tile, row, column):
 
 
 @pytest.fixture
-def trained(window, qtbot):
-    window.load_preset("lenet5")
-    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
-    window.start_training(TrainConfig(epochs=1, snapshot_interval=0.05))
-    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
-    window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)
-    qtbot.waitUntil(lambda: window.watch.feature_maps.snapshot is not None, timeout=5000)
-    return window
+def feature_maps(trained, qtbot):
+    """The trained window showing the feature maps of its last snapshot."""
+    trained.watch.tabs.setCurrentWidget(trained.watch.feature_maps_page)
+    qtbot.waitUntil(lambda: trained.watch.feature_maps.snapshot is not None, timeout=5000)
+    return trained
 
 
 def engine_output(snapshot, layer, position):
@@ -39,8 +36,9 @@ def engine_output(snapshot, layer, position):
 
 @pytest.mark.parametrize(("layer", "tile", "row", "column"),
                          [(0, 2, 13, 9), (2, 5, 4, 6), (3, 11, 7, 2), (9, 0, 0, 17)])
-def test_clicking_a_pixel_shows_the_sum_that_made_it(trained, qtbot, layer, tile, row, column):
-    watch = trained.watch
+def test_clicking_a_pixel_shows_the_sum_that_made_it(feature_maps, qtbot, layer, tile, row,
+                                                   column):
+    watch = feature_maps.watch
     watch.feature_maps.select_layer(layer)
     qtbot.waitUntil(lambda: watch.feature_maps.maps.images is not None, timeout=5000)
     qtbot.wait(150)  # the redraw timer lays the grid out for this layer
@@ -56,8 +54,8 @@ def test_clicking_a_pixel_shows_the_sum_that_made_it(trained, qtbot, layer, tile
     assert watch.feature_maps.maps.marker.isVisible()
 
 
-def test_a_conv_pixel_shows_patch_kernel_and_products(trained, qtbot):
-    watch = trained.watch
+def test_a_conv_pixel_shows_patch_kernel_and_products(feature_maps, qtbot):
+    watch = feature_maps.watch
     watch.feature_maps.choose(0, (1, 10, 12))
     text = watch.math.text.toPlainText()
     assert "Σ of the 25 products" in text and "kernel K[1]" in text

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from studio.engine import TrainConfig
 
 
-def test_an_rgb_image_folder_is_previewed_then_trains_with_colour_filters(window, qtbot,
-                                                                          tmp_path, colour_folder):
-    arch = tmp_path / "rgb.json"
-    arch.write_text(json.dumps({
-        "format": "cnn-studio.architecture", "version": 1, "name": "colours",
-        "input": {"channels": 3, "height": 16, "width": 16},
-        "layers": [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": "same"},
-                   {"type": "relu"}, {"type": "maxpool2d", "size": 2}, {"type": "flatten"},
-                   {"type": "dense", "units": 3}]}))
-    assert window.open_file(arch)
+def test_an_rgb_image_folder_is_previewed_then_trains_with_colour_filters(
+        window, qtbot, rgb_architecture, colour_folder):
+    assert window.open_file(rgb_architecture)
     panel = window.training_panel
     panel.use_folder(str(colour_folder))
     preview = panel.preview

@@ -8,22 +8,17 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QContextMenuEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from studio.engine import TrainConfig
-
 
 @pytest.fixture
-def trained(window, qtbot):
-    window.load_preset("lenet5")
-    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
-    window.start_training(TrainConfig(epochs=2, snapshot_interval=0.05))
-    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
-    watch = window.watch
+def drawn(trained, qtbot):
+    """The trained window with every panel drawn once, and a digit drawn on the pad."""
+    watch = trained.watch
     for page in (watch.filters, watch.feature_maps_page, watch.gradients, watch.evaluation,
                  watch.playground):
         watch.tabs.setCurrentWidget(page)
         qtbot.wait(250)  # the redraw timer draws the visible panel
     watch.drawing.sketch.drawn.emit(np.zeros((28, 28), np.float32))
-    return window
+    return trained
 
 
 def panels(window):
@@ -34,8 +29,8 @@ def panels(window):
             "playground": watch.playground}
 
 
-def test_every_panel_saves_image_and_numbers(trained, tmp_path):
-    for name, panel in panels(trained).items():
+def test_every_panel_saves_image_and_numbers(drawn, tmp_path):
+    for name, panel in panels(drawn).items():
         png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
         panel.save_image(png)
         panel.save_image(svg)
@@ -55,8 +50,8 @@ def test_every_panel_saves_image_and_numbers(trained, tmp_path):
     assert list(tmp_path.glob(".*tmp*")) == []  # atomic writes leave no temporaries
 
 
-def test_the_loss_csv_holds_every_batch(trained, tmp_path):
-    loss = trained.watch.loss
+def test_the_loss_csv_holds_every_batch(drawn, tmp_path):
+    loss = drawn.watch.loss
     loss.save_data(tmp_path / "loss.csv")
     table = np.loadtxt(tmp_path / "loss.csv", delimiter=",", skiprows=1)
     steps, losses = loss.data()

@@ -5,20 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from studio.app.timeline import SnapshotStore, snapshot_bytes
-from studio.engine import TrainConfig
-
-
-@pytest.fixture
-def trained(window, qtbot):
-    window.load_preset("lenet5")
-    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
-    window.start_training(TrainConfig(epochs=2, snapshot_interval=0.05))
-    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
-    return window
 
 
 def test_the_slider_at_k_shows_the_snapshot_taken_at_k(trained, qtbot):
