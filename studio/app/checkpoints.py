@@ -33,6 +33,7 @@ class Checkpoint:
     network: Network  # with the checkpoint's weights
     config: TrainConfig | None  # the run's settings; None in older checkpoints
     state: dict[str, Any]  # for Trainer(..., resume=state)
+    same_weights: bool  # as the project's: trained no further than its last save
 
     @property
     def unfinished(self) -> bool:
@@ -60,4 +61,4 @@ def find_checkpoint(project: Path | None, architecture: dict[str, Any],
         return None
     settings = state.pop("config", None)
     config = TrainConfig(**settings) if isinstance(settings, dict) else None
-    return Checkpoint(network, config, state)
+    return Checkpoint(network, config, state, same_weights)

@@ -34,14 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import (
-    DataError,
-    Dataset,
-    default_source,
-    is_image_folder,
-    load_dataset,
-    scan_image_folder,
-)
+from studio.data import Dataset, ImageFolder, default_source, load_dataset
 from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
 from studio.io import (
     FileFormatError,
@@ -340,13 +333,10 @@ class MainWindow(QMainWindow):
 
     def _match_dataset_classes(self) -> None:
         """The network must end in as many outputs as the chosen dataset has classes."""
-        settings = self.training_panel.settings
-        count = 10
-        if settings["dataset"] == "folder" and settings["folder"]:
-            with suppress(DataError):
-                if is_image_folder(settings["folder"]):
-                    count = len(scan_image_folder(settings["folder"]).classes)
-        self.document.set_num_classes(count)
+        scanned = self.training_panel.image_folder()
+        uses_images = (self.training_panel.settings["dataset"] == "folder"
+                       and isinstance(scanned, ImageFolder))
+        self.document.set_num_classes(len(scanned.classes) if uses_images else 10)
 
     def _on_clean_change(self, _clean: bool) -> None:
         self._update_title()
@@ -411,9 +401,7 @@ class MainWindow(QMainWindow):
         found = find_checkpoint(path, project.architecture, project.weights)
         if found is None:
             return
-        if project.weights is None or not all(
-                np.array_equal(project.weights.get(name), array)
-                for name, array in found.network.state_dict().items()):
+        if not found.same_weights:
             self.settings_dirty = True  # weights trained after the last save: offer to save
         self.watch.set_model(found.network)
         if found.unfinished:

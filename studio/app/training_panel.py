@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import DataError, is_image_folder, scan_image_folder
+from studio.data import DataError, ImageFolder, is_image_folder, scan_image_folder
 from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES, TrainConfig
 from studio.io import TRAINING_DEFAULTS
 
@@ -65,6 +65,8 @@ class TrainingPanel(QWidget):
         self.settings: dict[str, Any] = dict(TRAINING_DEFAULTS)
         self.input_shape: tuple[int, int, int] = (1, 28, 28)  # the network's, for image folders
         self.preview: ImageFolderPreview | None = None
+        # the chosen folder's scan (None: not a folder of images), read once per folder
+        self._scan: tuple[str, ImageFolder | DataError | None] = ("", None)
         self.dataset = QComboBox()
         for key, text in DATASETS.items():
             self.dataset.addItem(text, key)
@@ -173,28 +175,39 @@ class TrainingPanel(QWidget):
 
     def use_folder(self, folder: str) -> None:
         """Train on `folder`; a folder of images is previewed first (classes, counts, samples)."""
+        self._scan = ("", None)  # chosen again: read it again, it may have new images
         self._change("folder", folder)
         self._change("dataset", "folder")
         with QSignalBlocker(self.dataset):
             self.dataset.setCurrentIndex(self.dataset.findData("folder"))
         self._show_folder()
-        if is_image_folder(folder):
-            try:
-                scanned = scan_image_folder(folder)
-            except DataError as error:
-                self.folder.setText(f"{folder}\n⚠ {error}")
-                return
+        scanned = self.image_folder()
+        if isinstance(scanned, ImageFolder):
             self.preview = ImageFolderPreview(scanned, self.input_shape, self)
             self.preview.open()
+
+    def image_folder(self) -> ImageFolder | DataError | None:
+        """The chosen folder as a folder of images, the reason it cannot be one, or None
+        when it is not a folder of images (no folder, or IDX files)."""
+        folder = self.settings["folder"]
+        if self._scan[0] != folder:
+            found: ImageFolder | DataError | None = None
+            if folder and is_image_folder(folder):
+                try:
+                    found = scan_image_folder(folder)
+                except DataError as error:
+                    found = error
+            self._scan = (folder, found)
+        return self._scan[1]
 
     def _show_folder(self) -> None:
         uses_folder = self.settings["dataset"] == "folder"
         folder = self.settings["folder"]
+        scanned = self.image_folder()
         text = folder or "none chosen"
-        if folder and is_image_folder(folder):
-            try:
-                text = f"{folder}\n{scan_image_folder(folder).describe()}"
-            except DataError as error:
-                text = f"{folder}\n⚠ {error}"
+        if isinstance(scanned, ImageFolder):
+            text = f"{folder}\n{scanned.describe()}"
+        elif scanned is not None:
+            text = f"{folder}\n⚠ {scanned}"
         self.folder.setText(text)
         self.folder.setEnabled(uses_folder)

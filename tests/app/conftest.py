@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 
 import numba
+import numpy as np
 import pytest
 
 from studio.app import create_main_window
@@ -66,3 +67,22 @@ def trained(window, qtbot):
     window.start_training(TrainConfig(epochs=2, snapshot_interval=0.05))
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     return window
+
+
+def stop_midway(window, qtbot, config) -> None:
+    """Start a run with `config` and stop it after 30 % of its batches."""
+    window.start_training(config)
+    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=5000)
+
+
+def continue_exactly(window, qtbot, config, expected: dict) -> None:
+    """Train again with `config`: the stopped run must carry on where it stopped and end
+    with exactly the `expected` weights."""
+    window.start_training(config)
+    assert "exactly where it stopped" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    assert "Training finished" in window.progress.format()
+    for name, array in window.trained_network().state_dict().items():
+        np.testing.assert_array_equal(array, expected[name], err_msg=name)

@@ -8,7 +8,7 @@ from studio.app.checkpoints import checkpoint_path
 from studio.engine import TrainConfig
 from studio.io import read_checkpoint
 
-from .conftest import uninterrupted_weights
+from .conftest import continue_exactly, stop_midway, uninterrupted_weights
 
 CONFIG = TrainConfig(epochs=3, snapshot_interval=0, seed=2)
 
@@ -36,10 +36,7 @@ def test_a_stopped_run_continues_exactly_after_the_project_is_opened_again(windo
                                                                           tmp_path):
     expected = uninterrupted_weights("tiny", CONFIG)
     path = saved_project(window, tmp_path)
-    window.start_training(CONFIG)
-    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
-    window.stop_training()
-    qtbot.waitUntil(lambda: not window.training.running, timeout=2000)
+    stop_midway(window, qtbot, CONFIG)
     assert checkpoint_path(path).is_file()
     assert window.save_to(path)
 
@@ -47,12 +44,7 @@ def test_a_stopped_run_continues_exactly_after_the_project_is_opened_again(windo
     window.watch.model = None
     assert window.open_file(path)
     assert "continues it exactly" in window.statusBar().currentMessage()
-    window.start_training(CONFIG)
-    assert "exactly where it stopped" in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
-    assert "Training finished" in window.progress.format()
-    for name, array in window.trained_network().state_dict().items():
-        np.testing.assert_array_equal(array, expected[name], err_msg=name)
+    continue_exactly(window, qtbot, CONFIG, expected)
 
 
 def test_a_checkpoint_of_another_network_is_ignored(window, qtbot, tmp_path):

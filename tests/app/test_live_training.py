@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 
 from studio.engine import TrainConfig
 
-from .conftest import uninterrupted_weights
+from .conftest import continue_exactly, stop_midway, uninterrupted_weights
 
 
 def train(window, qtbot, preset="tiny", timeout=60000, **settings):
@@ -177,14 +177,6 @@ def test_stop_then_train_again_continues_the_run_exactly(window, qtbot):
     expected = uninterrupted_weights("tiny", config)
 
     window.load_preset("tiny")
-    window.start_training(config)
-    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
-    window.stop_training()
-    qtbot.waitUntil(lambda: not window.training.running, timeout=2000)
+    stop_midway(window, qtbot, config)
     assert window.training.stopped_run is not None
-    window.start_training(config)
-    assert "exactly where it stopped" in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: not window.training.running, timeout=30000)
-    assert "Training finished" in window.progress.format()
-    for name, array in window.trained_network().state_dict().items():
-        np.testing.assert_array_equal(array, expected[name], err_msg=name)
+    continue_exactly(window, qtbot, config, expected)

@@ -8,6 +8,8 @@ import pyqtgraph as pg
 from studio.engine import TrainConfig
 from studio.io import read_project
 
+from .conftest import stop_midway
+
 
 def two_runs(window, qtbot):
     window.load_preset("tiny")
@@ -61,10 +63,7 @@ def test_runs_are_saved_with_the_project_and_come_back(window, qtbot, tmp_path):
 def test_a_stopped_run_that_continues_exactly_stays_one_run(window, qtbot):
     window.load_preset("tiny")
     config = TrainConfig(epochs=3, snapshot_interval=0)
-    window.start_training(config)
-    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
-    window.stop_training()
-    qtbot.waitUntil(lambda: not window.training.running, timeout=5000)
+    stop_midway(window, qtbot, config)
     assert window.recorder.runs[-1].status == "stopped"
     window.start_training(config)
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
