@@ -4,6 +4,7 @@ converted exactly as the network will see them."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -45,6 +46,8 @@ class ImageFolderPreview(QDialog):
             self.counts.setItem(row, 0, QTableWidgetItem(name))
             self.counts.setItem(row, 1, QTableWidgetItem(str(count)))
         self.samples = ImageGrid(diverging=False, columns=SAMPLES_PER_CLASS)
+        if shape[0] == 1:  # show grayscale as grey, not in the panels' colour map
+            self.samples.item.setColorMap(pg.colormap.get("CET-L1"))
         self.samples.setMinimumSize(360, 260)
         layout.addWidget(self.summary)
         layout.addWidget(self.counts)
