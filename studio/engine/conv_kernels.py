@@ -136,7 +136,7 @@ GRADIENT, RECTIFIED, POOLED = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def _output_gradient(mode, grad_out, out, argmax, n, dy):
+def output_gradient(mode, grad_out, out, argmax, n, dy):
     """dL/dY of sample n as (F, H_o·W_o), into `dy` unless it is grad_out as it is.
 
     RECTIFIED: grad_out is dL/d max(Y, 0); dL/dY = grad_out · [Y > 0] (out = max(Y, 0)).
@@ -178,7 +178,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
     ----------
     x : (N, C, H, W) the forward input;  weight : (F, C, f, f)
     grad_out, out, argmax, mode : what comes back from the layers above (see
-        `_output_gradient`): dL/dY itself (GRADIENT); dL/d max(Y, 0) with out the
+        `output_gradient`): dL/dY itself (GRADIENT); dL/d max(Y, 0) with out the
         rectified output (RECTIFIED); or dL/dP for P = maxpool(max(Y, 0)) with out = P
         and argmax the pool's flat arg-max indices (POOLED). Unused arrays may be
         any array of their dtype and rank.
@@ -208,7 +208,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
         grad_padded = np.empty_like(padded)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
-            dy = _output_gradient(mode, grad_out, out, argmax, n, local_dy)
+            dy = output_gradient(mode, grad_out, out, argmax, n, local_dy)
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             if taps_as_rows:
                 np.dot(cols, dy.T, step)

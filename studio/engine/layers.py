@@ -13,9 +13,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import activation_kernels, conv_kernels, dense_kernels, pool_kernels, winograd_kernels
+from . import (
+    activation_kernels,
+    conv_kernels,
+    dense_kernels,
+    pool_kernels,
+    shifted_row_kernels,
+    winograd_kernels,
+)
 from .architecture import LayerInfo
 from .chunking import thread_chunks
+from .shifted_row_kernels import use_shifted_rows
 from .winograd_kernels import use_winograd
 
 _NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)  # for conv backward passes without a pool
@@ -113,6 +121,10 @@ class Conv2D(Layer):
             winograd_kernels.winograd_conv3x3_forward(
                 x, self.params["weight"], self.params["bias"], self.padding, out,
                 self._rectified, thread_chunks(x.shape[0]))
+        elif use_shifted_rows(self.stride, self.filters):
+            shifted_row_kernels.forward(x, self.params["weight"], self.params["bias"],
+                                        self.padding, out, self._rectified,
+                                        thread_chunks(x.shape[0]))
         else:
             conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"],
                                         self.stride, self.padding, out, self._rectified,
@@ -130,9 +142,16 @@ class Conv2D(Layer):
                 mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
             else:
                 mode = conv_kernels.RECTIFIED
-        conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, out, argmax, mode,
-                                     self.stride, self.padding, grad_x, self.grads["weight"],
-                                     self.grads["bias"], need_grad_x, thread_chunks(x.shape[0]))
+        if use_shifted_rows(self.stride, self.filters):
+            shifted_row_kernels.backward(x, self.params["weight"], grad_y, out, argmax, mode,
+                                         self.padding, grad_x, self.grads["weight"],
+                                         self.grads["bias"], need_grad_x,
+                                         thread_chunks(x.shape[0]))
+        else:
+            conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, out, argmax, mode,
+                                         self.stride, self.padding, grad_x,
+                                         self.grads["weight"], self.grads["bias"], need_grad_x,
+                                         thread_chunks(x.shape[0]))
         return grad_x if need_grad_x else None
 
 

@@ -1,0 +1,65 @@
+"""The shifted-row convolution gives the im2col kernels' output and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.engine import conv_kernels, shifted_row_kernels
+from studio.engine.shifted_row_kernels import use_shifted_rows
+
+NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
+
+
+@pytest.mark.parametrize(("channels", "size", "filters", "kernel", "pad"),
+                         [(1, 28, 6, 5, 2),   # LeNet-5's first layer
+                          (6, 14, 16, 5, 0),  # ...and its second: dL/dX through sgemm + col2im
+                          (3, 9, 5, 3, 1),    # "same": dL/dX as shifted rows
+                          (2, 7, 3, 5, 3),    # padding wider than "same"
+                          (4, 5, 1, 1, 0)])
+@pytest.mark.parametrize("rectify", [False, True])
+def test_shifted_rows_match_the_im2col_kernels(channels, size, filters, kernel, pad, rectify):
+    rng = np.random.default_rng(size + filters)
+    x = rng.normal(size=(5, channels, size, size + 1)).astype(np.float32)
+    weight = rng.normal(size=(filters, channels, kernel, kernel)).astype(np.float32)
+    bias = rng.normal(size=filters).astype(np.float32)
+    out_shape = (5, filters, size + 2 * pad - kernel + 1, size + 2 * pad - kernel + 2)
+    expected, actual = np.empty(out_shape, np.float32), np.full(out_shape, np.nan, np.float32)
+    conv_kernels.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
+    shifted_row_kernels.forward(x, weight, bias, pad, actual, rectify, 2)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * scale)
+
+    grad_y = rng.normal(size=out_shape).astype(np.float32)
+    mode = conv_kernels.RECTIFIED if rectify else conv_kernels.GRADIENT
+    gradients = []
+    for backward in (_im2col_backward, shifted_row_kernels.backward):
+        grads = (np.full_like(x, np.nan), np.full_like(weight, np.nan), np.full_like(bias, np.nan))
+        backward(x, weight, grad_y, expected, NO_ARGMAX, mode, pad, *grads, True, 2)
+        gradients.append(grads)
+    for want, got in zip(*gradients):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+def _im2col_backward(x, weight, grad_y, out, argmax, mode, pad, *rest):
+    conv_kernels.conv2d_backward(x, weight, grad_y, out, argmax, mode, 1, pad, *rest)
+
+
+def test_a_nan_input_reaches_the_output_and_the_gradients():
+    x = np.ones((2, 1, 6, 6), np.float32)
+    x[1, 0, 2, 3] = np.nan
+    weight, bias = np.ones((2, 1, 3, 3), np.float32), np.zeros(2, np.float32)
+    out = np.empty((2, 2, 6, 6), np.float32)
+    shifted_row_kernels.forward(x, weight, bias, 1, out, True, 2)
+    assert not np.isnan(out[0]).any() and np.isnan(out[1]).sum() == 2 * 9
+    grad_weight, grad_bias = np.empty_like(weight), np.empty_like(bias)
+    shifted_row_kernels.backward(x, weight, np.ones_like(out), out, NO_ARGMAX,
+                                 conv_kernels.GRADIENT, 1, np.empty_like(x), grad_weight,
+                                 grad_bias, False, 2)
+    assert np.isnan(grad_weight).all() and not np.isnan(grad_bias).any()
+
+
+def test_shifted_rows_are_used_only_where_they_measured_faster():
+    assert use_shifted_rows(1, 6) and use_shifted_rows(1, 16)  # LeNet-5's convolutions
+    assert not use_shifted_rows(2, 6)  # strided: the rows are not contiguous
+    assert not use_shifted_rows(1, 32)  # many filters: sgemm's product is big enough
