@@ -18,11 +18,13 @@ from . import (
     conv_kernels,
     dense_kernels,
     pool_kernels,
+    pooled_gradient_kernels,
     shifted_row_kernels,
     winograd_kernels,
 )
 from .architecture import LayerInfo
 from .chunking import thread_chunks
+from .pooled_gradient_kernels import use_pooled_scatter
 from .shifted_row_kernels import use_shifted_rows
 from .winograd_kernels import use_winograd
 
@@ -142,16 +144,17 @@ class Conv2D(Layer):
                 mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
             else:
                 mode = conv_kernels.RECTIFIED
-        if use_shifted_rows(self.stride, self.filters):
-            shifted_row_kernels.backward(x, self.params["weight"], grad_y, out, argmax, mode,
-                                         self.padding, grad_x, self.grads["weight"],
-                                         self.grads["bias"], need_grad_x,
-                                         thread_chunks(x.shape[0]))
+        arrays = (self.params["weight"], grad_y, out, argmax, mode)
+        gradients = (grad_x, self.grads["weight"], self.grads["bias"], need_grad_x,
+                     thread_chunks(x.shape[0]))
+        if mode == conv_kernels.POOLED and use_pooled_scatter(self.kernel, x.shape[1]):
+            pooled_gradient_kernels.conv2d_backward(x, self.params["weight"], grad_y, out,
+                                                    argmax, self.stride, self.padding,
+                                                    *gradients)
+        elif use_shifted_rows(self.stride, self.filters):
+            shifted_row_kernels.backward(x, *arrays, self.padding, *gradients)
         else:
-            conv_kernels.conv2d_backward(x, self.params["weight"], grad_y, out, argmax, mode,
-                                         self.stride, self.padding, grad_x,
-                                         self.grads["weight"], self.grads["bias"], need_grad_x,
-                                         thread_chunks(x.shape[0]))
+            conv_kernels.conv2d_backward(x, *arrays, self.stride, self.padding, *gradients)
         return grad_x if need_grad_x else None
 
 

@@ -127,12 +127,13 @@ def test_a_conv_applies_the_relu_that_follows_it_while_training_with_the_same_re
 
 @pytest.mark.parametrize("pool", [{"type": "maxpool2d", "size": 2, "stride": 2},
                                   {"type": "maxpool2d", "size": 3, "stride": 2}])
-def test_a_conv_does_the_relu_and_max_pool_backward_passes_while_training(pool):
+@pytest.mark.parametrize("channels", [2, 6])  # 6 × 3 taps a row: the sparse scatter
+def test_a_conv_does_the_relu_and_max_pool_backward_passes_while_training(pool, channels):
     layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
               {"type": "relu"}, pool, {"type": "flatten"}]
-    network = Network(architecture((2, 7, 7), *layers), dtype=np.float64)
+    network = Network(architecture((channels, 7, 7), *layers), dtype=np.float64)
     assert network.layers[0].pool_after is network.layers[2]
-    x = np.random.default_rng(2).normal(size=(3, 2, 7, 7))
+    x = np.random.default_rng(2).normal(size=(3, channels, 7, 7))
     np.testing.assert_array_equal(network.forward(x, training=True).copy(),
                                   network.forward(x, training=False))
     network.forward(x, training=True)
