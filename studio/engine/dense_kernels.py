@@ -15,10 +15,11 @@ from .chunking import chunk_bounds
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def dense_forward(x, weight, bias, out, chunks):
+def dense_forward(x, weight, bias, out, rectify, chunks):
     """Y[n] = W · X[n] + b for each sample n, a block of samples per thread.
 
     x : (N, I);  weight : (U, I);  bias : (U,);  out : (N, U) written in full.
+    rectify : write max(Y, 0) instead: a ReLU that follows, applied while Y is in cache.
     """
     wt = weight.T
     for t in prange(chunks):
@@ -27,13 +28,22 @@ def dense_forward(x, weight, bias, out, chunks):
             y = out[start:stop]
             np.dot(x[start:stop], wt, y)
             for n in range(stop - start):
-                y[n] += bias
+                row = y[n]
+                for u in range(row.size):
+                    value = row[u] + bias[u]
+                    row[u] = 0.0 if rectify and value <= 0.0 else value  # NaN stays NaN
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def dense_backward(x, weight, grad_out, grad_x, grad_weight, grad_bias, need_grad_x, chunks):
+def dense_backward(x, weight, grad_out, out, rectified, grad_x, grad_weight, grad_bias,
+                   need_grad_x, chunks):
     """dL/dW = dYᵀ X (a block of units per thread), dL/db = Σ_n dY, dL/dX = dY W
-    (a block of samples per thread; skipped when `need_grad_x` is False)."""
+    (a block of samples per thread; skipped when `need_grad_x` is False).
+
+    rectified : grad_out is dL/d max(Y, 0) and out = max(Y, 0); then dL/dY = grad_out · [Y > 0].
+    """
+    if rectified:
+        grad_out = np.where(out > 0.0, grad_out, 0.0).astype(grad_out.dtype)
     grad_out_t = np.ascontiguousarray(grad_out.T)  # (U, N): a block of units is a block of rows
     for t in prange(chunks):
         first, last = chunk_bounds(t, chunks, weight.shape[0])

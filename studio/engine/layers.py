@@ -245,15 +245,15 @@ class ReLU(Layer):
 
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         super().__init__(info, dtype)
-        self.applied_by_conv = False  # set by the network when a conv2d comes directly before
+        self.applied_before = False  # set by the network after a conv2d or dense layer
         self.fuse_in_inference = False  # set per pass by the network (see Network.forward)
         self._passed_through = False
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """While training after a conv2d (or in inference that keeps no layer outputs), the
-        conv has already rectified x in cache, saving two passes over memory, so x passes
-        through; inspection always runs the ReLU itself."""
-        self._passed_through = self.applied_by_conv and (training or self.fuse_in_inference)
+        """While training after a conv2d or dense layer (or in inference that keeps no layer
+        outputs), that layer has already rectified x in cache, saving two passes over memory,
+        so x passes through; inspection always runs the ReLU itself."""
+        self._passed_through = self.applied_before and (training or self.fuse_in_inference)
         if self._passed_through:
             return x
         x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -263,7 +263,7 @@ class ReLU(Layer):
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         if self._passed_through:
-            return grad_y  # the conv's backward pass applies the mask
+            return grad_y  # the layer before applies the mask in its backward pass
         grad_x = self._workspace("grad_x", self._y.shape)
         activation_kernels.relu_backward(
             np.ascontiguousarray(grad_y, dtype=self.dtype).reshape(-1), self._y.reshape(-1),
@@ -342,19 +342,26 @@ class Dense(Layer):
                                                    before_relu)
         self.params["bias"][...] = 0.0
 
+    def __init__(self, info: LayerInfo, dtype: np.dtype):
+        super().__init__(info, dtype)
+        self.applies_next_relu = False  # as for Conv2D
+        self.fuse_in_inference = False
+        self._rectified = False
+
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = np.ascontiguousarray(x, dtype=self.dtype)
-        out = self._workspace("out", (x.shape[0], self.config["units"]))
+        self._out = out = self._workspace("out", (x.shape[0], self.config["units"]))
+        self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
         dense_kernels.dense_forward(self._x, self.params["weight"], self.params["bias"], out,
-                                    thread_chunks(x.shape[0]))
+                                    self._rectified, thread_chunks(x.shape[0]))
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         grad_x = self._workspace("grad_x", self._x.shape)
         dense_kernels.dense_backward(
             self._x, self.params["weight"], np.ascontiguousarray(grad_y, dtype=self.dtype),
-            grad_x, self.grads["weight"], self.grads["bias"], need_grad_x,
-            thread_chunks(self._x.shape[0]))
+            self._out, self._rectified, grad_x, self.grads["weight"], self.grads["bias"],
+            need_grad_x, thread_chunks(self._x.shape[0]))
         return grad_x if need_grad_x else None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .architecture import Analysis, ArchitectureError, Problem, check
-from .layers import LAYER_CLASSES, Conv2D, Layer, MaxPool2D, ReLU
+from .layers import LAYER_CLASSES, Conv2D, Dense, Layer, MaxPool2D, ReLU
 from .memory import memory_problem
 
 _ACTIVATIONS_AFTER = ("relu", "leaky_relu")
@@ -57,8 +57,8 @@ class Network:
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
         for before, after, then in zip(self.layers, self.layers[1:], self.layers[2:] + [None]):
-            if isinstance(before, Conv2D) and isinstance(after, ReLU):
-                before.applies_next_relu = after.applied_by_conv = True
+            if isinstance(before, Conv2D | Dense) and isinstance(after, ReLU):
+                before.applies_next_relu = after.applied_before = True
                 if isinstance(then, MaxPool2D):
                     before.pool_after, then.unpooled_by_conv = then, True
         self.outputs: list[np.ndarray] = []
@@ -79,11 +79,12 @@ class Network:
 
         Every layer's output of this pass stays in `outputs` until the next pass. In
         training, and in inference with `layer_outputs=False` (evaluation, prediction), a
-        conv2d applies the ReLU after it, so that conv's entry holds the rectified output.
+        conv2d or dense layer applies the ReLU after it, so that layer's entry holds the
+        rectified output.
         """
         x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
         for layer in self.layers:
-            if isinstance(layer, Conv2D | ReLU):
+            if isinstance(layer, Conv2D | Dense | ReLU):
                 layer.fuse_in_inference = not layer_outputs
         self.outputs = []
         for layer in self.layers:

@@ -13,9 +13,9 @@ from .architecture import FORMAT, VERSION
 from .losses import softmax_cross_entropy
 from .network import Network
 
-#: One of every layer kind and kernel path: im2col and Winograd convs, strided, with the
-#: ReLU (and a max-pool) fused into their backward pass or not, both max-pool kernels,
-#: average pooling, ReLU on its own, dense.
+#: One of every layer kind and kernel path: shifted-row, Winograd and (strided) im2col convs,
+#: with the ReLU (and a max-pool, by the pooled-gradient scatter or not) fused into their
+#: backward pass or not, both max-pool kernels, average pooling, ReLU on its own, dense.
 _EVERY_KERNEL = {
     "format": FORMAT, "version": VERSION, "name": "warm-up",
     "input": {"channels": 1, "height": 16, "width": 16},

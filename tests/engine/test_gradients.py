@@ -118,11 +118,22 @@ def test_a_conv_applies_the_relu_that_follows_it_while_training_with_the_same_re
     layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
               {"type": "relu"}, {"type": "flatten"}]
     network = Network(architecture((2, 6, 6), *layers), dtype=np.float64)
-    assert network.layers[0].applies_next_relu and network.layers[1].applied_by_conv
+    assert network.layers[0].applies_next_relu and network.layers[1].applied_before
     x = np.random.default_rng(1).normal(size=(3, 2, 6, 6))
     np.testing.assert_array_equal(network.forward(x, training=True).copy(),
                                   network.forward(x, training=False))
     check_network(network, layer="conv2d + relu")
+
+
+def test_a_dense_layer_applies_the_relu_that_follows_it_while_training():
+    layers = [{"type": "flatten"}, {"type": "dense", "units": 5}, {"type": "relu"},
+              {"type": "dense", "units": 3}]
+    network = Network(architecture((2, 3, 3), *layers), dtype=np.float64)
+    assert network.layers[1].applies_next_relu and network.layers[2].applied_before
+    x = np.random.default_rng(3).normal(size=(4, 2, 3, 3))
+    np.testing.assert_array_equal(network.forward(x, training=True).copy(),
+                                  network.forward(x, training=False))
+    check_network(network, layer="dense + relu")
 
 
 @pytest.mark.parametrize("pool", [{"type": "maxpool2d", "size": 2, "stride": 2},
