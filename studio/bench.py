@@ -21,9 +21,9 @@ import numpy as np
 from numba import njit
 
 from studio.engine import Network, analyse, softmax_cross_entropy
+from studio.engine.layers import Conv2D
 from studio.engine.optimizers import SGD
 from studio.engine.threads import single_threaded_blas
-from studio.engine.winograd_kernels import use_winograd
 from studio.io import load_preset
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
@@ -152,10 +152,10 @@ def _sgemm(a, b, out, repeats):
         np.dot(a, b, out)
 
 
-def _winograd_layers(architecture: dict[str, Any]) -> set[int]:
-    return {info.index for info in analyse(architecture).layers if info.type == "conv2d"
-            and use_winograd(info.config["kernel"], info.config["stride"],
-                             info.input_shape[0], info.output_shape[1])}
+def conv_kernels(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """(forward, backward) kernel of each conv layer in a training step."""
+    return {layer.index: (layer.forward_kernel, layer.backward_kernel(layer.pool_after is not None))
+            for layer in Network(architecture).layers if isinstance(layer, Conv2D)}
 
 
 def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:
@@ -290,16 +290,18 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
               f"share of the {peak:.0f} GFLOP/s peak)")
         print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
               f"{'bwd GFLOP/s':>16}")
-        winograd = _winograd_layers(load_preset(preset))
+        kernels = conv_kernels(load_preset(preset))
         for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(
                 load_preset(preset), 64, 3 if quick else 20):
             line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"
             if fwd_rate:
                 line += (f" {fwd_rate:>7.1f} ({fwd_rate / peak:>4.0%}) "
                          f"{bwd_rate:>7.1f} ({bwd_rate / peak:>4.0%})")
-            if index in winograd:
-                line += "  forward by Winograd: an effective rate (direct-conv FLOPs / time)"
+            if index in kernels:
+                line += "  " + " / ".join(kernels[index])
             print(line)
+        print("Winograd and pooled scatter skip multiplications: their rates are effective "
+              "(direct convolution's FLOPs ÷ time).")
     return rows
 
 

@@ -30,6 +30,10 @@ from .winograd_kernels import use_winograd
 
 _NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)  # for conv backward passes without a pool
 
+#: The convolution kernels, named for `Conv2D.forward_kernel` and `backward_kernel`.
+IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER = ("im2col", "shifted rows", "Winograd",
+                                                  "pooled scatter")
+
 
 class Layer:
     """Base class. Subclasses set `kind` and override what they need."""
@@ -113,24 +117,38 @@ class Conv2D(Layer):
             rng, self.params["weight"].shape, channels * k * k, self.filters * k * k, before_relu)
         self.params["bias"][...] = 0.0
 
+    @property
+    def forward_kernel(self) -> str:
+        """Which forward kernel runs: each where it measured fastest (see their modules)."""
+        channels, out_height = self.input_shape[0], self.output_shape[1]
+        if use_winograd(self.kernel, self.stride, channels, out_height):
+            return WINOGRAD
+        return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
+
+    def backward_kernel(self, from_pool: bool) -> str:
+        """Which backward kernel runs; `from_pool`: the gradient is a max-pool's, which the
+        conv takes back through that pool and the ReLU before it (see `pool_after`)."""
+        if from_pool and use_pooled_scatter(self.kernel, self.input_shape[0]):
+            return POOLED_SCATTER
+        return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
+
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         """im2col is recomputed in the backward pass rather than kept: for small
         channel counts the stored columns cost more memory traffic than they save."""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
         self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
-        if use_winograd(self.kernel, self.stride, x.shape[1], out.shape[2]):
-            winograd_kernels.winograd_conv3x3_forward(
-                x, self.params["weight"], self.params["bias"], self.padding, out,
-                self._rectified, thread_chunks(x.shape[0]))
-        elif use_shifted_rows(self.stride, self.filters):
-            shifted_row_kernels.forward(x, self.params["weight"], self.params["bias"],
-                                        self.padding, out, self._rectified,
-                                        thread_chunks(x.shape[0]))
+        weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
+        kernel = self.forward_kernel
+        if kernel == WINOGRAD:
+            winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
+                                                      self._rectified, chunks)
+        elif kernel == SHIFTED_ROWS:
+            shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
+                                        chunks)
         else:
-            conv_kernels.conv2d_forward(x, self.params["weight"], self.params["bias"],
-                                        self.stride, self.padding, out, self._rectified,
-                                        thread_chunks(x.shape[0]))
+            conv_kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, out,
+                                        self._rectified, chunks)
         return out
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
@@ -144,17 +162,19 @@ class Conv2D(Layer):
                 mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
             else:
                 mode = conv_kernels.RECTIFIED
-        arrays = (self.params["weight"], grad_y, out, argmax, mode)
+        weight = self.params["weight"]
         gradients = (grad_x, self.grads["weight"], self.grads["bias"], need_grad_x,
-                     thread_chunks(x.shape[0]))
-        if mode == conv_kernels.POOLED and use_pooled_scatter(self.kernel, x.shape[1]):
-            pooled_gradient_kernels.conv2d_backward(x, self.params["weight"], grad_y, out,
-                                                    argmax, self.stride, self.padding,
-                                                    *gradients)
-        elif use_shifted_rows(self.stride, self.filters):
-            shifted_row_kernels.backward(x, *arrays, self.padding, *gradients)
+                     thread_chunks(len(x)))
+        kernel = self.backward_kernel(mode == conv_kernels.POOLED)
+        if kernel == POOLED_SCATTER:
+            pooled_gradient_kernels.conv2d_backward(x, weight, grad_y, out, argmax, self.stride,
+                                                    self.padding, *gradients)
+        elif kernel == SHIFTED_ROWS:
+            shifted_row_kernels.backward(x, weight, grad_y, out, argmax, mode, self.padding,
+                                         *gradients)
         else:
-            conv_kernels.conv2d_backward(x, *arrays, self.stride, self.padding, *gradients)
+            conv_kernels.conv2d_backward(x, weight, grad_y, out, argmax, mode, self.stride,
+                                         self.padding, *gradients)
         return grad_x if need_grad_x else None
 
 
