@@ -136,31 +136,41 @@ GRADIENT, RECTIFIED, POOLED = 0, 1, 2
 
 
 @njit(cache=True, nogil=True)
-def output_gradient(mode, grad_out, out, argmax, n, dy):
-    """dL/dY of sample n as (F, H_o·W_o), into `dy` unless it is grad_out as it is.
+def row_places(out_h, out_w, pitch):
+    """place[y·W_o + x] = y·pitch + x: where each output lands in rows `pitch` long.
+    Worked out once per batch, so that no per-sample loop divides."""
+    place = np.empty(out_h * out_w, np.int64)
+    for y in range(out_h):
+        for x in range(out_w):
+            place[y * out_w + x] = y * pitch + x
+    return place
+
+
+@njit(cache=True, nogil=True)
+def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
+    """dL/dY[f, q] of sample n (mode RECTIFIED or POOLED; q = y·W_o + x) into
+    dy[f, start + place[q]]; whatever lies between those entries of dy is left as it is.
 
     RECTIFIED: grad_out is dL/d max(Y, 0); dL/dY = grad_out · [Y > 0] (out = max(Y, 0)).
     POOLED: grad_out is dL/dP of P = maxpool(max(Y, 0)); each window's gradient goes to its
     arg-max when the window's maximum is positive (there the ReLU passed Y through), and
     every other position gets 0 — the max-pool and ReLU backward passes, done in cache.
     """
-    filters = dy.shape[0]
-    if mode == GRADIENT:
-        return grad_out[n].reshape(filters, dy.shape[1])
+    filters = grad_out.shape[1]  # dy may have more rows
+    g = grad_out[n].reshape(filters, -1)
     if mode == RECTIFIED:
-        g, y = grad_out[n].reshape(filters, dy.shape[1]), out[n].reshape(filters, dy.shape[1])
+        rectified = out[n].reshape(filters, -1)
         for f in range(filters):
-            for p in range(dy.shape[1]):
-                dy[f, p] = g[f, p] if y[f, p] > 0.0 else 0.0
-        return dy
-    dy[:] = 0.0
-    g, pooled = grad_out[n].reshape(filters, -1), out[n].reshape(filters, -1)
-    where = argmax[n].reshape(filters, -1)
+            for q in range(place.size):
+                dy[f, start + place[q]] = g[f, q] if rectified[f, q] > 0.0 else 0.0
+        return
+    pooled, where = out[n].reshape(filters, -1), argmax[n].reshape(filters, -1)
     for f in range(filters):
+        for q in range(place.size):
+            dy[f, start + place[q]] = 0.0
         for q in range(g.shape[1]):
             if pooled[f, q] > 0.0:
-                dy[f, where[f, q]] += g[f, q]
-    return dy
+                dy[f, start + place[where[f, q]]] += g[f, q]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -199,6 +209,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
     columns = filters if taps_as_rows else taps
     partial_w = np.zeros((chunks, rows, columns), dtype=x.dtype)
     partial_b = np.zeros((chunks, filters), dtype=x.dtype)
+    place = row_places(out_h, out_w, out_w)
     for t in prange(chunks):
         cols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
@@ -208,7 +219,11 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
         grad_padded = np.empty_like(padded)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
-            dy = output_gradient(mode, grad_out, out, argmax, n, local_dy)
+            if mode == GRADIENT:
+                dy = grad_out[n].reshape(filters, out_h * out_w)
+            else:
+                output_gradient(mode, grad_out, out, argmax, n, local_dy, 0, place)
+                dy = local_dy
             im2col(_padded_sample(x[n], pad, padded), kernel, stride, out_h, out_w, cols)
             if taps_as_rows:
                 np.dot(cols, dy.T, step)

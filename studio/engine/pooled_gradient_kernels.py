@@ -72,10 +72,17 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
         weight.transpose(0, 2, 3, 1)).reshape(filters, kernel, run)
     partial_w = np.zeros((chunks, filters, kernel, span), dtype=x.dtype)
     partial_b = np.zeros((chunks, filters), dtype=x.dtype)
+    line = (width + 2 * pad) * channels + span - run  # one row of the channel-last input
+    # corner[q]: where output q's receptive field starts in that input, flattened; worked
+    # out once, so that no per-pixel step divides.
+    out_h = (height + 2 * pad - kernel) // stride + 1
+    corner = np.empty(out_h * out_w, np.int64)
+    for q in range(corner.size):
+        corner[q] = (q // out_w) * stride * line + (q % out_w) * stride * channels
     for t in prange(chunks):
-        xh = np.zeros((height + 2 * pad, (width + 2 * pad) * channels + span - run),
-                      dtype=x.dtype)
+        xh = np.zeros((height + 2 * pad, line), dtype=x.dtype)
         gh = np.zeros_like(xh)
+        flat_x, flat_g = xh.reshape(-1), gh.reshape(-1)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             _channel_last(x[n], pad, xh)
@@ -89,14 +96,14 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
                     if p[f, q] > 0.0:
                         value = g[f, q]
                         partial_b[t, f] += value
-                        y0 = (where[f, q] // out_w) * stride
-                        x0 = (where[f, q] % out_w) * stride * channels
+                        at = corner[where[f, q]]
                         for i in range(kernel):
-                            patch, dk_row = xh[y0 + i, x0:x0 + span], dk[i]
+                            patch, dk_row = flat_x[at + i * line:at + i * line + span], dk[i]
                             for e in range(span):
                                 dk_row[e] += value * patch[e]
                             if need_grad_x:
-                                grad_row, k_row = gh[y0 + i, x0:x0 + span], k_rows[i]
+                                grad_row = flat_g[at + i * line:at + i * line + span]
+                                k_row = k_rows[i]
                                 for e in range(span):
                                     grad_row[e] += value * k_row[e]
             if need_grad_x:

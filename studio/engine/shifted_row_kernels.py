@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from .chunking import chunk_bounds
-from .conv_kernels import GRADIENT, col2im, output_gradient
+from .conv_kernels import GRADIENT, col2im, output_gradient, row_places
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
 LANES = 16
@@ -182,6 +182,22 @@ def _fill_wide(x, pad, padded_width, xp):
             xp[c, start:start + x.shape[2]] = x[c, y]
 
 
+@njit(cache=True, nogil=True)
+def _to_rows(dense, rows, start, place):
+    """rows[f, start + place[q]] = dense[f, q] (see `conv_kernels.row_places`)."""
+    for f in range(dense.shape[0]):
+        for q in range(place.size):
+            rows[f, start + place[q]] = dense[f, q]
+
+
+@njit(cache=True, nogil=True)
+def _from_rows(rows, start, place, dense):
+    """dense[f, q] = rows[f, start + place[q]]: `_to_rows` undone."""
+    for f in range(dense.shape[0]):
+        for q in range(place.size):
+            dense[f, q] = rows[f, start + place[q]]
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def conv2d_forward(x, weight, bias, pad, out, rectify, filter_rows, tap_count, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f], stride 1, zero padding `pad`.
@@ -221,7 +237,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     """dL/dK, dL/db and (when need_grad_x) dL/dX of the stride-1 convolution.
 
     Arguments as in `conv_kernels.conv2d_backward` (without the stride), plus
-    filter_rows and tap_count as in `conv2d_forward`.
+    filter_rows as in `conv2d_forward` and tap_count, C·f·f + 1 rounded up to whole blocks.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
@@ -231,7 +247,11 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     wide = _whole_vectors(out_h * padded_width)
     length = (kernel - 1) * (padded_width + 1) + wide
     input_wide = _whole_vectors(height * padded_width)
+    # dL/db[f] = Σ_p dY_w[f, p] · 1: one more tap, reading a run of ones (row C of x_p),
+    # gives the bias gradient from the same dot products as dL/dK.
+    taps = channels * kernel * kernel
     channel_of, offsets = _forward_taps(channels, kernel, padded_width, tap_count, length)
+    channel_of[taps], offsets[taps] = channels, 0
     # dY_w sits after a zero margin long enough for the most negative tap offset of dL/dX.
     margin = (kernel - 1) * (padded_width + 1)
     grad_length = margin + max(wide, pad * padded_width + input_wide)
@@ -255,25 +275,25 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     full_rows = height * padded_width <= 1.5 * out_h * out_w
     w2t = np.ascontiguousarray(weight.reshape(filters, -1).T)
     partial_w = np.zeros((chunks, filter_rows, tap_count), dtype=x.dtype)
-    partial_b = np.zeros((chunks, filters), dtype=x.dtype)
+    place = row_places(out_h, out_w, padded_width)
     for t in prange(chunks):
-        xp = np.zeros((channels, length + wide), dtype=x.dtype)
+        xp = np.zeros((channels + 1, length + wide), dtype=x.dtype)
+        xp[channels, :wide] = 1.0
         dyw = np.zeros((filter_rows, grad_length + input_wide), dtype=x.dtype)
         dxw = np.empty((channel_rows, input_wide), dtype=x.dtype)
-        local_dy = np.empty((filters, out_h * out_w), dtype=x.dtype)
-        dcols = np.empty((channels * kernel * kernel, out_h * out_w), dtype=x.dtype)
+        dy = np.empty((filters, out_h * out_w), dtype=x.dtype)
+        dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         grad_padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
-            dy = output_gradient(mode, grad_out, out, argmax, n, local_dy)
-            for f in range(filters):
-                partial_b[t, f] += dy[f].sum()
-                for y in range(out_h):
-                    begin = margin + y * padded_width
-                    dyw[f, begin:begin + out_w] = dy[f, y * out_w:(y + 1) * out_w]
+            if mode == GRADIENT:
+                _to_rows(grad_out[n].reshape(filters, -1), dyw, margin, place)
+            else:
+                output_gradient(mode, grad_out, out, argmax, n, dyw, margin, place)
             _fill_wide(x[n], pad, padded_width, xp)
             shifted_row_dots(dyw, margin, wide, xp, channel_of, offsets, partial_w[t])
             if need_grad_x and not full_rows:
+                _from_rows(dyw, margin, place, dy)
                 np.dot(w2t, dy, dcols)
                 if pad == 0:
                     col2im(dcols, kernel, 1, out_h, out_w, grad_x[n])
@@ -287,8 +307,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
                         grad_x[n, c, y] = dxw[c, y * padded_width + pad:
                                               y * padded_width + pad + width]
     total = partial_w.sum(axis=0)
-    grad_weight.reshape(filters, -1)[:] = total[:filters, :channels * kernel * kernel]
-    grad_bias[:] = partial_b.sum(axis=0)
+    grad_weight.reshape(filters, -1)[:] = total[:filters, :taps]
+    grad_bias[:] = total[:filters, taps]
 
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,
@@ -307,7 +327,7 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_out: np.ndarray, out: np.nd
     filters, channels, kernel, _ = weight.shape
     conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_weight,
                     grad_bias, need_grad_x, _round_up(filters),
-                    _round_up(channels * kernel * kernel), chunks)
+                    _round_up(channels * kernel * kernel + 1), chunks)  # + the bias's tap
 
 
 __all__ = ["GRADIENT", "backward", "forward", "use_shifted_rows"]
