@@ -52,7 +52,8 @@ def _round_up(count: int) -> int:
     return -(-count // BLOCK) * BLOCK
 
 
-@njit(cache=True, nogil=True)
+# Contraction only: a·b + c may become one fused multiply-add (one rounding instead of two).
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def shifted_rows(weights, source, channel_of, offsets, out):
     """out[r, p] = Σ_t weights[r, t] · source[channel_of[t], offsets[t] + p].
 
@@ -87,9 +88,10 @@ def shifted_rows(weights, source, channel_of, offsets, out):
                 y3[p] += (d0 * v0 + d1 * v1) + (d2 * v2 + d3 * v3)
 
 
-# Reassociation only: the sixteen running sums may be split into SIMD lanes and
-# added up at the end. NaN and infinity keep their IEEE meaning (no other fastmath flag).
-@njit(cache=True, nogil=True, fastmath={"reassoc"})
+# Reassociation and contraction only: the sixteen running sums may be split into SIMD
+# lanes and added up at the end, with fused multiply-adds. NaN and infinity keep their
+# IEEE meaning (no other fastmath flag).
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def shifted_row_dots(rows, start, width, source, channel_of, offsets, out):
     """out[r, t] += Σ_p rows[r, start + p] · source[channel_of[t], offsets[t] + p], p < width."""
     for r in range(0, rows.shape[0], BLOCK):
@@ -176,10 +178,13 @@ def _padded_weights(weight, rows, taps):
 @njit(cache=True, nogil=True)
 def _fill_wide(x, pad, padded_width, xp):
     """x_p[c, (y + p)·W_p + x + p] = X[c, y, x]; everything else in x_p stays zero."""
+    height, width = x.shape[1], x.shape[2]
     for c in range(x.shape[0]):
-        for y in range(x.shape[1]):
-            start = (y + pad) * padded_width + pad
-            xp[c, start:start + x.shape[2]] = x[c, y]
+        src, dst = x[c].reshape(-1), xp[c]  # flat indices: no slice per row
+        for y in range(height):
+            at, begin = (y + pad) * padded_width + pad, y * width
+            for x_ in range(width):
+                dst[at + x_] = src[begin + x_]
 
 
 @njit(cache=True, nogil=True)
