@@ -143,6 +143,11 @@ class Conv2D(Layer):
         if kernel == WINOGRAD:
             winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
                                                       self._rectified, chunks)
+        elif kernel == SHIFTED_ROWS and self._pools_in_forward():
+            pool = self.pool_after
+            pooled, argmax = pool.take_from_conv(out)
+            shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
+                                        pooled, argmax, write_out=training)
         elif kernel == SHIFTED_ROWS:
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
                                         chunks)
@@ -150,6 +155,13 @@ class Conv2D(Layer):
             conv_kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, out,
                                         self._rectified, chunks)
         return out
+
+    def _pools_in_forward(self) -> bool:
+        """The 2×2, stride-2 max-pool after this conv's ReLU is done in the conv's epilogue,
+        while each map is in cache (when the ReLU is fused too). Outside training the conv's
+        own output is then not even written: nobody reads it."""
+        pool = self.pool_after
+        return self._rectified and pool is not None and pool.size == 2 and pool.stride == 2
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         x = self._x
@@ -218,10 +230,23 @@ class MaxPool2D(_Pool):
         super().__init__(info, dtype)
         self.unpooled_by_conv = False  # set by the network for conv2d → relu → maxpool2d
         self.deferred = False  # this pass's backward is left to the conv
+        self.pooled_by_conv = False  # this pass's forward was done by the conv
         self.out = self.argmax = np.empty((0, 0, 0, 0), dtype)
+
+    def take_from_conv(self, conv_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The arrays the conv before fills with this pass's output and arg-max (see
+        `Conv2D._pools_in_forward`); `forward` then hands them on."""
+        self.pooled_by_conv = True
+        self._input_batch_shape = conv_out.shape
+        self.out = self._workspace("out", (conv_out.shape[0], *self.output_shape))
+        self.argmax = self._workspace("argmax", self.out.shape, np.int32)
+        return self.out, self.argmax
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self.deferred = training and self.unpooled_by_conv
+        if self.pooled_by_conv:
+            self.pooled_by_conv = False
+            return self.out
         self.out = super().forward(x, training)
         return self.out
 

@@ -57,31 +57,37 @@ def maxpool2d_backward(grad_out, argmax, grad_x):
                 grad_x[n, c, where // width, where % width] += grad_out[n, c, oy, ox]
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def maxpool2x2_forward(x, out, argmax):
-    """`maxpool2d_forward` for the 2×2 window with stride 2, unrolled.
+@njit(cache=True, nogil=True)
+def maxpool2x2_plane(x, out, argmax):
+    """One map of `maxpool2x2_forward`: x (H, W), out and argmax (H_q, W_q).
 
     The four candidates of a window are named, so the loop over a row of
-    windows vectorises: about 6× faster than the general kernel on LeNet-5's
-    first pooling layer. Ties go to the first maximum in reading order, as there.
+    windows vectorises. Ties go to the first maximum in reading order.
     """
-    n_samples, channels, _, width = x.shape
-    out_h, out_w = out.shape[2], out.shape[3]
-    for plane in prange(n_samples * channels):
+    width = x.shape[1]
+    for oy in range(out.shape[0]):
+        upper, lower = x[2 * oy], x[2 * oy + 1]
+        best_row, where_row = out[oy], argmax[oy]
+        for ox in range(out.shape[1]):
+            best, where = upper[2 * ox], 0
+            if upper[2 * ox + 1] > best:
+                best, where = upper[2 * ox + 1], 1
+            if lower[2 * ox] > best:
+                best, where = lower[2 * ox], width
+            if lower[2 * ox + 1] > best:
+                best, where = lower[2 * ox + 1], width + 1
+            best_row[ox] = best
+            where_row[ox] = 2 * oy * width + 2 * ox + where
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def maxpool2x2_forward(x, out, argmax):
+    """`maxpool2d_forward` for the 2×2 window with stride 2, unrolled (`maxpool2x2_plane`):
+    about 6× faster than the general kernel on LeNet-5's first pooling layer."""
+    channels = x.shape[1]
+    for plane in prange(x.shape[0] * channels):
         n, c = plane // channels, plane % channels
-        for oy in range(out_h):
-            upper, lower = x[n, c, 2 * oy], x[n, c, 2 * oy + 1]
-            best_row, where_row = out[n, c, oy], argmax[n, c, oy]
-            for ox in range(out_w):
-                best, where = upper[2 * ox], 0
-                if upper[2 * ox + 1] > best:
-                    best, where = upper[2 * ox + 1], 1
-                if lower[2 * ox] > best:
-                    best, where = lower[2 * ox], width
-                if lower[2 * ox + 1] > best:
-                    best, where = lower[2 * ox + 1], width + 1
-                best_row[ox] = best
-                where_row[ox] = 2 * oy * width + 2 * ox + where
+        maxpool2x2_plane(x[n, c], out[n, c], argmax[n, c])
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -31,8 +31,10 @@ from numba import njit, prange
 
 from .chunking import chunk_bounds
 from .conv_kernels import GRADIENT, col2im, output_gradient, row_places
+from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
+_NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 LANES = 16
 
 
@@ -204,10 +206,14 @@ def _from_rows(rows, start, place, dense):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def conv2d_forward(x, weight, bias, pad, out, rectify, filter_rows, tap_count, chunks):
+def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, write_out,
+                   filter_rows, tap_count, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f], stride 1, zero padding `pad`.
 
-    out : (N, F, H_o, W_o), written in full; rectify: write max(Y, 0) instead.
+    out : (N, F, H_o, W_o), written in full when write_out; rectify: max(Y, 0) instead.
+    pool : also max-pool each map of max(Y, 0) 2×2 with stride 2 while it is in cache, into
+        pooled and argmax (N, F, H_o // 2, W_o // 2) as `pool_kernels.maxpool2x2_forward`
+        would; then `out` may be left unwritten (write_out False) when nobody reads it.
     filter_rows, tap_count : F and C·f·f rounded up to whole blocks.
     """
     n_samples, channels, width = x.shape[0], x.shape[1], x.shape[3]
@@ -221,19 +227,22 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, filter_rows, tap_count, c
     for t in prange(chunks):
         xp = np.zeros((channels, length + wide), dtype=x.dtype)
         yw = np.empty((filter_rows, wide), dtype=x.dtype)
+        scratch = np.empty((out_h, out_w), dtype=x.dtype)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             _fill_wide(x[n], pad, padded_width, xp)
             shifted_rows(weights, xp, channel_of, offsets, yw)
             for f in range(filters):
-                b = bias[f]
+                b, plane = bias[f], out[n, f] if write_out else scratch
                 for y in range(out_h):
-                    row, src = out[n, f, y], yw[f, y * padded_width:y * padded_width + out_w]
+                    row, src = plane[y], yw[f, y * padded_width:y * padded_width + out_w]
                     for x_ in range(out_w):
                         value = src[x_] + b
                         if rectify:
                             value = 0.0 if value <= 0.0 else value  # NaN stays NaN
                         row[x_] = value
+                if pool:
+                    maxpool2x2_plane(plane, pooled[n, f], argmax[n, f])
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -317,10 +326,16 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
 
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,
-            rectify: bool, chunks: int) -> None:
-    """`conv2d_forward` with the block-rounded sizes worked out."""
+            rectify: bool, chunks: int, pooled: np.ndarray | None = None,
+            argmax: np.ndarray | None = None, write_out: bool = True) -> None:
+    """`conv2d_forward` with the block-rounded sizes worked out; pooling when given
+    `pooled` and `argmax`."""
     filters, channels, kernel, _ = weight.shape
-    conv2d_forward(x, weight, bias, pad, out, rectify, _round_up(filters),
+    pool = pooled is not None and argmax is not None
+    conv2d_forward(x, weight, bias, pad, out, rectify, pool,
+                   pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
+                   argmax if pool else _NO_ARGMAX,
+                   write_out or not pool, _round_up(filters),
                    _round_up(channels * kernel * kernel), chunks)
 
 
