@@ -42,9 +42,19 @@ def dense_backward(x, weight, grad_out, out, rectified, grad_x, grad_weight, gra
 
     rectified : grad_out is dL/d max(Y, 0) and out = max(Y, 0); then dL/dY = grad_out · [Y > 0].
     """
-    if rectified:
-        grad_out = np.where(out > 0.0, grad_out, 0.0).astype(grad_out.dtype)
-    grad_out_t = np.ascontiguousarray(grad_out.T)  # (U, N): a block of units is a block of rows
+    # dL/dY, rectified when asked, once as it is and once transposed, (U, N): a block of
+    # units is then a block of rows.
+    n_samples, units = grad_out.shape
+    masked = np.empty_like(grad_out) if rectified else grad_out
+    grad_out_t = np.empty((units, n_samples), dtype=grad_out.dtype)
+    for n in range(n_samples):
+        for u in range(units):
+            value = grad_out[n, u]
+            if rectified and out[n, u] <= 0.0:
+                value = 0.0
+            masked[n, u] = value
+            grad_out_t[u, n] = value
+    grad_out = masked
     for t in prange(chunks):
         first, last = chunk_bounds(t, chunks, weight.shape[0])
         if last > first:
