@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .chunking import thread_chunks
+from .optimizer_kernels import sgd_step
+
 
 class SGD:
     """SGD with momentum μ (PyTorch's form) and optional Nesterov and weight decay λ.
@@ -16,22 +19,11 @@ class SGD:
         self.parameters, self.gradients = parameters, gradients
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
         self.velocity = np.zeros_like(parameters)
-        self._step = np.empty_like(parameters)
 
     def step(self, lr: float) -> None:
-        g = self.gradients
-        if self.weight_decay:
-            g += self.weight_decay * self.parameters
-        v, step = self.velocity, self._step
-        v *= self.momentum
-        v += g
-        if self.nesterov:
-            np.multiply(v, self.momentum, out=step)
-            step += g
-        else:
-            step[...] = v
-        step *= lr
-        self.parameters -= step
+        real = self.parameters.dtype.type
+        sgd_step(self.parameters, self.gradients, self.velocity, real(lr), real(self.momentum),
+                 self.nesterov, real(self.weight_decay), thread_chunks(self.parameters.size))
 
     def state(self) -> dict[str, np.ndarray]:
         return {"velocity": self.velocity.copy()}

@@ -12,6 +12,7 @@ import numpy as np
 from .architecture import FORMAT, VERSION
 from .losses import softmax_cross_entropy
 from .network import Network
+from .optimizers import SGD
 
 #: One of every layer kind and kernel path: shifted-row, Winograd and (strided) im2col convs,
 #: with the ReLU (and a max-pool, by the pooled-gradient scatter or not) fused into their
@@ -37,4 +38,6 @@ def compile_kernels() -> None:
     x = np.random.default_rng(0).random((2, 1, 16, 16), dtype=np.float32)
     logits = network.forward(x, training=True)
     network.backward(softmax_cross_entropy(logits, np.array([0, 1]))[1], input_gradient=True)
+    SGD(network.parameters, network.gradients).step(0.0)
     network.forward(x[:1], training=False)
+    network.forward(x, layer_outputs=False)  # as evaluation runs it
