@@ -1,9 +1,12 @@
-"""How the kernels split work over Numba's threads: one contiguous run each."""
+"""How the kernels split work: over Numba's threads, one contiguous run each, and into
+runs of whole SIMD registers."""
 
 from __future__ import annotations
 
 import numba
 from numba import njit
+
+LANES = 16  # float32 lanes of an AVX-512 register: loops this long have no scalar remainder
 
 
 def thread_chunks(count: int) -> int:

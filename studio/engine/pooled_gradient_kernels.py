@@ -21,19 +21,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds
-
-VECTOR = 16  # float32 lanes of an AVX-512 register
+from .chunking import LANES, chunk_bounds
 
 
 def use_pooled_scatter(kernel: int, channels: int) -> bool:
-    """When a kernel row holds at least `VECTOR` numbers.
+    """When a kernel row holds at least `LANES` numbers.
 
     Measured against the dense backward passes (batch 64, 2 threads): LeNet-5's second
     conv (6 channels, 5×5) 1.5× faster, the wide net's second (32 channels, 3×3) 2.1×;
     but first layers on the image (1 channel; rows of 5 or 3) 2.6× and 1.3× slower.
     """
-    return kernel * channels >= VECTOR
+    return kernel * channels >= LANES
 
 
 @njit(cache=True, nogil=True)
@@ -66,7 +64,7 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
     # Each row update spans whole vectors (`run` rounded up), with no scalar remainder loop:
     # the extra kernel entries are zero, so the extra input gradients they touch get + 0,
     # and the extra weight-gradient entries are dropped at the end.
-    span = -(-run // VECTOR) * VECTOR
+    span = -(-run // LANES) * LANES
     kernel_rows = np.zeros((filters, kernel, span), dtype=x.dtype)
     kernel_rows[:, :, :run] = np.ascontiguousarray(
         weight.transpose(0, 2, 3, 1)).reshape(filters, kernel, run)

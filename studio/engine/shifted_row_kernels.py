@@ -20,6 +20,10 @@ The backward pass uses the same two shapes:
   with taps (f, i, j) at offsets −(i·W_p + j):
   dX_p[c, q] = Σ_(f,i,j) K[f, c, i, j] · dY_w[f, q − i·W_p − j].
 
+dL/db is one more of those dot products, with a run of ones (the bias is the weight
+of a constant input). With a 2×2 max-pool after the ReLU, the forward pass also pools
+each map while it is in cache.
+
 For few filters this is up to 2.7× as fast as im2col + sgemm, whose small
 matrix products run far from peak (see `use_shifted_rows`).
 """
@@ -29,13 +33,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds
+from .chunking import LANES, chunk_bounds
 from .conv_kernels import GRADIENT, col2im, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
 _NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
-LANES = 16
 
 
 def use_shifted_rows(stride: int, filters: int) -> bool:
