@@ -42,15 +42,17 @@ _NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 
 
 def use_shifted_rows(stride: int, filters: int) -> bool:
-    """Stride 1 and at most 16 filters, where it measured faster than im2col + sgemm.
+    """Stride 1 and at most 32 filters, where it measured faster than im2col + sgemm.
 
-    Measured (batch 64, 2 threads; im2col time / shifted-rows time, forward and backward):
-    1→6 channels 5×5 on 28×28 2.7× and 1.2×, 6→16 5×5 on 14×14 1.3× and 1.1×,
-    3→16 3×3 on 32×32 1.8× and 1.6×, 8→16 3×3 on 14×14 1.8× and 1.4×. With 32 or more
-    filters sgemm's larger product runs well and im2col won: 1→32 3×3 on 28×28 0.92× and
-    0.95×, 32→64 3×3 on 7×7 0.70× and 0.71×.
+    Measured (batch 64, 2 threads; im2col time / shifted-rows time, forward and backward
+    with dL/dX): 1→6 channels 5×5 on 28×28 2.7× and 1.2×, 6→16 5×5 on 14×14 1.4× and 1.3×,
+    3→32 3×3 on 32×32 1.4× and 2.0×, 8→32 3×3 on 14×14 1.2× and 1.5×, 16→32 3×3 on 14×14
+    1.1× and 1.1×; 1→32 3×3 on 28×28 0.88× and 1.4× (1.8× without dL/dX, as a first layer
+    runs, and its forward wins once it pools too). With 64 filters sgemm's product is big
+    enough and im2col won: 1→64 5×5 on 28×28 0.88× and 0.92×, 32→64 3×3 on 7×7 0.67× and
+    0.75×.
     """
-    return stride == 1 and filters <= 16
+    return stride == 1 and filters <= 32
 
 
 def _round_up(count: int) -> int:

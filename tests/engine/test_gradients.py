@@ -23,8 +23,8 @@ LAYERS = [
     ((3, 6, 6), {"type": "conv2d", "filters": 4, "kernel": 3, "stride": 2, "padding": 1}),
     ((2, 8, 8), {"type": "conv2d", "filters": 3, "kernel": 5, "stride": 1, "padding": "same"}),
     ((2, 9, 7), {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 2}),
-    # more than 16 filters at stride 1: im2col + sgemm rather than shifted rows
-    ((2, 6, 6), {"type": "conv2d", "filters": 17, "kernel": 3, "stride": 1, "padding": "same"}),
+    # more than 32 filters at stride 1: im2col + sgemm rather than shifted rows
+    ((2, 6, 6), {"type": "conv2d", "filters": 33, "kernel": 3, "stride": 1, "padding": "same"}),
     ((2, 6, 6), {"type": "maxpool2d", "size": 2, "stride": 2}),
     ((2, 7, 5), {"type": "maxpool2d", "size": 2, "stride": 2}),
     ((2, 7, 7), {"type": "maxpool2d", "size": 3, "stride": 2}),
