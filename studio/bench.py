@@ -352,9 +352,10 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from studio.data import synthetic_dataset
-    from studio.engine import TrainConfig, Trainer
+    from studio.engine import TrainConfig, Trainer, compile_kernels
 
     def train_headless() -> None:  # on its own thread, as the app's worker does
+        compile_kernels()  # loaded before timing, as the window's warm-up does
         dataset = synthetic_dataset()
         trainer = Trainer(Network(load_preset("lenet5")), dataset.train_images,
                           dataset.train_labels, dataset.test_images, dataset.test_labels,

@@ -96,14 +96,26 @@ class AccuracyPanel(Panel):
                                    name="test")
         self.body.addWidget(self.plot, 1)
         self.epochs: list[EpochEnd] = []
+        self.bottom = 100.0
 
-    def reset(self) -> None:
+    def reset(self, epochs: int = 1) -> None:
+        """Fixed axes for the whole run, as the loss panel's: relaying out an axis after
+        every epoch cost the GUI thread (and so training) more than drawing the points."""
         self.epochs = []
         self.train.setData([], [])
         self.test.setData([], [])
+        self.bottom = 100.0
+        self.plot.disableAutoRange()
+        self.plot.setXRange(0.5, epochs + 0.5, padding=0.02)
+        self.plot.setYRange(90, 100, padding=0.02)
 
     def add(self, epoch: EpochEnd) -> None:
         self.epochs.append(epoch)
+        lowest = min(100 * epoch.train_accuracy,
+                     100 * epoch.test.accuracy if epoch.test is not None else 100.0)
+        if lowest < self.bottom:  # the y range only ever grows, in steps of 10 %
+            self.bottom = float(np.floor(lowest / 10) * 10)
+            self.plot.setYRange(self.bottom, 100, padding=0.02)
         x = [e.epoch + 1 for e in self.epochs]
         self.train.setData(x, [100 * e.train_accuracy for e in self.epochs])
         tested = [e for e in self.epochs if e.test is not None]

@@ -113,6 +113,7 @@ class RunsPanel(Panel):
         self.body.addLayout(control)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
+        self._stale = False  # runs arrived while hidden: drawn when next shown
         self.table.itemSelectionChanged.connect(self.redraw)
         self.smoothing.valueChanged.connect(lambda _: self.redraw())
         self._label_smoothing()
@@ -137,7 +138,15 @@ class RunsPanel(Panel):
                 self.table.selectRow(row)
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
-        self.redraw()
+        if self.isVisible():
+            self.redraw()
+        else:  # an epoch ends several times a second on small data: draw what is seen
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.redraw()
 
     def selected(self) -> list[Run]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
@@ -159,6 +168,7 @@ class RunsPanel(Panel):
             + (", no smoothed line)" if weight == 0 else ")"))
 
     def redraw(self) -> None:
+        self._stale = False
         self._label_smoothing()
         self.loss.clear()
         self.accuracy.clear()

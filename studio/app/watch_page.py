@@ -148,6 +148,8 @@ class WatchPage(QSplitter):
     def add_history(self, event: BatchEnd, history: np.ndarray) -> None:
         if not self.loss.steps:
             self.loss.reset(event.total_steps)
+            if not self.accuracy.epochs:
+                self.accuracy.reset(event.total_steps // event.batches)
         self.loss.add(history)
 
     def add_epoch(self, epoch: EpochEnd) -> None:

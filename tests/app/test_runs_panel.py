@@ -78,3 +78,16 @@ def test_a_run_records_the_settings_it_actually_trained_with(window, qtbot):
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     run = window.recorder.runs[-1]
     assert (run.training["lr"], run.training["seed"], run.training["epochs"]) == (0.02, 4, 1)
+
+
+def test_runs_that_end_while_the_panel_is_hidden_are_drawn_when_it_is_shown(window, qtbot):
+    panel = two_runs(window, qtbot)
+    latest = np.asarray(window.recorder.runs[-1].losses)
+
+    def drawn() -> bool:
+        return any(np.array_equal(c.getData()[1], latest) for c in curves(panel.loss))
+
+    assert not panel.isVisible() and not drawn()  # nothing is drawn unseen
+    window.pages.setCurrentWidget(window.watch)
+    window.watch.tabs.setCurrentWidget(panel)
+    assert panel.isVisible() and drawn()
