@@ -107,7 +107,7 @@ class AccuracyPanel(Panel):
         self.bottom = 100.0
         self.plot.disableAutoRange()
         self.plot.setXRange(0.5, epochs + 0.5, padding=0.02)
-        self.plot.setYRange(90, 100, padding=0.02)
+        self.plot.setYRange(89, 102, padding=0)
 
     def add(self, epoch: EpochEnd) -> None:
         self.epochs.append(epoch)
@@ -115,7 +115,7 @@ class AccuracyPanel(Panel):
                      100 * epoch.test.accuracy if epoch.test is not None else 100.0)
         if lowest < self.bottom:  # the y range only ever grows, in steps of 10 %
             self.bottom = float(np.floor(lowest / 10) * 10)
-            self.plot.setYRange(self.bottom, 100, padding=0.02)
+            self.plot.setYRange(self.bottom - 1, 102, padding=0)  # 100 % keeps its label
         x = [e.epoch + 1 for e in self.epochs]
         self.train.setData(x, [100 * e.train_accuracy for e in self.epochs])
         tested = [e for e in self.epochs if e.test is not None]
