@@ -133,6 +133,8 @@ def conv2d_forward(x, weight, bias, stride, pad, out, rectify, chunks):
 
 #: What `conv2d_backward` receives as `grad_out` (see its docstring).
 GRADIENT, RECTIFIED, POOLED = 0, 1, 2
+#: The arg-max argument of a kernel call that has no pool.
+NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 
 
 @njit(cache=True, nogil=True)

@@ -28,8 +28,6 @@ from .pooled_gradient_kernels import use_pooled_scatter
 from .shifted_row_kernels import use_shifted_rows
 from .winograd_kernels import use_winograd
 
-_NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)  # for conv backward passes without a pool
-
 #: The convolution kernels, named for `Conv2D.forward_kernel` and `backward_kernel`.
 IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER = ("im2col", "shifted rows", "Winograd",
                                                   "pooled scatter")
@@ -167,7 +165,7 @@ class Conv2D(Layer):
         x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
         grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
-        mode, out, argmax = conv_kernels.GRADIENT, self._out, _NO_ARGMAX
+        mode, out, argmax = conv_kernels.GRADIENT, self._out, conv_kernels.NO_ARGMAX
         if self._rectified:
             pool = self.pool_after
             if pool is not None and pool.deferred:  # grad_y is dL/d(pooled output)

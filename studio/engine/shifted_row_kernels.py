@@ -34,11 +34,10 @@ import numpy as np
 from numba import njit, prange
 
 from .chunking import LANES, chunk_bounds
-from .conv_kernels import GRADIENT, col2im, output_gradient, row_places
+from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
-_NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 
 
 def use_shifted_rows(stride: int, filters: int) -> bool:
@@ -339,7 +338,7 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: 
     pool = pooled is not None and argmax is not None
     conv2d_forward(x, weight, bias, pad, out, rectify, pool,
                    pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
-                   argmax if pool else _NO_ARGMAX,
+                   argmax if pool else NO_ARGMAX,
                    write_out or not pool, _round_up(filters),
                    _round_up(channels * kernel * kernel), chunks)
 
