@@ -73,8 +73,12 @@ def _distance_to_strokes(segments, size):
     """
     count, n_segments = segments.shape[0], segments.shape[1]
     out = np.empty((count, size, size), dtype=np.float32)
+    far = np.float32(4 * REACH * REACH)
     for b in prange(count):
-        nearest = np.full((size, size), 4 * REACH * REACH, dtype=np.float32)  # squared
+        nearest = np.empty((size, size), dtype=np.float32)  # squared distances
+        for row in range(size):
+            for col in range(size):
+                nearest[row, col] = far
         for s in range(n_segments):
             ax, ay = segments[b, s, 0, 0], segments[b, s, 0, 1]
             dx, dy = segments[b, s, 1, 0] - ax, segments[b, s, 1, 1] - ay
@@ -91,7 +95,9 @@ def _distance_to_strokes(segments, size):
                     t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0)
                     ex, ey = px - ax - t * dx, py - ay - t * dy
                     nearest[row, col] = min(nearest[row, col], ex * ex + ey * ey)
-        out[b] = np.sqrt(nearest)
+        for row in range(size):
+            for col in range(size):
+                out[b, row, col] = np.sqrt(nearest[row, col])
     return out
 
 

@@ -90,6 +90,16 @@ def col2im(cols, kernel, stride, out_h, out_w, gp):
 
 
 @njit(cache=True, nogil=True)
+def crop_into(padded, pad, out):
+    """out[c, y, x] = padded[c, y + p, x + p]: a padded gradient without its border.
+    (Loops rather than a slice assignment, which Numba takes seconds longer to compile.)"""
+    for c in range(out.shape[0]):
+        for y in range(out.shape[1]):
+            for x in range(out.shape[2]):
+                out[c, y, x] = padded[c, y + pad, x + pad]
+
+
+@njit(cache=True, nogil=True)
 def _padded_sample(x, pad, padded):
     """The sample itself when there is no padding, else its zero-bordered copy."""
     if pad == 0:
@@ -231,7 +241,10 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
                 np.dot(cols, dy.T, step)
             else:
                 np.dot(dy, cols.T, step)
-            partial_w[t] += step
+            accumulated = partial_w[t]
+            for r in range(rows):
+                for q in range(columns):
+                    accumulated[r, q] += step[r, q]
             for f in range(filters):
                 partial_b[t, f] += dy[f].sum()
             if need_grad_x:
@@ -240,7 +253,18 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
                     col2im(dcols, kernel, stride, out_h, out_w, grad_x[n])
                 else:
                     col2im(dcols, kernel, stride, out_h, out_w, grad_padded)
-                    grad_x[n] = grad_padded[:, pad:pad + height, pad:pad + width]
-    total = partial_w.sum(axis=0)
-    grad_weight.reshape(filters, taps)[:] = total.T if taps_as_rows else total
-    grad_bias[:] = partial_b.sum(axis=0)
+                    crop_into(grad_padded, pad, grad_x[n])
+    dk = grad_weight.reshape(filters, taps)
+    for r in range(rows):
+        for q in range(columns):
+            total = partial_w[0, r, q]
+            for chunk in range(1, chunks):
+                total += partial_w[chunk, r, q]
+            if taps_as_rows:
+                dk[q, r] = total
+            else:
+                dk[r, q] = total
+    for f in range(filters):  # scalar loops: see pooled_gradient_kernels.conv2d_backward
+        grad_bias[f] = partial_b[0, f]
+        for chunk in range(1, chunks):
+            grad_bias[f] += partial_b[chunk, f]

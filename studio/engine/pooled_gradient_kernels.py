@@ -65,9 +65,12 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
     # the extra kernel entries are zero, so the extra input gradients they touch get + 0,
     # and the extra weight-gradient entries are dropped at the end.
     span = -(-run // LANES) * LANES
-    kernel_rows = np.zeros((filters, kernel, span), dtype=x.dtype)
-    kernel_rows[:, :, :run] = np.ascontiguousarray(
-        weight.transpose(0, 2, 3, 1)).reshape(filters, kernel, run)
+    kernel_rows = np.zeros((filters, kernel, span), dtype=x.dtype)  # K[f, c, i, j] → [f, i, jC + c]
+    for f in range(filters):
+        for c in range(channels):
+            for i in range(kernel):
+                for j in range(kernel):
+                    kernel_rows[f, i, j * channels + c] = weight[f, c, i, j]
     partial_w = np.zeros((chunks, filters, kernel, span), dtype=x.dtype)
     partial_b = np.zeros((chunks, filters), dtype=x.dtype)
     line = (width + 2 * pad) * channels + span - run  # one row of the channel-last input
@@ -110,7 +113,16 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
                         row, dst = gh[y + pad], grad_x[n, c, y]
                         for x_ in range(width):
                             dst[x_] = row[(x_ + pad) * channels + c]
-    total = np.ascontiguousarray(partial_w.sum(axis=0)[:, :, :run]).reshape(
-        filters, kernel, kernel, channels)
-    grad_weight[:] = total.transpose(0, 3, 1, 2)
-    grad_bias[:] = partial_b.sum(axis=0)
+    # the per-thread sums added up in scalar loops: an array expression here would
+    # become a parallel region of its own (this is a parallel kernel) for each element
+    for f in range(filters):
+        grad_bias[f] = partial_b[0, f]
+        for chunk in range(1, chunks):
+            grad_bias[f] += partial_b[chunk, f]
+        for c in range(channels):
+            for i in range(kernel):
+                for j in range(kernel):
+                    total = partial_w[0, f, i, j * channels + c]
+                    for chunk in range(1, chunks):
+                        total += partial_w[chunk, f, i, j * channels + c]
+                    grad_weight[f, c, i, j] = total

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from .chunking import LANES, chunk_bounds
-from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, output_gradient, row_places
+from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
@@ -174,10 +174,11 @@ def _forward_taps(channels, kernel, padded_width, tap_count, zeros_at):
 @njit(cache=True, nogil=True)
 def _padded_weights(weight, rows, taps):
     """K as a (rows, taps) matrix, zero beyond (F, C·f·f)."""
-    filters = weight.shape[0]
-    flat = weight.reshape(filters, -1)
+    flat = weight.reshape(weight.shape[0], -1)
     padded = np.zeros((rows, taps), dtype=weight.dtype)
-    padded[:filters, :flat.shape[1]] = flat
+    for f in range(flat.shape[0]):  # loops, not slice assignments: Numba compiles them faster
+        for t in range(flat.shape[1]):
+            padded[f, t] = flat[f, t]
     return padded
 
 
@@ -317,16 +318,23 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
                     col2im(dcols, kernel, 1, out_h, out_w, grad_x[n])
                 else:
                     col2im(dcols, kernel, 1, out_h, out_w, grad_padded)
-                    grad_x[n] = grad_padded[:, pad:pad + height, pad:pad + width]
+                    crop_into(grad_padded, pad, grad_x[n])
             if need_grad_x and full_rows:
                 shifted_rows(back_weights, dyw, back_channel, back_offsets, dxw)
                 for c in range(channels):
                     for y in range(height):
-                        grad_x[n, c, y] = dxw[c, y * padded_width + pad:
-                                              y * padded_width + pad + width]
-    total = partial_w.sum(axis=0)
-    grad_weight.reshape(filters, -1)[:] = total[:filters, :taps]
-    grad_bias[:] = total[:filters, taps]
+                        for x_ in range(width):
+                            grad_x[n, c, y, x_] = dxw[c, y * padded_width + pad + x_]
+    dk = grad_weight.reshape(filters, taps)
+    for f in range(filters):
+        for t in range(taps + 1):  # the last is the bias's tap
+            total = partial_w[0, f, t]
+            for chunk in range(1, chunks):
+                total += partial_w[chunk, f, t]
+            if t < taps:
+                dk[f, t] = total
+            else:
+                grad_bias[f] = total
 
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,
