@@ -131,8 +131,8 @@ class Conv2D(Layer):
         return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """im2col is recomputed in the backward pass rather than kept: for small
-        channel counts the stored columns cost more memory traffic than they save."""
+        """Runs `forward_kernel`. (im2col is recomputed in the backward pass rather than
+        kept: for small channel counts the stored columns cost more memory traffic.)"""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
         self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
@@ -228,13 +228,13 @@ class MaxPool2D(_Pool):
         super().__init__(info, dtype)
         self.unpooled_by_conv = False  # set by the network for conv2d → relu → maxpool2d
         self.deferred = False  # this pass's backward is left to the conv
-        self.pooled_by_conv = False  # this pass's forward was done by the conv
+        self._pooled_from: np.ndarray | None = None  # the conv output this pass pooled
         self.out = self.argmax = np.empty((0, 0, 0, 0), dtype)
 
     def take_from_conv(self, conv_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The arrays the conv before fills with this pass's output and arg-max (see
         `Conv2D._pools_in_forward`); `forward` then hands them on."""
-        self.pooled_by_conv = True
+        self._pooled_from = conv_out
         self._input_batch_shape = conv_out.shape
         self.out = self._workspace("out", (conv_out.shape[0], *self.output_shape))
         self.argmax = self._workspace("argmax", self.out.shape, np.int32)
@@ -242,8 +242,8 @@ class MaxPool2D(_Pool):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self.deferred = training and self.unpooled_by_conv
-        if self.pooled_by_conv:
-            self.pooled_by_conv = False
+        if x is self._pooled_from:  # what reaches it is that conv's output, passed on by the ReLU
+            self._pooled_from = None
             return self.out
         self.out = super().forward(x, training)
         return self.out

@@ -162,3 +162,11 @@ def test_inference_without_layer_outputs_fuses_relu_and_pool_with_the_same_logit
     np.testing.assert_array_equal(fused, kept)
     for want, got in zip(pooled, (network.outputs[2], network.outputs[5])):
         np.testing.assert_array_equal(got, want)  # pooled by the convs, in their epilogue
+
+
+def test_a_pool_left_waiting_by_an_interrupted_pass_pools_its_own_input_next_time():
+    network = Network(load_preset("lenet5"))
+    x = np.random.default_rng(4).random((3, 1, 28, 28), dtype=np.float32)
+    expected = network.forward(x).copy()
+    network.layers[0].forward(x[::-1].copy(), True)  # pools into layer 2, which never runs
+    np.testing.assert_array_equal(network.forward(x), expected)  # inspection: unfused
