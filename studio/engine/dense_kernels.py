@@ -50,9 +50,10 @@ def dense_backward(x, weight, grad_out, out, rectified, grad_x, grad_weight, gra
     for n in range(n_samples):
         for u in range(units):
             value = grad_out[n, u]
-            if rectified and out[n, u] <= 0.0:
-                value = 0.0
-            masked[n, u] = value
+            if rectified:
+                if out[n, u] <= 0.0:
+                    value = 0.0
+                masked[n, u] = value
             grad_out_t[u, n] = value
     grad_out = masked
     for t in prange(chunks):

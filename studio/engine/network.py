@@ -80,7 +80,9 @@ class Network:
         Every layer's output of this pass stays in `outputs` until the next pass. In
         training, and in inference with `layer_outputs=False` (evaluation, prediction), a
         conv2d or dense layer applies the ReLU after it, so that layer's entry holds the
-        rectified output.
+        rectified output. A conv followed by ReLU and a 2×2 max-pool may pool in its own
+        epilogue; with `layer_outputs=False` it then does not write its own output at all,
+        and only the pool's entry (and those after it) hold values.
         """
         x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
         for layer in self.layers:
