@@ -154,7 +154,8 @@ def _sgemm(a, b, out, repeats):
 
 def conv_kernels(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
     """(forward, backward) kernel of each conv layer in a training step."""
-    return {layer.index: (layer.forward_kernel, layer.backward_kernel(layer.pool_after is not None))
+    return {layer.index: (layer.forward_kernel + (" + max-pool" if layer.fuses_pool else ""),
+                          layer.backward_kernel(layer.pool_after is not None))
             for layer in Network(architecture).layers if isinstance(layer, Conv2D)}
 
 

@@ -141,7 +141,7 @@ class Conv2D(Layer):
         if kernel == WINOGRAD:
             winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
                                                       self._rectified, chunks)
-        elif kernel == SHIFTED_ROWS and self._pools_in_forward():
+        elif kernel == SHIFTED_ROWS and self._rectified and self.fuses_pool:
             pool = self.pool_after
             pooled, argmax = pool.take_from_conv(out)
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
@@ -154,12 +154,15 @@ class Conv2D(Layer):
                                         self._rectified, chunks)
         return out
 
-    def _pools_in_forward(self) -> bool:
-        """The 2×2, stride-2 max-pool after this conv's ReLU is done in the conv's epilogue,
-        while each map is in cache (when the ReLU is fused too). Outside training the conv's
-        own output is then not even written: nobody reads it."""
+    @property
+    def fuses_pool(self) -> bool:
+        """Whether a fused pass (training, or inference without layer outputs) also does the
+        2×2, stride-2 max-pool after this conv's ReLU, in the shifted-row kernel's epilogue
+        while each map is in cache. Outside training the conv's own output is then not even
+        written: nobody reads it."""
         pool = self.pool_after
-        return self._rectified and pool is not None and pool.size == 2 and pool.stride == 2
+        return (pool is not None and pool.size == 2 and pool.stride == 2
+                and self.forward_kernel == SHIFTED_ROWS)
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         x = self._x
@@ -233,7 +236,7 @@ class MaxPool2D(_Pool):
 
     def take_from_conv(self, conv_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The arrays the conv before fills with this pass's output and arg-max (see
-        `Conv2D._pools_in_forward`); `forward` then hands them on."""
+        `Conv2D.fuses_pool`); `forward` then hands them on."""
         self._pooled_from = conv_out
         self._input_batch_shape = conv_out.shape
         self.out = self._workspace("out", (conv_out.shape[0], *self.output_shape))
