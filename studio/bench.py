@@ -152,7 +152,7 @@ def _sgemm(a, b, out, repeats):
         np.dot(a, b, out)
 
 
-def conv_kernels(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
+def conv_kernel_names(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
     """(forward, backward) kernel of each conv layer in a training step."""
     return {layer.index: (layer.forward_kernel + (" + max-pool" if layer.fuses_pool else ""),
                           layer.backward_kernel(layer.pool_after is not None))
@@ -291,7 +291,7 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
               f"share of the {peak:.0f} GFLOP/s peak)")
         print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
               f"{'bwd GFLOP/s':>16}")
-        kernels = conv_kernels(load_preset(preset))
+        kernels = conv_kernel_names(load_preset(preset))
         for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(
                 load_preset(preset), 64, 3 if quick else 20):
             line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"

@@ -22,3 +22,9 @@ def thread_chunks(count: int) -> int:
 def chunk_bounds(t, chunks, count):
     """[start, stop) of run `t` of `chunks` over `count` items; runs differ by at most one."""
     return t * count // chunks, (t + 1) * count // chunks
+
+
+@njit(cache=True, nogil=True)
+def round_up(count, unit):
+    """`count` rounded up to a whole number of `unit`s (blocks of a micro-kernel, SIMD lanes)."""
+    return -(-count // unit) * unit

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds
+from .chunking import LANES, chunk_bounds, round_up
 
 
 def use_pooled_scatter(kernel: int, channels: int) -> bool:
@@ -64,7 +64,7 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
     # Each row update spans whole vectors (`run` rounded up), with no scalar remainder loop:
     # the extra kernel entries are zero, so the extra input gradients they touch get + 0,
     # and the extra weight-gradient entries are dropped at the end.
-    span = -(-run // LANES) * LANES
+    span = round_up(run, LANES)
     kernel_rows = np.zeros((filters, kernel, span), dtype=x.dtype)  # K[f, c, i, j] → [f, i, jC + c]
     for f in range(filters):
         for c in range(channels):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds
+from .chunking import LANES, chunk_bounds, round_up
 from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
@@ -52,10 +52,6 @@ def use_shifted_rows(stride: int, filters: int) -> bool:
     0.75×.
     """
     return stride == 1 and filters <= 32
-
-
-def _round_up(count: int) -> int:
-    return -(-count // BLOCK) * BLOCK
 
 
 # Contraction only: a·b + c may become one fused multiply-add (one rounding instead of two).
@@ -149,13 +145,6 @@ def shifted_row_dots(rows, start, width, source, channel_of, offsets, out):
 
 
 @njit(cache=True, nogil=True)
-def _whole_vectors(count):
-    """`count` rounded up to whole SIMD loops: the extra outputs are computed and never
-    read, which costs less than the scalar remainder loop would."""
-    return -(-count // LANES) * LANES
-
-
-@njit(cache=True, nogil=True)
 def _forward_taps(channels, kernel, padded_width, tap_count, zeros_at):
     """channel_of and offsets of taps (c, i, j) in x_p. The zero-weight taps that round the
     count up to a block read the run of zeros at `zeros_at`, so that 0 · NaN cannot turn
@@ -169,6 +158,26 @@ def _forward_taps(channels, kernel, padded_width, tap_count, zeros_at):
                 channel_of[t] = c
                 offsets[t] = i * padded_width + j
     return channel_of, offsets
+
+
+@njit(cache=True, nogil=True)
+def _full_convolution_taps(weight, channel_rows, base, padded_width, zeros_at, needed):
+    """dL/dX's shifted rows: K[f, c, i, j] as weights[c, (f, i, j)], reading dY_w row f from
+    base − i·W_p − j (the 180°-rotated kernel); padding taps read zeros. Empty if not needed."""
+    filters, channels, kernel = weight.shape[0], weight.shape[1], weight.shape[2]
+    taps = round_up(filters * kernel * kernel, BLOCK) if needed else 0
+    weights = np.zeros((channel_rows, taps), dtype=weight.dtype)
+    channel_of = np.zeros(taps, np.int64)
+    offsets = np.full(taps, zeros_at, np.int64)
+    for f in range(filters if needed else 0):
+        for i in range(kernel):
+            for j in range(kernel):
+                t = (f * kernel + i) * kernel + j
+                channel_of[t] = f
+                offsets[t] = base - i * padded_width - j
+                for c in range(channels):
+                    weights[c, t] = weight[f, c, i, j]
+    return weights, channel_of, offsets
 
 
 @njit(cache=True, nogil=True)
@@ -225,7 +234,9 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
     filters, kernel = weight.shape[0], weight.shape[2]
     out_h, out_w = out.shape[2], out.shape[3]
     padded_width = width + 2 * pad
-    wide = _whole_vectors(out_h * padded_width)
+    # whole SIMD loops: the extra outputs are computed and never read, which costs less
+    # than a scalar remainder loop would
+    wide = round_up(out_h * padded_width, LANES)
     length = (kernel - 1) * (padded_width + 1) + wide
     weights = _padded_weights(weight, filter_rows, tap_count)
     channel_of, offsets = _forward_taps(channels, kernel, padded_width, tap_count, length)
@@ -263,9 +274,9 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     padded_width = width + 2 * pad
     out_h = height + 2 * pad - kernel + 1
     out_w = width + 2 * pad - kernel + 1
-    wide = _whole_vectors(out_h * padded_width)
+    wide = round_up(out_h * padded_width, LANES)
     length = (kernel - 1) * (padded_width + 1) + wide
-    input_wide = _whole_vectors(height * padded_width)
+    input_wide = round_up(height * padded_width, LANES)
     # dL/db[f] = Σ_p dY_w[f, p] · 1: one more tap, reading a run of ones (row C of x_p),
     # gives the bias gradient from the same dot products as dL/dK.
     taps = channels * kernel * kernel
@@ -274,24 +285,15 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     # dY_w sits after a zero margin long enough for the most negative tap offset of dL/dX.
     margin = (kernel - 1) * (padded_width + 1)
     grad_length = margin + max(wide, pad * padded_width + input_wide)
-    channel_rows = -(-channels // BLOCK) * BLOCK
-    back_taps = -(-(filters * kernel * kernel) // BLOCK) * BLOCK
-    back_weights = np.zeros((channel_rows, back_taps), dtype=x.dtype)
-    back_channel = np.zeros(back_taps, np.int64)
-    back_offsets = np.full(back_taps, grad_length, np.int64)  # padding taps read zeros
-    for f in range(filters):
-        for i in range(kernel):
-            for j in range(kernel):
-                t = (f * kernel + i) * kernel + j
-                back_channel[t] = f
-                back_offsets[t] = margin + pad * padded_width - i * padded_width - j
-                for c in range(channels):
-                    back_weights[c, t] = weight[f, c, i, j]
+    channel_rows = round_up(channels, BLOCK)
     # The full convolution in wide rows sweeps every input position, where sgemm + col2im
     # covers only the outputs: with little padding ("valid") the rows do up to twice the work,
     # and sgemm + col2im measured faster (6→16 channels, 5×5 on 14×14: 1.2×); with "same"
-    # padding the rows measured 1.1-1.3× faster.
+    # padding the rows measured 1.1-1.3× faster. The rows' tables are made only if used.
     full_rows = height * padded_width <= 1.5 * out_h * out_w
+    back_weights, back_channel, back_offsets = _full_convolution_taps(
+        weight, channel_rows, margin + pad * padded_width, padded_width, grad_length,
+        need_grad_x and full_rows)
     w2t = np.ascontiguousarray(weight.reshape(filters, -1).T)
     partial_w = np.zeros((chunks, filter_rows, tap_count), dtype=x.dtype)
     place = row_places(out_h, out_w, padded_width)
@@ -347,8 +349,8 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: 
     conv2d_forward(x, weight, bias, pad, out, rectify, pool,
                    pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
                    argmax if pool else NO_ARGMAX,
-                   write_out or not pool, _round_up(filters),
-                   _round_up(channels * kernel * kernel), chunks)
+                   write_out or not pool, round_up(filters, BLOCK),
+                   round_up(channels * kernel * kernel, BLOCK), chunks)
 
 
 def backward(x: np.ndarray, weight: np.ndarray, grad_out: np.ndarray, out: np.ndarray,
@@ -358,8 +360,8 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_out: np.ndarray, out: np.nd
     """`conv2d_backward` with the block-rounded sizes worked out."""
     filters, channels, kernel, _ = weight.shape
     conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_weight,
-                    grad_bias, need_grad_x, _round_up(filters),
-                    _round_up(channels * kernel * kernel + 1), chunks)  # + the bias's tap
+                    grad_bias, need_grad_x, round_up(filters, BLOCK),
+                    round_up(channels * kernel * kernel + 1, BLOCK), chunks)  # + the bias's tap
 
 
 __all__ = ["GRADIENT", "backward", "forward", "use_shifted_rows"]

@@ -114,26 +114,25 @@ def test_dropout_scales_kept_values_and_routes_gradient_through_the_mask():
     np.testing.assert_array_equal(network.forward(x, training=False), x.reshape(4, -1))
 
 
-def test_a_conv_applies_the_relu_that_follows_it_while_training_with_the_same_results():
-    layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
-              {"type": "relu"}, {"type": "flatten"}]
-    network = Network(architecture((2, 6, 6), *layers), dtype=np.float64)
-    assert network.layers[0].applies_next_relu and network.layers[1].applied_before
-    x = np.random.default_rng(1).normal(size=(3, 2, 6, 6))
+def check_fused_network(network, x, label):
+    """A training pass (fused) gives what inference (unfused) does, and every gradient
+    matches finite differences."""
     np.testing.assert_array_equal(network.forward(x, training=True).copy(),
                                   network.forward(x, training=False))
-    check_network(network, layer="conv2d + relu")
+    check_network(network, layer=label)
 
 
-def test_a_dense_layer_applies_the_relu_that_follows_it_while_training():
-    layers = [{"type": "flatten"}, {"type": "dense", "units": 5}, {"type": "relu"},
-              {"type": "dense", "units": 3}]
-    network = Network(architecture((2, 3, 3), *layers), dtype=np.float64)
-    assert network.layers[1].applies_next_relu and network.layers[2].applied_before
-    x = np.random.default_rng(3).normal(size=(4, 2, 3, 3))
-    np.testing.assert_array_equal(network.forward(x, training=True).copy(),
-                                  network.forward(x, training=False))
-    check_network(network, layer="dense + relu")
+@pytest.mark.parametrize(("input_shape", "layers", "fused"), [
+    ((2, 6, 6), [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
+                 {"type": "relu"}, {"type": "flatten"}], 0),
+    ((2, 3, 3), [{"type": "flatten"}, {"type": "dense", "units": 5}, {"type": "relu"},
+                 {"type": "dense", "units": 3}], 1),
+], ids=["conv2d", "dense"])
+def test_a_layer_applies_the_relu_that_follows_it_while_training(input_shape, layers, fused):
+    network = Network(architecture(input_shape, *layers), dtype=np.float64)
+    assert network.layers[fused].applies_next_relu and network.layers[fused + 1].applied_before
+    x = np.random.default_rng(1).normal(size=(3, *input_shape))
+    check_fused_network(network, x, f"{layers[fused]['type']} + relu")
 
 
 @pytest.mark.parametrize("pool", [{"type": "maxpool2d", "size": 2, "stride": 2},
@@ -145,11 +144,9 @@ def test_a_conv_does_the_relu_and_max_pool_backward_passes_while_training(pool, 
     network = Network(architecture((channels, 7, 7), *layers), dtype=np.float64)
     assert network.layers[0].pool_after is network.layers[2]
     x = np.random.default_rng(2).normal(size=(3, channels, 7, 7))
-    np.testing.assert_array_equal(network.forward(x, training=True).copy(),
-                                  network.forward(x, training=False))
     network.forward(x, training=True)
     assert network.layers[2].deferred
-    check_network(network, layer=f"conv2d + relu + {pool}")
+    check_fused_network(network, x, f"conv2d + relu + {pool}")
 
 
 def test_inference_without_layer_outputs_fuses_relu_and_pool_with_the_same_logits():
