@@ -88,6 +88,7 @@ class RunsPanel(Panel):
         self.loss.addLegend(offset=(-10, 10))
         self.accuracy = pg.PlotWidget(objectName="runsAccuracyPlot")
         self.accuracy.setLabel("bottom", "epoch")
+        self.accuracy.getAxis("bottom").setTickSpacing(major=1, minor=1)  # whole epochs
         self.accuracy.setLabel("left", "test accuracy", units="%")
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setObjectName("runsSmoothing")
