@@ -28,3 +28,15 @@ def chunk_bounds(t, chunks, count):
 def round_up(count, unit):
     """`count` rounded up to a whole number of `unit`s (blocks of a micro-kernel, SIMD lanes)."""
     return -(-count // unit) * unit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def known_non_negative(offset):
+    """`offset`, which the caller knows is ≥ 0, in a form the compiler knows is too.
+
+    Numba lets a negative index count from the end, so `a[offset + i]` compiles to a
+    select per element unless it can prove `offset + i` ≥ 0. LLVM then vectorises the
+    loop with gathers and scatters, which measured 10-16× slower here than the plain
+    vector loads and stores it uses once `offset` has passed through this.
+    """
+    return max(offset, 0)

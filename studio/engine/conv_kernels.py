@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds
+from .chunking import chunk_bounds, known_non_negative
 
 
 @njit(cache=True, nogil=True)
@@ -28,6 +28,7 @@ def pad_into(x, pad, padded):
     below without a bounds check per element, so they vectorise.
     """
     channels, height, width = x.shape
+    pad = known_non_negative(pad)
     for c in range(channels):
         for y in range(height):
             for x_ in range(width):
@@ -93,6 +94,7 @@ def col2im(cols, kernel, stride, out_h, out_w, gp):
 def crop_into(padded, pad, out):
     """out[c, y, x] = padded[c, y + p, x + p]: a padded gradient without its border.
     (Loops rather than a slice assignment, which Numba takes seconds longer to compile.)"""
+    pad = known_non_negative(pad)
     for c in range(out.shape[0]):
         for y in range(out.shape[1]):
             for x in range(out.shape[2]):
@@ -161,7 +163,8 @@ def row_places(out_h, out_w, pitch):
 @njit(cache=True, nogil=True)
 def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
     """dL/dY[f, q] of sample n (mode RECTIFIED or POOLED; q = y·W_o + x) into
-    dy[f, start + place[q]]; whatever lies between those entries of dy is left as it is.
+    dy[f, start + place[q]]. RECTIFIED leaves whatever lies between those entries of dy as
+    it is; POOLED sets it to zero.
 
     RECTIFIED: grad_out is dL/d max(Y, 0); dL/dY = grad_out · [Y > 0] (out = max(Y, 0)).
     POOLED: grad_out is dL/dP of P = maxpool(max(Y, 0)); each window's gradient goes to its
@@ -171,18 +174,23 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
     filters = grad_out.shape[1]  # dy may have more rows
     g = grad_out[n].reshape(filters, -1)
     if mode == RECTIFIED:
-        rectified = out[n].reshape(filters, -1)
+        out_w = out.shape[3]
         for f in range(filters):
-            for q in range(place.size):
-                dy[f, start + place[q]] = g[f, q] if rectified[f, q] > 0.0 else 0.0
+            rectified, given = out[n, f], g[f]
+            for y in range(out.shape[2]):  # row y begins at place[y·W_o]: contiguous stores
+                at, begin = known_non_negative(start + place[y * out_w]), y * out_w
+                for x in range(out_w):
+                    dy[f, at + x] = given[begin + x] if rectified[y, x] > 0.0 else 0.0
         return
     pooled, where = out[n].reshape(filters, -1), argmax[n].reshape(filters, -1)
+    first, span = known_non_negative(start + place[0]), place[-1] - place[0] + 1
     for f in range(filters):
-        for q in range(place.size):
-            dy[f, start + place[q]] = 0.0
+        row = dy[f]
+        for i in range(span):
+            row[first + i] = 0.0
         for q in range(g.shape[1]):
             if pooled[f, q] > 0.0:
-                dy[f, start + place[where[f, q]]] += g[f, q]
+                row[start + place[where[f, q]]] += g[f, q]
 
 
 @njit(parallel=True, cache=True, nogil=True)

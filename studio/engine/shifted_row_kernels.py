@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, round_up
+from .chunking import LANES, chunk_bounds, known_non_negative, round_up
 from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
@@ -198,25 +198,30 @@ def _fill_wide(x, pad, padded_width, xp):
     for c in range(x.shape[0]):
         src, dst = x[c].reshape(-1), xp[c]  # flat indices: no slice per row
         for y in range(height):
-            at, begin = (y + pad) * padded_width + pad, y * width
+            at = known_non_negative((y + pad) * padded_width + pad)
+            begin = known_non_negative(y * width)
             for x_ in range(width):
                 dst[at + x_] = src[begin + x_]
 
 
 @njit(cache=True, nogil=True)
-def _to_rows(dense, rows, start, place):
-    """rows[f, start + place[q]] = dense[f, q] (see `conv_kernels.row_places`)."""
+def _to_rows(dense, out_w, rows, start, pitch):
+    """rows[f, start + y·pitch + x] = dense[f, y·W_o + x]: outputs into wide rows."""
     for f in range(dense.shape[0]):
-        for q in range(place.size):
-            rows[f, start + place[q]] = dense[f, q]
+        for y in range(dense.shape[1] // out_w):
+            src, at = dense[f, y * out_w:(y + 1) * out_w], known_non_negative(start + y * pitch)
+            for x_ in range(out_w):
+                rows[f, at + x_] = src[x_]
 
 
 @njit(cache=True, nogil=True)
-def _from_rows(rows, start, place, dense):
-    """dense[f, q] = rows[f, start + place[q]]: `_to_rows` undone."""
+def _from_rows(rows, start, pitch, out_w, dense):
+    """dense[f, y·W_o + x] = rows[f, start + y·pitch + x]: `_to_rows` undone."""
     for f in range(dense.shape[0]):
-        for q in range(place.size):
-            dense[f, q] = rows[f, start + place[q]]
+        for y in range(dense.shape[1] // out_w):
+            dst, at = dense[f, y * out_w:(y + 1) * out_w], known_non_negative(start + y * pitch)
+            for x_ in range(out_w):
+                dst[x_] = rows[f, at + x_]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -308,13 +313,13 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             if mode == GRADIENT:
-                _to_rows(grad_out[n].reshape(filters, -1), dyw, margin, place)
+                _to_rows(grad_out[n].reshape(filters, -1), out_w, dyw, margin, padded_width)
             else:
                 output_gradient(mode, grad_out, out, argmax, n, dyw, margin, place)
             _fill_wide(x[n], pad, padded_width, xp)
             shifted_row_dots(dyw, margin, wide, xp, channel_of, offsets, partial_w[t])
             if need_grad_x and not full_rows:
-                _from_rows(dyw, margin, place, dy)
+                _from_rows(dyw, margin, padded_width, out_w, dy)
                 np.dot(w2t, dy, dcols)
                 if pad == 0:
                     col2im(dcols, kernel, 1, out_h, out_w, grad_x[n])
@@ -325,8 +330,9 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
                 shifted_rows(back_weights, dyw, back_channel, back_offsets, dxw)
                 for c in range(channels):
                     for y in range(height):
+                        row, begin = grad_x[n, c, y], known_non_negative(y * padded_width + pad)
                         for x_ in range(width):
-                            grad_x[n, c, y, x_] = dxw[c, y * padded_width + pad + x_]
+                            row[x_] = dxw[c, begin + x_]
     dk = grad_weight.reshape(filters, taps)
     for f in range(filters):
         for t in range(taps + 1):  # the last is the bias's tap
