@@ -7,6 +7,7 @@ absolute figures vary from run to run on a shared machine.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from numba import njit
 from studio.engine import Network, analyse, softmax_cross_entropy
 from studio.engine.layers import Conv2D
 from studio.engine.optimizers import SGD
-from studio.engine.threads import single_threaded_blas
+from studio.engine.threads import blas_kernels, single_threaded_blas
 from studio.io import load_preset
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
@@ -244,8 +245,10 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
     peak = per_core * threads
     print(f"machine: {_cpu_name()}, {threads} threads "
           f"(engine: Numba; PyTorch {torch_version or 'not measured'})")
+    forced = os.environ.get("OPENBLAS_CORETYPE")
     print(f"sgemm peak, measured: {per_core:.0f} GFLOP/s per thread, {peak:.0f} GFLOP/s "
-          f"for {threads}")
+          f"for {threads} ({blas_kernels()} kernels"
+          + (f"; OPENBLAS_CORETYPE={forced} is set)" if forced else ")"))
     print("images/s, higher is better; best of "
           f"{ROUNDS} alternating rounds; limit = peak ÷ FLOPs per image\n")
     header = f"{'network':<12} {'phase':<10} {'batch':>5} {'engine':>9}"

@@ -107,7 +107,13 @@ def test_bench_quick_prints_the_table(capsys):
     rows = run_bench(quick=True)
     assert {row["network"] for row in rows} == {"LeNet-5", "wide 32-64"}
     assert all(row["engine"] > 0 for row in rows)
-    assert "per-layer time" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "per-layer time" in out
+    from studio.engine.threads import blas_kernels
+
+    # the controller that keeps BLAS on one thread sees the library Numba calls...
+    assert blas_kernels().startswith("OpenBLAS")
+    assert f"({blas_kernels()} kernels" in out  # ...and the peak says which of its kernels ran
 
 
 @pytest.mark.slow

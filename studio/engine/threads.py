@@ -28,6 +28,15 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
+def blas_kernels() -> str:
+    """Which kernels the BLAS runs, e.g. "OpenBLAS Haswell": its sgemm is the peak the bench
+    measures, and OpenBLAS's AVX-512 kernels ("SkylakeX") run it about twice as fast as its
+    256-bit ones ("Haswell", which the OPENBLAS_CORETYPE variable can force)."""
+    names = sorted({f"{info.get('internal_api', '?')} {info.get('architecture', '?')}"
+                    for info in _controller().info() if info.get("user_api") == "blas"})
+    return ", ".join(name.replace("openblas", "OpenBLAS") for name in names) or "unknown"
+
+
 def serial_in_this_thread() -> None:
     """Run this thread's parallel kernels on one thread (Numba's setting is per thread).
 
