@@ -1,0 +1,53 @@
+"""The row copies in the kernels compile to plain vector loads and stores.
+
+Numba lets a negative index count from the end, so an index it cannot prove
+non-negative makes LLVM vectorise a loop with gathers and scatters instead, which
+measured 10-16× slower here (see `chunking.known_non_negative`). These kernels
+once did; compiling them afresh (the cached ones cannot be inspected) and reading
+their LLVM IR keeps them from doing so again.
+"""
+
+import numpy as np
+import pytest
+from numba import njit
+
+from studio.engine import conv_kernels, shifted_row_kernels
+
+f32 = np.float32
+
+
+def _ir(kernel, *args) -> str:
+    fresh = njit(kernel.py_func)  # not from the cache: its IR is there to read
+    fresh(*args)
+    return "\n".join(fresh.inspect_llvm().values())
+
+
+CASES = {
+    "fill_wide": (shifted_row_kernels._fill_wide,
+                  (np.ones((2, 5, 5), f32), 1, 7, np.zeros((2, 100), f32))),
+    "to_rows": (shifted_row_kernels._to_rows,
+                (np.ones((3, 25), f32), 5, np.zeros((3, 100), f32), 8, 7)),
+    "from_rows": (shifted_row_kernels._from_rows,
+                  (np.ones((3, 100), f32), 8, 7, 5, np.zeros((3, 25), f32))),
+    "pad_into": (conv_kernels.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
+    "crop_into": (conv_kernels.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_row_copies_use_no_gathers_or_scatters(name):
+    kernel, args = CASES[name]
+    ir = _ir(kernel, *args)
+    assert "<16 x float>" in ir or "<8 x float>" in ir  # it vectorised...
+    assert "masked.gather" not in ir and "masked.scatter" not in ir  # ...with plain accesses
+
+
+def test_output_gradient_vectorises_its_rows():
+    rng = np.random.default_rng(0)
+    grad = rng.standard_normal((1, 2, 4, 4)).astype(f32)
+    out = np.abs(grad)
+    place = conv_kernels.row_places(4, 4, 6)
+    ir = _ir(conv_kernels.output_gradient, conv_kernels.RECTIFIED, grad, out,
+             np.zeros((1, 2, 4, 4), np.int32), 0, np.zeros((2, 40), f32), 3, place)
+    assert "<16 x float>" in ir or "<8 x float>" in ir  # rows, not a table-driven scatter
+    assert "masked.scatter" not in ir and "masked.gather" not in ir
