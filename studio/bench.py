@@ -350,7 +350,9 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
 
     The window runs offscreen showing the feature-maps panel. Throughput is
     measured without the 10 ms probe timer (the probe itself costs the worker
-    GIL hand-offs); the gaps are measured in a second run with it.
+    GIL hand-offs), headless and in the window alternating over ROUNDS rounds and
+    keeping each one's best, as the main bench does; the gaps are measured in a
+    last run with the probe.
     """
     import os
 
@@ -367,16 +369,19 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
         rates.append(trainer.run().images_per_second)
 
     rates: list[float] = []
-    thread = threading.Thread(target=train_headless)
-    thread.start()
-    thread.join()
-    headless = rates[0]
-    gui, _ = _window_run(epochs, probe=False)
+    windowed = []
+    for _ in range(ROUNDS):  # a shared machine's noise hits both
+        thread = threading.Thread(target=train_headless)
+        thread.start()
+        thread.join()
+        windowed.append(_window_run(epochs, probe=False)[0])
+    headless, gui = max(rates), max(windowed)
     probed, gaps = _window_run(epochs, probe=True)
     figures = {"headless": headless, "gui": gui, "gui_probed": probed,
                "p50": float(np.median(gaps)), "p99": float(np.percentile(gaps, 99)),
                "max": float(gaps.max())}
-    print(f"LeNet-5 on synthetic digits, {epochs} epochs of batch 64, live panels showing")
+    print(f"LeNet-5 on synthetic digits, {epochs} epochs of batch 64, live panels showing; "
+          f"best of {ROUNDS} alternating rounds")
     print(f"headless training          {headless:>8.0f} images/s")
     print(f"in the window              {gui:>8.0f} images/s  ({gui / headless:.0%} of headless)")
     print(f"in the window, 10 ms probe {probed:>8.0f} images/s  ({probed / headless:.0%})")
