@@ -84,10 +84,10 @@ def shifted_rows(weights, source, channel_of, offsets, out):
                               weights[r + 3, t + 3])
             for p in range(width):
                 v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-                y0[p] += (a0 * v0 + a1 * v1) + (a2 * v2 + a3 * v3)
-                y1[p] += (b0 * v0 + b1 * v1) + (b2 * v2 + b3 * v3)
-                y2[p] += (c0 * v0 + c1 * v1) + (c2 * v2 + c3 * v3)
-                y3[p] += (d0 * v0 + d1 * v1) + (d2 * v2 + d3 * v3)
+                y0[p] = y0[p] + a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3  # four chained FMAs
+                y1[p] = y1[p] + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
+                y2[p] = y2[p] + c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
+                y3[p] = y3[p] + d0 * v0 + d1 * v1 + d2 * v2 + d3 * v3
 
 
 # Reassociation and contraction only: the sixteen running sums may be split into SIMD
