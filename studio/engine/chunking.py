@@ -40,3 +40,18 @@ def known_non_negative(offset):
     vector loads and stores it uses once `offset` has passed through this.
     """
     return max(offset, 0)
+
+
+@njit(cache=True, nogil=True)
+def sum_over_chunks(partial):
+    """partial[0] + partial[1] + …: the per-thread sums of a parallel kernel added up.
+
+    In scalar loops, in a function of its own: an array expression written inside a
+    parallel kernel would become a parallel region of its own for each element.
+    """
+    flat = partial.reshape(partial.shape[0], -1)
+    total = flat[0].copy()
+    for chunk in range(1, flat.shape[0]):
+        for i in range(total.size):
+            total[i] += flat[chunk, i]
+    return total.reshape(partial.shape[1:])

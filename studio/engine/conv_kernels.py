@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds, known_non_negative
+from .chunking import chunk_bounds, known_non_negative, sum_over_chunks
 
 
 @njit(cache=True, nogil=True)
@@ -262,17 +262,13 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
                 else:
                     col2im(dcols, kernel, stride, out_h, out_w, grad_padded)
                     crop_into(grad_padded, pad, grad_x[n])
-    dk = grad_weight.reshape(filters, taps)
-    for r in range(rows):
+    dk, total = grad_weight.reshape(filters, taps), sum_over_chunks(partial_w)
+    for r in range(rows):  # loops, not array expressions: see `sum_over_chunks`
         for q in range(columns):
-            total = partial_w[0, r, q]
-            for chunk in range(1, chunks):
-                total += partial_w[chunk, r, q]
             if taps_as_rows:
-                dk[q, r] = total
+                dk[q, r] = total[r, q]
             else:
-                dk[r, q] = total
-    for f in range(filters):  # scalar loops: see pooled_gradient_kernels.conv2d_backward
-        grad_bias[f] = partial_b[0, f]
-        for chunk in range(1, chunks):
-            grad_bias[f] += partial_b[chunk, f]
+                dk[r, q] = total[r, q]
+    bias_total = sum_over_chunks(partial_b)
+    for f in range(filters):
+        grad_bias[f] = bias_total[f]

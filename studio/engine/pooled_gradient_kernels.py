@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, round_up
+from .chunking import LANES, chunk_bounds, round_up, sum_over_chunks
 
 
 def use_pooled_scatter(kernel: int, channels: int) -> bool:
@@ -113,16 +113,10 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
                         row, dst = gh[y + pad], grad_x[n, c, y]
                         for x_ in range(width):
                             dst[x_] = row[(x_ + pad) * channels + c]
-    # the per-thread sums added up in scalar loops: an array expression here would
-    # become a parallel region of its own (this is a parallel kernel) for each element
-    for f in range(filters):
-        grad_bias[f] = partial_b[0, f]
-        for chunk in range(1, chunks):
-            grad_bias[f] += partial_b[chunk, f]
+    bias_total, weight_total = sum_over_chunks(partial_b), sum_over_chunks(partial_w)
+    for f in range(filters):  # loops, not array expressions: see `sum_over_chunks`
+        grad_bias[f] = bias_total[f]
         for c in range(channels):
             for i in range(kernel):
                 for j in range(kernel):
-                    total = partial_w[0, f, i, j * channels + c]
-                    for chunk in range(1, chunks):
-                        total += partial_w[chunk, f, i, j * channels + c]
-                    grad_weight[f, c, i, j] = total
+                    grad_weight[f, c, i, j] = weight_total[f, i, j * channels + c]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, known_non_negative, round_up
+from .chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
 from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
@@ -214,36 +214,25 @@ def _padded_weights(weight, rows, taps):
 
 
 @njit(cache=True, nogil=True)
+def _copy_rows(source, source_start, source_pitch, target, target_start, target_pitch,
+               width, height):
+    """target[f, target_start + y·target_pitch + x] = source[f, source_start + y·source_pitch + x]
+    for x < width, y < height, over the rows both have: moves maps between the dense layout
+    (pitch W) and wide rows (pitch W_p). Whatever lies between the rows is left as it is."""
+    for f in range(min(source.shape[0], target.shape[0])):
+        for y in range(height):
+            begin = known_non_negative(source_start + y * source_pitch)
+            at = known_non_negative(target_start + y * target_pitch)
+            for x in range(width):
+                target[f, at + x] = source[f, begin + x]
+
+
+@njit(cache=True, nogil=True)
 def _fill_wide(x, pad, padded_width, xp):
     """x_p[c, (y + p)·W_p + x + p] = X[c, y, x]; everything else in x_p stays zero."""
     height, width = x.shape[1], x.shape[2]
-    for c in range(x.shape[0]):
-        src, dst = x[c].reshape(-1), xp[c]  # flat indices: no slice per row
-        for y in range(height):
-            at = known_non_negative((y + pad) * padded_width + pad)
-            begin = known_non_negative(y * width)
-            for x_ in range(width):
-                dst[at + x_] = src[begin + x_]
-
-
-@njit(cache=True, nogil=True)
-def _to_rows(dense, out_w, rows, start, pitch):
-    """rows[f, start + y·pitch + x] = dense[f, y·W_o + x]: outputs into wide rows."""
-    for f in range(dense.shape[0]):
-        for y in range(dense.shape[1] // out_w):
-            src, at = dense[f, y * out_w:(y + 1) * out_w], known_non_negative(start + y * pitch)
-            for x_ in range(out_w):
-                rows[f, at + x_] = src[x_]
-
-
-@njit(cache=True, nogil=True)
-def _from_rows(rows, start, pitch, out_w, dense):
-    """dense[f, y·W_o + x] = rows[f, start + y·pitch + x]: `_to_rows` undone."""
-    for f in range(dense.shape[0]):
-        for y in range(dense.shape[1] // out_w):
-            dst, at = dense[f, y * out_w:(y + 1) * out_w], known_non_negative(start + y * pitch)
-            for x_ in range(out_w):
-                dst[x_] = rows[f, at + x_]
+    _copy_rows(x.reshape(x.shape[0], -1), 0, width, xp, pad * padded_width + pad,
+               padded_width, width, height)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -335,13 +324,14 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
         start, stop = chunk_bounds(t, chunks, n_samples)
         for n in range(start, stop):
             if mode == GRADIENT:
-                _to_rows(grad_out[n].reshape(filters, -1), out_w, dyw, margin, padded_width)
+                _copy_rows(grad_out[n].reshape(filters, -1), 0, out_w, dyw, margin,
+                           padded_width, out_w, out_h)
             else:
                 output_gradient(mode, grad_out, out, argmax, n, dyw, margin, place)
             _fill_wide(x[n], pad, padded_width, xp)
             shifted_row_dots(dyw, margin, wide, xp, channel_of, offsets, partial_w[t])
             if need_grad_x and not full_rows:
-                _from_rows(dyw, margin, padded_width, out_w, dy)
+                _copy_rows(dyw, margin, padded_width, dy, 0, out_w, out_w, out_h)
                 np.dot(w2t, dy, dcols)
                 if pad == 0:
                     col2im(dcols, kernel, 1, out_h, out_w, grad_x[n])
@@ -355,16 +345,11 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
                         row, begin = grad_x[n, c, y], known_non_negative(y * padded_width + pad)
                         for x_ in range(width):
                             row[x_] = dxw[c, begin + x_]
-    dk = grad_weight.reshape(filters, taps)
-    for f in range(filters):
-        for t in range(taps + 1):  # the last is the bias's tap
-            total = partial_w[0, f, t]
-            for chunk in range(1, chunks):
-                total += partial_w[chunk, f, t]
-            if t < taps:
-                dk[f, t] = total
-            else:
-                grad_bias[f] = total
+    dk, total = grad_weight.reshape(filters, taps), sum_over_chunks(partial_w)
+    for f in range(filters):  # loops, not array expressions: see `sum_over_chunks`
+        for t in range(taps):
+            dk[f, t] = total[f, t]
+        grad_bias[f] = total[f, taps]  # the bias's tap
 
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,

@@ -23,12 +23,8 @@ def _ir(kernel, *args) -> str:
 
 
 CASES = {
-    "fill_wide": (shifted_row_kernels._fill_wide,
-                  (np.ones((2, 5, 5), f32), 1, 7, np.zeros((2, 100), f32))),
-    "to_rows": (shifted_row_kernels._to_rows,
-                (np.ones((3, 25), f32), 5, np.zeros((3, 100), f32), 8, 7)),
-    "from_rows": (shifted_row_kernels._from_rows,
-                  (np.ones((3, 100), f32), 8, 7, 5, np.zeros((3, 25), f32))),
+    "copy_rows": (shifted_row_kernels._copy_rows,
+                  (np.ones((3, 25), f32), 0, 5, np.zeros((3, 100), f32), 8, 7, 5, 5)),
     "pad_into": (conv_kernels.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
     "crop_into": (conv_kernels.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
 }
