@@ -170,6 +170,9 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
     POOLED: grad_out is dL/dP of P = maxpool(max(Y, 0)); each window's gradient goes to its
     arg-max when the window's maximum is positive (there the ReLU passed Y through), and
     every other position gets 0 — the max-pool and ReLU backward passes, done in cache.
+    The gradients that pass are picked first, in a loop of their own, so that the loop
+    placing them stores without a branch: written as one loop, LLVM branched on each
+    window's maximum, and a map with 30 % of its windows at zero ran 4× slower.
     """
     filters = grad_out.shape[1]  # dy may have more rows
     g = grad_out[n].reshape(filters, -1)
@@ -184,13 +187,15 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
         return
     pooled, where = out[n].reshape(filters, -1), argmax[n].reshape(filters, -1)
     first, span = known_non_negative(start + place[0]), place[-1] - place[0] + 1
+    passed = np.empty(g.shape[1], dy.dtype)
     for f in range(filters):
         row = dy[f]
         for i in range(span):
             row[first + i] = 0.0
         for q in range(g.shape[1]):
-            if pooled[f, q] > 0.0:
-                row[start + place[where[f, q]]] += g[f, q]
+            passed[q] = g[f, q] if pooled[f, q] > 0.0 else 0.0
+        for q in range(g.shape[1]):  # += : windows of a pool may overlap
+            row[start + place[where[f, q]]] += passed[q]
 
 
 @njit(parallel=True, cache=True, nogil=True)
