@@ -58,13 +58,13 @@ def maxpool2d_backward(grad_out, argmax, grad_x):
 
 
 @njit(cache=True, nogil=True)
-def maxpool2x2_plane(x, out, argmax):
-    """One map of `maxpool2x2_forward`: x (H, W), out and argmax (H_q, W_q).
+def maxpool2x2_plane(x, width, out, argmax):
+    """One map of `maxpool2x2_forward`: x (H, pitch ≥ W), out and argmax (H_q, W_q); the
+    arg-max is y·width + x, as in a dense map, also when x's rows are wider than the map.
 
-    The four candidates of a window are named, so the loop over a row of
-    windows vectorises. Ties go to the first maximum in reading order.
+    The four candidates of a window are named, so the loop over a row of windows has no
+    branch. Ties go to the first maximum in reading order.
     """
-    width = x.shape[1]
     for oy in range(out.shape[0]):
         upper, lower = x[2 * oy], x[2 * oy + 1]
         best_row, where_row = out[oy], argmax[oy]
@@ -87,7 +87,7 @@ def maxpool2x2_forward(x, out, argmax):
     channels = x.shape[1]
     for plane in prange(x.shape[0] * channels):
         n, c = plane // channels, plane % channels
-        maxpool2x2_plane(x[n, c], out[n, c], argmax[n, c])
+        maxpool2x2_plane(x[n, c], x.shape[3], out[n, c], argmax[n, c])
 
 
 @njit(parallel=True, cache=True, nogil=True)

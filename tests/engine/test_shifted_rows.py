@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine import conv_kernels, shifted_row_kernels
+from studio.engine import conv_kernels, pool_kernels, shifted_row_kernels
 from studio.engine.shifted_row_kernels import use_shifted_rows
 
 NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
@@ -64,3 +64,41 @@ def test_shifted_rows_are_used_only_where_they_measured_faster():
     assert use_shifted_rows(1, 32)  # the wide net's first
     assert not use_shifted_rows(2, 6)  # strided: the rows are not contiguous
     assert not use_shifted_rows(1, 64)  # many filters: sgemm's product is big enough
+
+
+@pytest.mark.parametrize(("channels", "size", "filters", "kernel", "pad"),
+                         [(1, 28, 6, 5, 2),   # LeNet-5's first layer: one sample a row
+                          (6, 14, 16, 5, 0),  # its second: five samples a row
+                          (3, 11, 5, 3, 0)])  # an odd map (9 × 9): its last row and column
+@pytest.mark.parametrize("write_out", [True, False])
+def test_the_pooling_epilogue_matches_a_separate_relu_and_max_pool(channels, size, filters,
+                                                                    kernel, pad, write_out):
+    rng = np.random.default_rng(channels + size)
+    x = rng.normal(size=(7, channels, size, size)).astype(np.float32)  # chunks of 4 and 3
+    weight = rng.normal(size=(filters, channels, kernel, kernel)).astype(np.float32)
+    bias = rng.normal(size=filters).astype(np.float32)
+    side = size + 2 * pad - kernel + 1
+    expected = np.empty((7, filters, side, side), np.float32)
+    conv_kernels.conv2d_forward(x, weight, bias, 1, pad, expected, True, 2)
+    want_pooled = np.empty((7, filters, side // 2, side // 2), np.float32)
+    want_argmax = np.empty(want_pooled.shape, np.int32)
+    pool_kernels.maxpool2x2_forward(expected, want_pooled, want_argmax)
+
+    out = np.full_like(expected, np.nan)
+    pooled, argmax = np.full_like(want_pooled, np.nan), np.full_like(want_argmax, -1)
+    shifted_row_kernels.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(pooled, want_pooled, rtol=1e-5, atol=1e-5 * scale)
+    passed = want_pooled > 0  # elsewhere the gradient is zero whichever place wins
+    np.testing.assert_array_equal(argmax[passed], want_argmax[passed])
+    if write_out:
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5 * scale)
+    else:
+        assert np.isnan(out).all()  # nobody reads it, so it is not written
+
+
+def test_short_maps_share_a_row_and_long_maps_have_their_own():
+    assert shifted_row_kernels.samples_per_row(32, 32, 32) == 1  # LeNet-5's first conv
+    assert shifted_row_kernels.samples_per_row(14, 14, 32) == 5  # its second
+    assert shifted_row_kernels.samples_per_row(14, 14, 2) == 2  # no more than there are
+    assert shifted_row_kernels.samples_per_row(40, 40, 32) == 1
