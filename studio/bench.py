@@ -55,8 +55,8 @@ def engine_steps(architecture: dict[str, Any], batch: int) -> Steps:
     x, y = _batch(batch, rng)
     x_big, _ = _batch(INFERENCE_BATCH, rng)
 
-    def train() -> None:
-        logits = network.forward(x, training=True)
+    def train() -> None:  # layer outputs are kept only in the steps health is checked
+        logits = network.forward(x, training=True, layer_outputs=False)
         _, grad = softmax_cross_entropy(logits, y)
         network.backward(grad)
         optimizer.step(0.01)
@@ -181,6 +181,7 @@ def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[
     x, y = _batch(batch, np.random.default_rng(0))
     forward = np.zeros(len(network.layers))
     backward = np.zeros(len(network.layers))
+    network.keep_layer_outputs(False)  # as in most training steps (see `engine_steps`)
     with single_threaded_blas():
         for repeat in range(repeats + 1):
             h = x

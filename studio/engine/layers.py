@@ -99,7 +99,7 @@ class Conv2D(Layer):
         self.stride = self.config["stride"]
         self.padding = info.padding
         self.applies_next_relu = False  # set by the network when a ReLU follows directly
-        self.fuse_in_inference = False  # set per pass by the network (see Network.forward)
+        self.layer_outputs = True  # set per pass by the network (see Network.forward)
         self.pool_after: MaxPool2D | None = None  # ...and then a max-pool, whose backward it does
         self._x: np.ndarray | None = None
         self._rectified = False
@@ -135,7 +135,7 @@ class Conv2D(Layer):
         kept: for small channel counts the stored columns cost more memory traffic.)"""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
-        self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
+        self._rectified = self.applies_next_relu and (training or not self.layer_outputs)
         weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
         kernel = self.forward_kernel
         if kernel == WINOGRAD:
@@ -145,7 +145,7 @@ class Conv2D(Layer):
             pool = self.pool_after
             pooled, argmax = pool.take_from_conv(out)
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
-                                        pooled, argmax, write_out=training)
+                                        pooled, argmax, write_out=self.layer_outputs)
         elif kernel == SHIFTED_ROWS:
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
                                         chunks)
@@ -158,8 +158,8 @@ class Conv2D(Layer):
     def fuses_pool(self) -> bool:
         """Whether a fused pass (training, or inference without layer outputs) also does the
         2×2, stride-2 max-pool after this conv's ReLU, in the shifted-row kernel's epilogue
-        while each map is in cache. Outside training the conv's own output is then not even
-        written: nobody reads it."""
+        while each map is in cache. In a pass without layer outputs the conv's own output
+        is then not even written: nobody reads it."""
         pool = self.pool_after
         return (pool is not None and pool.size == 2 and pool.stride == 2
                 and self.forward_kernel == SHIFTED_ROWS)
@@ -292,14 +292,14 @@ class ReLU(Layer):
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         super().__init__(info, dtype)
         self.applied_before = False  # set by the network after a conv2d or dense layer
-        self.fuse_in_inference = False  # set per pass by the network (see Network.forward)
+        self.layer_outputs = True  # set per pass by the network (see Network.forward)
         self._passed_through = False
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         """While training after a conv2d or dense layer (or in inference that keeps no layer
         outputs), that layer has already rectified x in cache, saving two passes over memory,
         so x passes through; inspection always runs the ReLU itself."""
-        self._passed_through = self.applied_before and (training or self.fuse_in_inference)
+        self._passed_through = self.applied_before and (training or not self.layer_outputs)
         if self._passed_through:
             return x
         x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -391,13 +391,13 @@ class Dense(Layer):
     def __init__(self, info: LayerInfo, dtype: np.dtype):
         super().__init__(info, dtype)
         self.applies_next_relu = False  # as for Conv2D
-        self.fuse_in_inference = False
+        self.layer_outputs = True
         self._rectified = False
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], self.config["units"]))
-        self._rectified = self.applies_next_relu and (training or self.fuse_in_inference)
+        self._rectified = self.applies_next_relu and (training or not self.layer_outputs)
         dense_kernels.dense_forward(self._x, self.params["weight"], self.params["bias"], out,
                                     self._rectified, thread_chunks(x.shape[0]))
         return out

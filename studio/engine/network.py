@@ -82,17 +82,22 @@ class Network:
         conv2d or dense layer applies the ReLU after it, so that layer's entry holds the
         rectified output. A conv followed by ReLU and a 2×2 max-pool may pool in its own
         epilogue; with `layer_outputs=False` it then does not write its own output at all,
-        and only the pool's entry (and those after it) hold values.
+        and only the pool's entry (and those after it) hold values. (The trainer asks for
+        layer outputs only in the steps whose health it reports.)
         """
         x = np.asarray(x, dtype=self.dtype).reshape(-1, *self.input_shape)
-        for layer in self.layers:
-            if isinstance(layer, Conv2D | Dense | ReLU):
-                layer.fuse_in_inference = not layer_outputs
+        self.keep_layer_outputs(layer_outputs)
         self.outputs = []
         for layer in self.layers:
             x = layer.forward(x, training)
             self.outputs.append(x)
         return x
+
+    def keep_layer_outputs(self, keep: bool) -> None:
+        """Whether the layers' next passes write every layer's output (see `forward`)."""
+        for layer in self.layers:
+            if isinstance(layer, Conv2D | Dense | ReLU):
+                layer.layer_outputs = keep
 
     def backward(self, grad_logits: np.ndarray, input_gradient: bool = False
                  ) -> np.ndarray | None:

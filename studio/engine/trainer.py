@@ -285,9 +285,14 @@ class Trainer:
                     index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
                     x = as_input(self.train_images[index], network.dtype.type)
                     y = self.train_labels[index]
-                    logits = network.forward(x, training=True)
+                    final = step + 1 == total_steps  # the finished network is always seen
+                    want_snapshot = config.snapshot_interval > 0 and (
+                        final or started - last_snapshot >= config.snapshot_interval)
+                    # layer outputs (a fused conv's own map) only for the health check
+                    logits = network.forward(x, training=True, layer_outputs=want_snapshot)
                     loss, grad = softmax_cross_entropy(logits, y)
                     if not math.isfinite(loss):
+                        network.forward(x, training=True)  # every layer's output, to search
                         network.parameters[...] = last_good
                         where = network.first_non_finite_layer() or "the loss"
                         raise TrainingDiverged(
@@ -299,9 +304,6 @@ class Trainer:
                     network.backward(grad)
                     last_good[...] = network.parameters
                     lr = learning_rate(config.schedule, config.learning_rate, step, total_steps)
-                    final = step + 1 == total_steps  # the finished network is always seen
-                    want_snapshot = config.snapshot_interval > 0 and (
-                        final or started - last_snapshot >= config.snapshot_interval)
                     if want_snapshot:
                         gradients = self._gradient_copies()
                     self.optimizer.step(lr)

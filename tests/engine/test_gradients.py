@@ -161,6 +161,22 @@ def test_inference_without_layer_outputs_fuses_relu_and_pool_with_the_same_logit
         np.testing.assert_array_equal(got, want)  # pooled by the convs, in their epilogue
 
 
+def test_training_without_layer_outputs_gives_the_same_logits_and_gradients():
+    network = Network(load_preset("lenet5"))
+    x = np.random.default_rng(5).random((6, 1, 28, 28), dtype=np.float32)
+    grad_logits = np.random.default_rng(6).normal(size=(6, 10)).astype(np.float32)
+    results = []
+    for layer_outputs in (True, False):
+        logits = network.forward(x, training=True, layer_outputs=layer_outputs).copy()
+        network.backward(grad_logits)
+        results.append((logits, network.gradients.copy(), network.outputs[1].copy()))
+        network.outputs[0][...] = np.nan  # the first conv's map, as the next pass finds it
+    (logits, gradients, conv_map), (fused_logits, fused_gradients, unwritten) = results
+    np.testing.assert_array_equal(fused_logits, logits)
+    np.testing.assert_array_equal(fused_gradients, gradients)
+    assert (conv_map >= 0).all() and np.isnan(unwritten).all()  # not written when not wanted
+
+
 def test_a_pool_left_waiting_by_an_interrupted_pass_pools_its_own_input_next_time():
     network = Network(load_preset("lenet5"))
     x = np.random.default_rng(4).random((3, 1, 28, 28), dtype=np.float32)
