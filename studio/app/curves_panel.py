@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
 from scipy.signal import lfilter
 
 from studio.engine import EpochEnd
@@ -11,6 +12,41 @@ from studio.engine import EpochEnd
 from .panel import Panel
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
+REDRAW_MS = 400  # the shortest time between two redraws of a curve
+
+
+class Throttle(QObject):
+    """Runs `draw` at once when asked, then at most once per REDRAW_MS: requests made
+    meanwhile are merged into one when the interval ends.
+
+    The curves get new points at every epoch end, ten times a second for a small dataset,
+    and every redraw is time the GUI thread takes from training.
+    """
+
+    def __init__(self, draw, parent: QObject):
+        super().__init__(parent)
+        self.draw, self.pending = draw, False
+        self.cooldown = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self.cooldown.timeout.connect(self._catch_up)
+
+    def request(self) -> None:
+        if self.cooldown.isActive():
+            self.pending = True
+        else:
+            self._run()
+
+    def cancel(self) -> None:
+        self.cooldown.stop()
+        self.pending = False
+
+    def _catch_up(self) -> None:
+        if self.pending:
+            self._run()
+
+    def _run(self) -> None:
+        self.pending = False
+        self.draw()
+        self.cooldown.start()
 
 
 def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
@@ -38,11 +74,13 @@ class LossPanel(Panel):
         self.steps: list[np.ndarray] = []
         self.losses: list[np.ndarray] = []
         self.top = 0.0
+        self.redraw = Throttle(self._draw, self)
 
     def reset(self, total_steps: int = 1) -> None:
         """Fixed axes for the whole run: redrawing the axes is the costliest part of a
         frame, and every frame taken from the GUI thread is taken from training."""
         self.steps, self.losses = [], []
+        self.redraw.cancel()
         self.raw.setData([], [])
         self.smooth.setData([], [])
         self.top = 0.0
@@ -53,7 +91,10 @@ class LossPanel(Panel):
         """history: (3, k) rows step, loss, accuracy."""
         self.steps.append(history[0])
         self.losses.append(history[1])
-        steps, losses = np.concatenate(self.steps), np.concatenate(self.losses)
+        self.redraw.request()
+
+    def _draw(self) -> None:
+        steps, losses = self.data()
         if losses.max() > self.top:  # the y range only ever grows, in coarse steps
             self.top = float(np.ceil(losses.max() * 1.2 * 2) / 2)
             self.plot.setYRange(0, self.top, padding=0)
@@ -97,11 +138,13 @@ class AccuracyPanel(Panel):
         self.body.addWidget(self.plot, 1)
         self.epochs: list[EpochEnd] = []
         self.bottom = 100.0
+        self.redraw = Throttle(self._draw, self)
 
     def reset(self, epochs: int = 1) -> None:
         """Fixed axes for the whole run, as the loss panel's: relaying out an axis after
         every epoch cost the GUI thread (and so training) more than drawing the points."""
         self.epochs = []
+        self.redraw.cancel()
         self.train.setData([], [])
         self.test.setData([], [])
         self.bottom = 100.0
@@ -111,8 +154,12 @@ class AccuracyPanel(Panel):
 
     def add(self, epoch: EpochEnd) -> None:
         self.epochs.append(epoch)
-        lowest = min(100 * epoch.train_accuracy,
-                     100 * epoch.test.accuracy if epoch.test is not None else 100.0)
+        self.redraw.request()
+
+    def _draw(self) -> None:
+        lowest = min(min(100 * e.train_accuracy,
+                         100 * e.test.accuracy if e.test is not None else 100.0)
+                     for e in self.epochs)
         if lowest < self.bottom:  # the y range only ever grows, in steps of 10 %
             self.bottom = float(np.floor(lowest / 10) * 10)
             self.plot.setYRange(self.bottom - 1, 102, padding=0)  # 100 % keeps its label
