@@ -259,7 +259,7 @@ class MaxPool2D(_Pool):
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         self.argmax = self._workspace("argmax", out.shape, np.int32)
         if self._two_by_two:
-            pool_kernels.maxpool2x2_forward(x, out, self.argmax)
+            pool_kernels.maxpool2x2_forward(np.ascontiguousarray(x), out, self.argmax)
         else:
             pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self.argmax)
 

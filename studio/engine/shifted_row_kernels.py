@@ -252,20 +252,20 @@ def _bias_into(yw, at, pitch, bias, rectify, out):
 
 
 @njit(cache=True, nogil=True)
-def _pool_then_bias(yw, at, pitch, out_w, bias, pooled, argmax):
-    """pooled[f] = max(maxpool(Y_w[f, at:]) + b[f], 0): the max-pool of max(Y + b, 0), as
-    adding b and rectifying commute with the maximum, without passing over the whole map.
-    Where a window's maximum is ≤ −b its arg-max may differ from the rectified map's (a
-    tie of zeros there), but its gradient is zero either way."""
-    rows = 2 * pooled.shape[1]
-    for f in range(pooled.shape[0]):
-        plane = yw[f, at:at + rows * pitch].reshape(rows, pitch)
-        maxpool2x2_plane(plane, out_w, pooled[f], argmax[f])
-        b, plane = bias[f], pooled[f]
-        for y in range(plane.shape[0]):
-            for x_ in range(plane.shape[1]):
-                value = plane[y, x_] + b
-                plane[y, x_] = 0.0 if value <= 0.0 else value  # NaN stays NaN
+def _pool_then_bias(yw, at, pitch, out_w, bias, pooled_h, pooled_w, pooled, argmax, first):
+    """Maps first, first + 1, … of the flat pooled and argmax: max(maxpool(Y_w[f, at:]) +
+    b[f], 0), the max-pool of max(Y + b, 0), as adding b and rectifying commute with the
+    maximum, without passing over the whole map. Where a window's maximum is ≤ −b its
+    arg-max may differ from the rectified map's (a tie of zeros there), but its gradient
+    is zero either way."""
+    size = pooled_h * pooled_w
+    for f in range(bias.size):
+        begin = known_non_negative((first + f) * size)
+        maxpool2x2_plane(yw, f, at, pitch, out_w, pooled_h, pooled_w, pooled, argmax, begin)
+        b = bias[f]
+        for q in range(begin, begin + size):
+            value = pooled[q] + b
+            pooled[q] = 0.0 if value <= 0.0 else value  # NaN stays NaN
 
 
 def samples_per_row(padded_height: int, padded_width: int, samples: int) -> int:
@@ -300,9 +300,12 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
     length = (kernel - 1) * (padded_width + 1) + wide
     weights = _padded_weights(weight, filter_rows, tap_count)
     channel_of, offsets = _forward_taps(channels, kernel, padded_width, tap_count, length)
+    pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
     for t in prange(chunks):
         xp = np.zeros((channels, length + wide), dtype=x.dtype)
         yw = np.empty((filter_rows, wide), dtype=x.dtype)
+        maps = out.reshape(-1, out_h * out_w)  # one row per (sample, filter), as the pool reads
+        flat_pooled, flat_argmax = pooled.reshape(-1), argmax.reshape(-1)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for first in range(start, stop, group):
             count = min(group, stop - first)  # a short last group leaves stale maps behind
@@ -313,12 +316,13 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
                 n = first + j
                 if write_out:
                     _bias_into(yw, j * slot, padded_width, bias, rectify, out[n])
-                    if pool:
-                        for f in range(filters):
-                            maxpool2x2_plane(out[n, f], out_w, pooled[n, f], argmax[n, f])
+                    for f in range(filters if pool else 0):
+                        plane = n * filters + f
+                        maxpool2x2_plane(maps, plane, 0, out_w, out_w, pooled_h, pooled_w,
+                                         flat_pooled, flat_argmax, plane * pooled_h * pooled_w)
                 else:
-                    _pool_then_bias(yw, j * slot, padded_width, out_w, bias, pooled[n],
-                                    argmax[n])
+                    _pool_then_bias(yw, j * slot, padded_width, out_w, bias, pooled_h,
+                                    pooled_w, flat_pooled, flat_argmax, n * filters)
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -8,7 +8,10 @@ import pytest
 from studio.engine import pool_kernels
 
 
-@pytest.mark.parametrize("shape", [(3, 2, 6, 6), (2, 3, 7, 9)])
+@pytest.mark.parametrize("shape", [(3, 2, 6, 6), (2, 3, 7, 9),
+                                   # rows of 8-16 windows, done 16 at a time (odd sizes too)
+                                   (2, 3, 28, 28), (1, 2, 9, 33), (1, 2, 5, 17),
+                                   (1, 1, 4, 34)])  # 17 windows: one by one
 def test_two_by_two_max_pool_matches_the_general_kernel(shape):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, shape).astype(np.float32)  # few values: many tied windows

@@ -1,4 +1,4 @@
-"""The row copies in the kernels compile to plain vector loads and stores.
+"""The row copies and the 2×2 pool compile to plain vector loads and stores.
 
 Numba lets a negative index count from the end, so an index it cannot prove
 non-negative makes LLVM vectorise a loop with gathers and scatters instead, which
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from studio.engine import conv_kernels, shifted_row_kernels
+from studio.engine import conv_kernels, pool_kernels, shifted_row_kernels
 
 f32 = np.float32
 
@@ -27,11 +27,14 @@ CASES = {
                   (np.ones((3, 25), f32), 0, 5, np.zeros((3, 100), f32), 8, 7, 5, 5)),
     "pad_into": (conv_kernels.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
     "crop_into": (conv_kernels.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
+    "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
+                         (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
+                          np.zeros(392, np.int32), 196)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_row_copies_use_no_gathers_or_scatters(name):
+def test_rows_are_read_and_written_without_gathers_or_scatters(name):
     kernel, args = CASES[name]
     ir = _ir(kernel, *args)
     assert "<16 x float>" in ir or "<8 x float>" in ir  # it vectorised...
