@@ -22,7 +22,8 @@ The backward pass uses the same two shapes:
 
 dL/db is one more of those dot products, with a run of ones (the bias is the weight
 of a constant input). With a 2×2 max-pool after the ReLU, the forward pass also pools
-each map while it is in cache.
+each map while it is in cache. When a sample's rows are short, the forward pass lays
+several samples along one row, a padded map apart (`samples_per_row`).
 
 For few filters this is up to 2.7× as fast as im2col + sgemm, whose small
 matrix products run far from peak (see `use_shifted_rows`).
