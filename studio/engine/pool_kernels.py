@@ -75,6 +75,16 @@ def _window2x2(x, i, upper, lower, width):
     return best, where
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _pool_row(x, i, upper, lower, above, width, count, out, argmax, row):
+    """Windows 0 … count − 1 of the row pair x[i, upper + ·], x[i, lower + ·] into
+    out[row + ·], and their arg-max (`above` + where in the pair) into argmax[row + ·]."""
+    for ox in range(count):
+        best, where = _window2x2(x, i, upper + 2 * ox, lower + 2 * ox, width)
+        out[row + ox] = best
+        argmax[row + ox] = above + 2 * ox + where
+
+
 @njit(cache=True, nogil=True)
 def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax, at):
     """One map of `maxpool2x2_forward`: X[y, x] = x[i, start + y·pitch + x] (maps stored
@@ -95,15 +105,9 @@ def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax,
         row = known_non_negative(at + oy * pooled_w)
         above = 2 * oy * width
         if whole and oy + 1 < pooled_h:
-            for ox in range(LANES):
-                best, where = _window2x2(x, i, upper + 2 * ox, lower + 2 * ox, width)
-                out[row + ox] = best
-                argmax[row + ox] = above + 2 * ox + where
+            _pool_row(x, i, upper, lower, above, width, LANES, out, argmax, row)
         else:
-            for ox in range(pooled_w):
-                best, where = _window2x2(x, i, upper + 2 * ox, lower + 2 * ox, width)
-                out[row + ox] = best
-                argmax[row + ox] = above + 2 * ox + where
+            _pool_row(x, i, upper, lower, above, width, pooled_w, out, argmax, row)
 
 
 @njit(parallel=True, cache=True, nogil=True)
