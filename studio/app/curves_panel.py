@@ -12,11 +12,11 @@ from studio.engine import EpochEnd
 from .panel import Panel
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
-REDRAW_MS = 400  # the shortest time between two redraws of a curve
+CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
 
 
 class Throttle(QObject):
-    """Runs `draw` at once when asked, then at most once per REDRAW_MS: requests made
+    """Runs `draw` at once when asked, then at most once per CURVE_REDRAW_MS: requests made
     meanwhile are merged into one when the interval ends.
 
     The curves get new points at every epoch end, ten times a second for a small dataset,
@@ -26,7 +26,7 @@ class Throttle(QObject):
     def __init__(self, draw, parent: QObject):
         super().__init__(parent)
         self.draw, self.pending = draw, False
-        self.cooldown = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self.cooldown = QTimer(self, singleShot=True, interval=CURVE_REDRAW_MS)
         self.cooldown.timeout.connect(self._catch_up)
 
     def request(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.app.curves_panel import REDRAW_MS, AccuracyPanel, LossPanel
+from studio.app.curves_panel import CURVE_REDRAW_MS, AccuracyPanel, LossPanel
 from studio.engine import EpochEnd
 
 
@@ -23,7 +23,7 @@ def test_epochs_ending_together_are_drawn_in_one_redraw(qtbot):
         panel.add(_epoch(index))
     assert list(panel.train.getData()[0]) == [1]  # the next ones wait for the cooldown...
     assert len(panel.epochs) == 5  # ...though none is lost
-    qtbot.waitUntil(lambda: len(panel.train.getData()[0]) == 5, timeout=4 * REDRAW_MS)
+    qtbot.waitUntil(lambda: len(panel.train.getData()[0]) == 5, timeout=4 * CURVE_REDRAW_MS)
     x, y = panel.train.getData()
     assert list(x) == [1, 2, 3, 4, 5] and y[-1] == 94
 
@@ -37,4 +37,4 @@ def test_loss_bundles_arriving_together_are_drawn_in_one_redraw(qtbot):
         panel.add(np.vstack([steps, 2.0 - steps / 50, np.zeros(10)]))
     assert len(panel.raw.getData()[0]) == 10  # the first bundle at once, the rest later
     assert len(panel.data()[0]) == 40
-    qtbot.waitUntil(lambda: len(panel.raw.getData()[0]) == 40, timeout=4 * REDRAW_MS)
+    qtbot.waitUntil(lambda: len(panel.raw.getData()[0]) == 40, timeout=4 * CURVE_REDRAW_MS)
