@@ -99,15 +99,15 @@ def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax,
     net's first conv the pool went from 4.1 to 3.5 µs a sample.
     """
     whole = 8 <= pooled_w <= LANES and pitch >= 11  # the extra windows' reads stay in x[i]
-    for oy in range(pooled_h):
+    spilled = pooled_h - 1 if whole else 0  # rows done as 16
+    for oy in range(spilled):
         upper = known_non_negative(start + 2 * oy * pitch)
-        lower = known_non_negative(upper + pitch)
-        row = known_non_negative(at + oy * pooled_w)
-        above = 2 * oy * width
-        if whole and oy + 1 < pooled_h:
-            _pool_row(x, i, upper, lower, above, width, LANES, out, argmax, row)
-        else:
-            _pool_row(x, i, upper, lower, above, width, pooled_w, out, argmax, row)
+        _pool_row(x, i, upper, known_non_negative(upper + pitch), 2 * oy * width, width,
+                  LANES, out, argmax, known_non_negative(at + oy * pooled_w))
+    for oy in range(spilled, pooled_h):
+        upper = known_non_negative(start + 2 * oy * pitch)
+        _pool_row(x, i, upper, known_non_negative(upper + pitch), 2 * oy * width, width,
+                  pooled_w, out, argmax, known_non_negative(at + oy * pooled_w))
 
 
 @njit(parallel=True, cache=True, nogil=True)
