@@ -195,7 +195,7 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
         for q in range(g.shape[1]):
             passed[q] = g[f, q] if pooled[f, q] > 0.0 else 0.0
         for q in range(g.shape[1]):  # += : windows of a pool may overlap
-            row[start + place[where[f, q]]] += passed[q]
+            row[known_non_negative(start + place[where[f, q]])] += passed[q]
 
 
 @njit(parallel=True, cache=True, nogil=True)
