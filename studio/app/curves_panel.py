@@ -24,6 +24,17 @@ def show_grid(plot: pg.PlotWidget) -> None:
         plot.getAxis(side).setStyle(maxTickLevel=1)
 
 
+def epoch_label_step(epochs: int) -> int:
+    """Every how many epochs the accuracy plot labels its axis: 1, 2 or 5 times a power of
+    ten, for at most 12 labels (a label per epoch ran together from about 20 epochs)."""
+    magnitude = 1
+    while True:
+        for step in (magnitude, 2 * magnitude, 5 * magnitude):
+            if epochs <= 12 * step:
+                return step
+        magnitude *= 10
+
+
 class Throttle(QObject):
     """Runs `draw` at once when asked, then at most once per CURVE_REDRAW_MS: requests made
     meanwhile are merged into one when the interval ends.
@@ -139,7 +150,6 @@ class AccuracyPanel(Panel):
         self.plot.setLabel("left", "accuracy", units="%")
         show_grid(self.plot)
         self.plot.addLegend(offset=(-10, -10))
-        self.plot.getAxis("bottom").setTickSpacing(major=1, minor=1)
         self.train = self.plot.plot(pen=pg.mkPen((230, 120, 30), width=2), symbol="o",
                                     name="training")
         self.test = self.plot.plot(pen=pg.mkPen((40, 150, 60), width=2), symbol="s",
@@ -152,6 +162,8 @@ class AccuracyPanel(Panel):
     def reset(self, epochs: int = 1) -> None:
         """Fixed axes for the whole run, as the loss panel's: relaying out an axis after
         every epoch cost the GUI thread (and so training) more than drawing the points."""
+        step = epoch_label_step(epochs)
+        self.plot.getAxis("bottom").setTickSpacing(major=step, minor=step)
         self.epochs = []
         self.redraw.cancel()
         self.train.setData([], [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.app.curves_panel import CURVE_REDRAW_MS, AccuracyPanel, LossPanel
+from studio.app.curves_panel import CURVE_REDRAW_MS, AccuracyPanel, LossPanel, epoch_label_step
 from studio.engine import EpochEnd
 
 
@@ -38,3 +38,10 @@ def test_loss_bundles_arriving_together_are_drawn_in_one_redraw(qtbot):
     assert len(panel.raw.getData()[0]) == 10  # the first bundle at once, the rest later
     assert len(panel.data()[0]) == 40
     qtbot.waitUntil(lambda: len(panel.raw.getData()[0]) == 40, timeout=4 * CURVE_REDRAW_MS)
+
+
+def test_the_epoch_axis_keeps_its_labels_apart():
+    assert [epoch_label_step(n) for n in (1, 12, 13, 24, 25, 60, 61, 200, 1000)] == [
+        1, 1, 2, 2, 5, 5, 10, 20, 100]
+    for epochs in range(1, 500):
+        assert epochs / epoch_label_step(epochs) <= 12  # at most 12 labels (and 13 ticks)
