@@ -175,12 +175,13 @@ def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:
 
 def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[tuple]:
     """(index, type, forward ms, backward ms, forward GFLOP/s, backward GFLOP/s) per layer
-    for one training batch; GFLOP/s is 0 for layers without multiply-accumulates."""
+    for one training batch, the median of `repeats` steps after one warm-up (robust to the
+    odd step a shared machine slows); GFLOP/s is 0 for layers without multiply-accumulates."""
     network = Network(architecture)
     macs = [layer.macs for layer in analyse(architecture).layers]
     x, y = _batch(batch, np.random.default_rng(0))
-    forward = np.zeros(len(network.layers))
-    backward = np.zeros(len(network.layers))
+    forward = np.zeros((repeats + 1, len(network.layers)))
+    backward = np.zeros_like(forward)
     network.keep_layer_outputs(False)  # as in most training steps (see `engine_steps`)
     with single_threaded_blas():
         for repeat in range(repeats + 1):
@@ -188,15 +189,15 @@ def layer_times(architecture: dict[str, Any], batch: int, repeats: int) -> list[
             for i, layer in enumerate(network.layers):
                 started = time.perf_counter()
                 h = layer.forward(h, True)
-                forward[i] += (time.perf_counter() - started) * (repeat > 0)
+                forward[repeat, i] = time.perf_counter() - started
             _, grad = softmax_cross_entropy(h, y)
             for i in range(len(network.layers) - 1, -1, -1):
                 started = time.perf_counter()
                 grad = network.layers[i].backward(grad, i > 0)
-                backward[i] += (time.perf_counter() - started) * (repeat > 0)
+                backward[repeat, i] = time.perf_counter() - started
     rows = []
-    for i, (layer, f, b) in enumerate(zip(network.layers, forward / repeats,
-                                          backward / repeats)):
+    for i, (layer, f, b) in enumerate(zip(network.layers, np.median(forward[1:], axis=0),
+                                          np.median(backward[1:], axis=0))):
         flops = 2 * macs[i] * batch
         rows.append((layer.index, layer.kind, 1e3 * f, 1e3 * b, flops / f / 1e9,
                      flops * (1 if i == 0 else 2) / b / 1e9))
@@ -291,8 +292,8 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
         print("start-up to the first training batch (new process, Numba's cache filled): "
               + "; ".join(f"{seconds:.2f} s {what}" for what, seconds in starts))
     for label, preset in NETWORKS.items():
-        print(f"\nper-layer time, {label}, one training batch of 64 (ms; GFLOP/s and "
-              f"share of the {peak:.0f} GFLOP/s peak)")
+        print(f"\nper-layer time, {label}, one training batch of 64 (median ms; GFLOP/s "
+              f"and share of the {peak:.0f} GFLOP/s peak)")
         print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
               f"{'bwd GFLOP/s':>16}")
         kernels = conv_kernel_names(load_preset(preset))
