@@ -356,8 +356,6 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
     keeping each one's best, as the main bench does; the gaps are measured in a
     last run with the probe.
     """
-    import os
-
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from studio.data import synthetic_dataset
     from studio.engine import TrainConfig, Trainer, compile_kernels

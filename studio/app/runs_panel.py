@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from studio.engine import DEFAULT_LEARNING_RATES
 from studio.io import Run
 
-from .curves_panel import smoothed
+from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel
 
 COLUMNS = ("run", "started", "status", "epochs", "test accuracy", "optimiser", "learning rate",
@@ -88,7 +88,6 @@ class RunsPanel(Panel):
         self.loss.addLegend(offset=(-10, 10))
         self.accuracy = pg.PlotWidget(objectName="runsAccuracyPlot")
         self.accuracy.setLabel("bottom", "epoch")
-        self.accuracy.getAxis("bottom").setTickSpacing(major=1, minor=1)  # whole epochs
         self.accuracy.setLabel("left", "test accuracy", units="%")
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setObjectName("runsSmoothing")
@@ -174,6 +173,8 @@ class RunsPanel(Panel):
         self.loss.clear()
         self.accuracy.clear()
         chosen = self.selected() or self.runs[-1:]
+        step = epoch_label_step(max((len(run.epochs) for run in chosen), default=1))
+        self.accuracy.getAxis("bottom").setTickSpacing(major=step, minor=step)  # whole epochs
         weight = self.smoothing.value() / 100
         for i, run in enumerate(chosen):
             colour = pg.intColor(i, hues=max(len(chosen), 3))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from studio.app.runs_panel import RunsPanel
 from studio.engine import TrainConfig
-from studio.io import read_project
+from studio.io import Run, read_project
 
 from .conftest import stop_midway
 
@@ -91,3 +92,13 @@ def test_runs_that_end_while_the_panel_is_hidden_are_drawn_when_it_is_shown(wind
     window.pages.setCurrentWidget(window.watch)
     window.watch.tabs.setCurrentWidget(panel)
     assert panel.isVisible() and drawn()
+
+
+def test_a_long_run_labels_its_epochs_apart(qtbot):
+    panel = RunsPanel()
+    qtbot.addWidget(panel)
+    epochs = [{"epoch": e + 1, "test_accuracy": 0.9} for e in range(30)]
+    panel.set_runs([Run(1, "2026-01-01T00:00", {}, {}, "finished", [0, 1], [2.0, 1.0], epochs)])
+    panel.redraw()
+    major = panel.accuracy.getAxis("bottom").tickSpacing(0, 30, 400)[0][0]
+    assert major == 5  # a label every epoch ran together
