@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from studio.engine import Network, analyse, softmax_cross_entropy
-from studio.engine.layers import Conv2D
+from studio.engine.layers import POOLED_PHASES, Conv2D
 from studio.engine.optimizers import SGD
 from studio.engine.threads import blas_kernels, single_threaded_blas
 from studio.io import load_preset
@@ -154,10 +154,18 @@ def _sgemm(a, b, out, repeats):
 
 
 def conv_kernel_names(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
-    """(forward, backward) kernel of each conv layer in a training step."""
-    return {layer.index: (layer.forward_kernel + (" + max-pool" if layer.fuses_pool else ""),
-                          layer.backward_kernel(layer.pool_after is not None))
-            for layer in Network(architecture).layers if isinstance(layer, Conv2D)}
+    """(forward, backward) kernel of each conv layer in a training step, as one (on two
+    images) chooses them."""
+    network = Network(architecture)
+    network.forward(_batch(2, np.random.default_rng(0))[0], training=True, layer_outputs=False)
+    names = {}
+    for i, layer in enumerate(network.layers):
+        if isinstance(layer, Conv2D):
+            forward = (POOLED_PHASES if layer.pooled_in_phases else
+                       layer.forward_kernel + (" + max-pool" if layer.fuses_pool else ""))
+            names[layer.index] = (forward, layer.backward_kernel(layer.pool_after is not None,
+                                                                 need_grad_x=i > 0))
+    return names
 
 
 def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:

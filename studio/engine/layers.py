@@ -17,6 +17,7 @@ from . import (
     activation_kernels,
     conv_kernels,
     dense_kernels,
+    phase_kernels,
     pool_kernels,
     pooled_gradient_kernels,
     shifted_row_kernels,
@@ -24,13 +25,14 @@ from . import (
 )
 from .architecture import LayerInfo
 from .chunking import thread_chunks
+from .phase_kernels import use_phases
 from .pooled_gradient_kernels import use_pooled_scatter
 from .shifted_row_kernels import use_shifted_rows
 from .winograd_kernels import use_winograd
 
 #: The convolution kernels, named for `Conv2D.forward_kernel` and `backward_kernel`.
-IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER = ("im2col", "shifted rows", "Winograd",
-                                                  "pooled scatter")
+IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER, POOLED_PHASES = (
+    "im2col", "shifted rows", "Winograd", "pooled scatter", "pooled phases")
 
 
 class Layer:
@@ -102,6 +104,7 @@ class Conv2D(Layer):
         self.layer_outputs = True  # set per pass by the network (see Network.forward)
         self.pool_after: MaxPool2D | None = None  # ...and then a max-pool, whose backward it does
         self._x: np.ndarray | None = None
+        self._codes: np.ndarray | None = None  # what a forward pass in phases left for the pool
         self._rectified = False
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -123,9 +126,12 @@ class Conv2D(Layer):
             return WINOGRAD
         return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
 
-    def backward_kernel(self, from_pool: bool) -> str:
-        """Which backward kernel runs; `from_pool`: the gradient is a max-pool's, which the
-        conv takes back through that pool and the ReLU before it (see `pool_after`)."""
+    def backward_kernel(self, from_pool: bool, need_grad_x: bool = True) -> str:
+        """Which backward kernel runs after this pass's forward; `from_pool`: the gradient is
+        a max-pool's, which the conv takes back through that pool and the ReLU before it (see
+        `pool_after`). A forward pass in phases is followed by one, unless dL/dX is needed."""
+        if from_pool and not need_grad_x and self.pooled_in_phases:
+            return POOLED_PHASES
         if from_pool and use_pooled_scatter(self.kernel, self.input_shape[0]):
             return POOLED_SCATTER
         return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
@@ -136,16 +142,20 @@ class Conv2D(Layer):
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
         self._rectified = self.applies_next_relu and (training or not self.layer_outputs)
+        self._codes = None
         weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
         kernel = self.forward_kernel
         if kernel == WINOGRAD:
             winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
                                                       self._rectified, chunks)
         elif kernel == SHIFTED_ROWS and self._rectified and self.fuses_pool:
-            pool = self.pool_after
-            pooled, argmax = pool.take_from_conv(out)
-            shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
-                                        pooled, argmax, write_out=self.layer_outputs)
+            pooled, argmax = self.pool_after.take_from_conv(out)
+            if self.pools_in_phases and not self.layer_outputs:  # the pool's argmax left unset
+                self._codes = self._workspace("codes", pooled.shape, np.int8)
+                phase_kernels.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
+            else:
+                shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
+                                            pooled, argmax, write_out=self.layer_outputs)
         elif kernel == SHIFTED_ROWS:
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
                                         chunks)
@@ -164,6 +174,19 @@ class Conv2D(Layer):
         return (pool is not None and pool.size == 2 and pool.stride == 2
                 and self.forward_kernel == SHIFTED_ROWS)
 
+    @property
+    def pools_in_phases(self) -> bool:
+        """Whether a fused pass without layer outputs works at the pooled resolution
+        (`phase_kernels`), where that measured faster, leaving phase codes instead of the
+        pool's arg-max."""
+        return self.fuses_pool and use_phases(self.input_shape[0], self.kernel, self.filters,
+                                              self.output_shape[2] // 2)
+
+    @property
+    def pooled_in_phases(self) -> bool:
+        """Whether this pass's forward ran in phases (see `pools_in_phases`)."""
+        return self._codes is not None
+
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
@@ -173,13 +196,19 @@ class Conv2D(Layer):
             pool = self.pool_after
             if pool is not None and pool.deferred:  # grad_y is dL/d(pooled output)
                 mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
+                if self.pooled_in_phases and need_grad_x:  # for the kernels below
+                    phase_kernels.argmax_from_codes(self._codes, self.output_shape[2], argmax)
             else:
                 mode = conv_kernels.RECTIFIED
-        weight = self.params["weight"]
-        gradients = (grad_x, self.grads["weight"], self.grads["bias"], need_grad_x,
-                     thread_chunks(len(x)))
-        kernel = self.backward_kernel(mode == conv_kernels.POOLED)
-        if kernel == POOLED_SCATTER:
+        weight, grad_weight, grad_bias = (self.params["weight"], self.grads["weight"],
+                                          self.grads["bias"])
+        chunks = thread_chunks(len(x))
+        gradients = (grad_x, grad_weight, grad_bias, need_grad_x, chunks)
+        kernel = self.backward_kernel(mode == conv_kernels.POOLED, need_grad_x)
+        if kernel == POOLED_PHASES:
+            phase_kernels.backward(x, weight, grad_y, self._codes, self.padding, grad_weight,
+                                   grad_bias, chunks)
+        elif kernel == POOLED_SCATTER:
             pooled_gradient_kernels.conv2d_backward(x, weight, grad_y, out, argmax, self.stride,
                                                     self.padding, *gradients)
         elif kernel == SHIFTED_ROWS:

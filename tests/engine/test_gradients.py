@@ -161,8 +161,9 @@ def test_inference_without_layer_outputs_fuses_relu_and_pool_with_the_same_logit
         np.testing.assert_array_equal(got, want)  # pooled by the convs, in their epilogue
 
 
-def test_training_without_layer_outputs_gives_the_same_logits_and_gradients():
-    network = Network(load_preset("lenet5"))
+@pytest.mark.parametrize("preset", ["lenet5", "wide"])  # the wide net's first conv: phases
+def test_training_without_layer_outputs_gives_the_same_logits_and_gradients(preset):
+    network = Network(load_preset(preset))
     x = np.random.default_rng(5).random((6, 1, 28, 28), dtype=np.float32)
     grad_logits = np.random.default_rng(6).normal(size=(6, 10)).astype(np.float32)
     results = []
@@ -172,9 +173,39 @@ def test_training_without_layer_outputs_gives_the_same_logits_and_gradients():
         results.append((logits, network.gradients.copy(), network.outputs[1].copy()))
         network.outputs[0][...] = np.nan  # the first conv's map, as the next pass finds it
     (logits, gradients, conv_map), (fused_logits, fused_gradients, unwritten) = results
-    np.testing.assert_array_equal(fused_logits, logits)
-    np.testing.assert_array_equal(fused_gradients, gradients)
+    assert network.layers[0].pooled_in_phases == (preset == "wide")
+    if preset == "lenet5":  # the same kernels, so the same sums
+        np.testing.assert_array_equal(fused_logits, logits)
+        np.testing.assert_array_equal(fused_gradients, gradients)
+    else:  # the same sums in another order
+        np.testing.assert_allclose(fused_logits, logits, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(fused_gradients, gradients, rtol=1e-4,
+                                   atol=1e-6 * np.abs(gradients).max())
     assert (conv_map >= 0).all() and np.isnan(unwritten).all()  # not written when not wanted
+
+
+def test_a_first_conv_pooled_in_phases_has_the_gradients_of_finite_differences():
+    layers = [{"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same"},
+              {"type": "relu"}, {"type": "maxpool2d", "size": 2, "stride": 2},
+              {"type": "flatten"}, {"type": "dense", "units": 3}]
+    network = Network(architecture((1, 16, 16), *layers), dtype=np.float64)
+    rng = np.random.default_rng(7)
+    x, projection = rng.normal(size=(3, 1, 16, 16)), rng.normal(size=(3, 3))
+    network.forward(x, training=True, layer_outputs=False)
+    assert network.layers[0].pooled_in_phases
+    network.backward(projection)
+    grads = {f"{layer.index}.{name}": layer.grads[name].copy() for layer in network.layers
+             for name in layer.param_shapes()}
+    for name, param in network.state_dict().items():
+        index, numeric = numeric_gradient(lambda: projected_loss(network, x, projection), param,
+                                          25, rng)
+        np.testing.assert_allclose(grads[name].reshape(-1)[index], numeric, rtol=1e-5,
+                                   atol=1e-7, err_msg=f"dL/d{name}")
+    # and dL/dX after a pass in phases, which went back through the arg-max instead
+    network.forward(x, training=True, layer_outputs=False)
+    grad_x = network.backward(projection, input_gradient=True).copy()
+    index, numeric = numeric_gradient(lambda: projected_loss(network, x, projection), x, 25, rng)
+    np.testing.assert_allclose(grad_x.reshape(-1)[index], numeric, rtol=1e-5, atol=1e-7)
 
 
 def test_a_pool_left_waiting_by_an_interrupted_pass_pools_its_own_input_next_time():

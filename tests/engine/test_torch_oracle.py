@@ -19,25 +19,28 @@ from .helpers import architecture
 torch = pytest.importorskip("torch")
 
 
-def compare_with_torch(arch, batch=4, seed=0, atol=1e-4, rtol=1e-4, training=True):
-    """Same weights, same input, L = Σ y·R: outputs, dL/dθ and dL/dX must agree."""
+def compare_with_torch(arch, batch=4, seed=0, atol=1e-4, rtol=1e-4, training=True,
+                       layer_outputs=True):
+    """Same weights, same input, L = Σ y·R: outputs, dL/dθ and dL/dX must agree. Without
+    layer outputs, a training step as most are run: dL/dX is not asked for."""
     rng = np.random.default_rng(seed)
     network = Network(arch, seed=seed)
     model = to_torch_sequential(arch, network.state_dict())
     model.train(training)
     c, h, w = network.input_shape
     x = rng.random((batch, c, h, w), dtype=np.float32)
-    ours = network.forward(x, training=training).copy()
+    ours = network.forward(x, training=training, layer_outputs=layer_outputs).copy()
     projection = rng.normal(size=ours.shape).astype(np.float32)
-    our_grad_x = network.backward(projection, input_gradient=True)
+    our_grad_x = network.backward(projection, input_gradient=layer_outputs)
 
     tx = torch.from_numpy(x).requires_grad_(True)
     theirs = model(tx)
     (theirs * torch.from_numpy(projection)).sum().backward()
     np.testing.assert_allclose(ours, theirs.detach().numpy(), atol=atol, rtol=rtol,
                                err_msg="forward")
-    np.testing.assert_allclose(our_grad_x, tx.grad.numpy(), atol=atol, rtol=rtol,
-                               err_msg="dL/dX")
+    if layer_outputs:
+        np.testing.assert_allclose(our_grad_x, tx.grad.numpy(), atol=atol, rtol=rtol,
+                                   err_msg="dL/dX")
     torch_params = dict(model.named_parameters())
     for layer in network.layers:
         for name in layer.param_shapes():
@@ -87,6 +90,11 @@ def test_batchnorm_inference_matches_torch_after_training_steps():
 @pytest.mark.parametrize("preset", ["lenet5", "wide", "strided", "mlp", "batchnorm"])
 def test_whole_preset_network_matches_torch(preset):
     compare_with_torch(load_preset(preset), batch=8, training=preset != "batchnorm")
+
+
+@pytest.mark.parametrize("preset", ["lenet5", "wide"])  # the wide net's first conv: phases
+def test_a_training_step_without_layer_outputs_matches_torch(preset):
+    compare_with_torch(load_preset(preset), batch=8, layer_outputs=False)
 
 
 @settings(max_examples=15, deadline=None)

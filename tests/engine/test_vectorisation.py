@@ -7,11 +7,13 @@ once did; compiling them afresh (the cached ones cannot be inspected) and readin
 their LLVM IR keeps them from doing so again.
 """
 
+import re
+
 import numpy as np
 import pytest
 from numba import njit
 
-from studio.engine import conv_kernels, pool_kernels, shifted_row_kernels
+from studio.engine import conv_kernels, phase_kernels, pool_kernels, shifted_row_kernels
 
 f32 = np.float32
 
@@ -27,6 +29,12 @@ CASES = {
                   (np.ones((3, 25), f32), 0, 5, np.zeros((3, 100), f32), 8, 7, 5, 5)),
     "pad_into": (conv_kernels.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
     "crop_into": (conv_kernels.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
+    "pool phases": (phase_kernels._pool_phases,
+                    (np.ones((4, 4, 992), f32), np.ones(8, f32), 4, 196, 1, 5,
+                     np.zeros(64 * 8 * 196, f32), np.zeros(64 * 8 * 196, np.int8))),
+    "phase gradients": (phase_kernels._phase_gradients,
+                        (np.ones((64, 8, 14, 14), f32), np.zeros((64, 8, 14, 14), np.int8), 4,
+                         1, 5, np.zeros((4, 4, 992), f32))),
     "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
                          (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
                           np.zeros(392, np.int32), 196)),
@@ -50,3 +58,11 @@ def test_output_gradient_vectorises_its_rows():
              np.zeros((1, 2, 4, 4), np.int32), 0, np.zeros((2, 40), f32), 3, place)
     assert "<16 x float>" in ir or "<8 x float>" in ir  # rows, not a table-driven scatter
     assert "masked.scatter" not in ir and "masked.gather" not in ir
+
+
+def test_the_pooled_size_columns_are_copied_a_whole_vector_at_a_time():
+    fresh = njit(phase_kernels._columns.py_func)
+    fresh(np.ones((4, 300), f32), 15, 2, 14, 14, np.zeros((17, 992), f32), 0)
+    asm = "\n".join(fresh.inspect_asm().values())  # the code generator merges the 16 stores
+    assert re.search(r"vmovups\s+\S*zmm", asm)  # 64-byte moves...
+    assert asm.count("cmov") < 16  # ...with no select per float for a negative index
