@@ -38,6 +38,7 @@ from numba import njit, prange
 from .chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
 from .shifted_row_kernels import (
     BLOCK,
+    DOT_TAPS,
     NINE,
     samples_per_row,
     shifted_row_dots,
@@ -257,7 +258,7 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
     """dL/dK and dL/db of P = maxpool2x2(max(X ⋆ K + b, 0)) from dL/dP (no dL/dX).
 
     codes : what `conv_relu_pool_forward` wrote;  grad_weight, grad_bias overwritten.
-    tap_count : C·f·f + 1 (the bias's tap) rounded up to whole blocks; the rest as in
+    tap_count : C·f·f + 1 (the bias's tap) rounded up to whole `DOT_TAPS`; the rest as in
     `conv_relu_pool_forward`.
     """
     n_samples, channels, height, width = x.shape
@@ -345,7 +346,7 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_pooled: np.ndarray, codes: 
     filters, channels, kernel, _ = weight.shape
     conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, grad_bias,
                             round_up(filters, BLOCK),
-                            round_up(channels * kernel * kernel + 1, BLOCK),  # + the bias's tap
+                            round_up(channels * kernel * kernel + 1, DOT_TAPS),  # + the bias
                             _group(x, grad_pooled, chunks), chunks)
 
 

@@ -40,6 +40,7 @@ from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
 NINE = 9  # a 3×3 kernel's taps: one step of `_nine_taps_block`
+DOT_TAPS = 5  # taps per step of `_dots_block`
 ROW_FLOATS = 1024  # about how long the forward pass's wide rows are made (`samples_per_row`)
 
 
@@ -185,64 +186,54 @@ def shifted_rows_in_nines(weights, source, channel_of, offsets, out):
 # Reassociation and contraction only: the sixteen running sums may be split into SIMD
 # lanes and added up at the end, with fused multiply-adds. NaN and infinity keep their
 # IEEE meaning (no other fastmath flag).
+@njit(cache=True, nogil=True, inline="always")
+def _add_five(out, r, t, s0, s1, s2, s3, s4):
+    """out[r, t:t + 5] += (s0, …, s4)."""
+    out[r, t] += s0
+    out[r, t + 1] += s1
+    out[r, t + 2] += s2
+    out[r, t + 3] += s3
+    out[r, t + 4] += s4
+
+
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _dots_block(rows, r, start, width, source, t, channel_of, offsets, out):
-    """out[r:r+4, t:t+4] += the 4×4 dot products of `shifted_row_dots` (a function of its
-    own for the reason `_rows_block` gives)."""
+    """out[r:r+4, t:t+5] += the 4×5 dot products of `shifted_row_dots` (a function of its
+    own for the reason `_rows_block` gives). Twenty running sums, four rows and five
+    taps in SIMD registers: five taps, not four, as a 3×3 kernel and its bias make ten
+    (1.2× faster than twelve in blocks of four, measured on the wide net's first conv)."""
     g0, g1 = rows[r, start:start + width], rows[r + 1, start:start + width]
     g2, g3 = rows[r + 2, start:start + width], rows[r + 3, start:start + width]
-    x0 = source[channel_of[t], offsets[t]:offsets[t] + width]
-    x1 = source[channel_of[t + 1], offsets[t + 1]:offsets[t + 1] + width]
-    x2 = source[channel_of[t + 2], offsets[t + 2]:offsets[t + 2] + width]
-    x3 = source[channel_of[t + 3], offsets[t + 3]:offsets[t + 3] + width]
+    x0, x1 = _run(source, channel_of, offsets, t, width), _run(source, channel_of, offsets,
+                                                                t + 1, width)
+    x2, x3 = _run(source, channel_of, offsets, t + 2, width), _run(source, channel_of, offsets,
+                                                                    t + 3, width)
+    x4 = _run(source, channel_of, offsets, t + 4, width)
     zero = out.dtype.type(0)  # sums in the arrays' precision
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = zero
+    c0 = c1 = c2 = c3 = c4 = d0 = d1 = d2 = d3 = d4 = zero
     for p in range(width):
-        v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
+        v0, v1, v2, v3, v4 = x0[p], x1[p], x2[p], x3[p], x4[p]
         e0, e1, e2, e3 = g0[p], g1[p], g2[p], g3[p]
-        s00 += e0 * v0
-        s01 += e0 * v1
-        s02 += e0 * v2
-        s03 += e0 * v3
-        s10 += e1 * v0
-        s11 += e1 * v1
-        s12 += e1 * v2
-        s13 += e1 * v3
-        s20 += e2 * v0
-        s21 += e2 * v1
-        s22 += e2 * v2
-        s23 += e2 * v3
-        s30 += e3 * v0
-        s31 += e3 * v1
-        s32 += e3 * v2
-        s33 += e3 * v3
-    out[r, t] += s00
-    out[r, t + 1] += s01
-    out[r, t + 2] += s02
-    out[r, t + 3] += s03
-    out[r + 1, t] += s10
-    out[r + 1, t + 1] += s11
-    out[r + 1, t + 2] += s12
-    out[r + 1, t + 3] += s13
-    out[r + 2, t] += s20
-    out[r + 2, t + 1] += s21
-    out[r + 2, t + 2] += s22
-    out[r + 2, t + 3] += s23
-    out[r + 3, t] += s30
-    out[r + 3, t + 1] += s31
-    out[r + 3, t + 2] += s32
-    out[r + 3, t + 3] += s33
+        a0, a1, a2, a3, a4 = a0 + e0 * v0, a1 + e0 * v1, a2 + e0 * v2, a3 + e0 * v3, a4 + e0 * v4
+        b0, b1, b2, b3, b4 = b0 + e1 * v0, b1 + e1 * v1, b2 + e1 * v2, b3 + e1 * v3, b4 + e1 * v4
+        c0, c1, c2, c3, c4 = c0 + e2 * v0, c1 + e2 * v1, c2 + e2 * v2, c3 + e2 * v3, c4 + e2 * v4
+        d0, d1, d2, d3, d4 = d0 + e3 * v0, d1 + e3 * v1, d2 + e3 * v2, d3 + e3 * v3, d4 + e3 * v4
+    _add_five(out, r, t, a0, a1, a2, a3, a4)
+    _add_five(out, r + 1, t, b0, b1, b2, b3, b4)
+    _add_five(out, r + 2, t, c0, c1, c2, c3, c4)
+    _add_five(out, r + 3, t, d0, d1, d2, d3, d4)
 
 
 @njit(cache=True, nogil=True)
 def shifted_row_dots(rows, start, width, source, channel_of, offsets, out):
     """out[r, t] += Σ_p rows[r, start + p] · source[channel_of[t], offsets[t] + p], p < width.
 
-    Blocks of four rows by four taps, each summed by `_dots_block`.
+    Blocks of four rows by five taps (`DOT_TAPS`; callers pad with zero-weight taps), each
+    summed by `_dots_block`.
     """
     for r in range(0, rows.shape[0], BLOCK):
-        for t in range(0, out.shape[1], BLOCK):
+        for t in range(0, out.shape[1], DOT_TAPS):
             _dots_block(rows, r, start, width, source, t, channel_of, offsets, out)
 
 
@@ -410,7 +401,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     """dL/dK, dL/db and (when need_grad_x) dL/dX of the stride-1 convolution.
 
     Arguments as in `conv_kernels.conv2d_backward` (without the stride), plus
-    filter_rows as in `conv2d_forward` and tap_count, C·f·f + 1 rounded up to whole blocks.
+    filter_rows as in `conv2d_forward` and tap_count, C·f·f + 1 rounded up to whole
+    `DOT_TAPS`.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
@@ -502,7 +494,7 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_out: np.ndarray, out: np.nd
     filters, channels, kernel, _ = weight.shape
     conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_weight,
                     grad_bias, need_grad_x, round_up(filters, BLOCK),
-                    round_up(channels * kernel * kernel + 1, BLOCK), chunks)  # + the bias's tap
+                    round_up(channels * kernel * kernel + 1, DOT_TAPS), chunks)  # + the bias
 
 
 __all__ = ["GRADIENT", "backward", "forward", "use_shifted_rows"]
