@@ -145,17 +145,17 @@ class Conv2D(Layer):
         self._codes = None
         weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
         kernel = self.forward_kernel
-        if kernel == WINOGRAD:
+        if self._rectified and not self.layer_outputs and self.pools_in_phases:
+            pooled, _ = self.pool_after.take_from_conv(out)  # its argmax is left unset
+            self._codes = self._workspace("codes", pooled.shape, np.int8)
+            phase_kernels.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
+        elif kernel == WINOGRAD:
             winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
                                                       self._rectified, chunks)
         elif kernel == SHIFTED_ROWS and self._rectified and self.fuses_pool:
             pooled, argmax = self.pool_after.take_from_conv(out)
-            if self.pools_in_phases and not self.layer_outputs:  # the pool's argmax left unset
-                self._codes = self._workspace("codes", pooled.shape, np.int8)
-                phase_kernels.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
-            else:
-                shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
-                                            pooled, argmax, write_out=self.layer_outputs)
+            shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
+                                        pooled, argmax, write_out=self.layer_outputs)
         elif kernel == SHIFTED_ROWS:
             shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
                                         chunks)
@@ -176,11 +176,14 @@ class Conv2D(Layer):
 
     @property
     def pools_in_phases(self) -> bool:
-        """Whether a fused pass without layer outputs works at the pooled resolution
+        """Whether a fused pass without layer outputs (training, evaluation) computes this
+        conv, its ReLU and a 2×2, stride-2 max-pool after them at the pooled resolution
         (`phase_kernels`), where that measured faster, leaving phase codes instead of the
         pool's arg-max."""
-        return self.fuses_pool and use_phases(self.input_shape[0], self.kernel, self.filters,
-                                              self.output_shape[2] // 2)
+        pool = self.pool_after
+        return (pool is not None and pool.size == 2 and pool.stride == 2 and self.stride == 1
+                and use_phases(self.input_shape[0], self.kernel, self.filters,
+                               self.output_shape[2] // 2))
 
     @property
     def pooled_in_phases(self) -> bool:

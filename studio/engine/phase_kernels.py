@@ -53,17 +53,18 @@ CODE_0, CODE_1, CODE_2, CODE_3 = np.int8(0), np.int8(1), np.int8(2), np.int8(3)
 
 
 def use_phases(channels: int, kernel: int, filters: int, pooled_width: int) -> bool:
-    """One channel, a 3×3 kernel and 32 filters or more, where it measured faster, and
+    """One channel, a 3×3 kernel and 16 filters or more, where it measured faster, and
     pooled rows of at least half a SIMD register (shorter ones are copied float by float).
 
-    Measured (batch 64, 2 threads; time of the shifted-row kernels, with the pool in the
-    forward pass's epilogue and the backward pass from the pooled gradient, ÷ time of
-    these; forward and backward): 1→32 3×3 on 28×28 1.36× and 1.13-1.50×, 1→16 1.05-1.25×
-    and 0.98-1.07×, 1→8 0.81× and 0.82×; 5×5 kernels 0.72× and 0.65-0.70× (1→6),
-    0.98-1.12× and 0.96-1.01× (1→32): four phases of 9 pooled-size columns each cost more
-    than they save; 8→16 3×3 0.71× and 0.65×.
+    Measured (batch 64, 2 threads; time of the kernels these replace ÷ time of these,
+    forward and backward): on 28 × 28 images, 1→64 filters 3×3 1.52× and 1.54× (against
+    the shifted-row kernels: im2col, which a conv with 64 filters otherwise runs, is
+    slower still), 1→32 1.33× and 1.37× (1.34× and 1.32× "valid"), 1→16 1.22× and 1.19×,
+    but 1→8 0.92× and 0.94×; 5×5 kernels 0.77× and 0.73× (1→6), 0.96× and 1.03× (1→32);
+    3→32 3×3 on 32 × 32 0.94× and 1.00×: four phases of the pooled-size columns cost
+    more than they save.
     """
-    return channels == 1 and kernel == 3 and filters >= 32 and pooled_width >= LANES // 2
+    return channels == 1 and kernel == 3 and filters >= 16 and pooled_width >= LANES // 2
 
 
 @njit(cache=True, nogil=True)

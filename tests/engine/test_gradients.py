@@ -161,6 +161,16 @@ def test_inference_without_layer_outputs_fuses_relu_and_pool_with_the_same_logit
         np.testing.assert_array_equal(got, want)  # pooled by the convs, in their epilogue
 
 
+def test_inference_without_layer_outputs_pools_the_wide_nets_first_conv_in_phases():
+    network = Network(load_preset("wide"))
+    x = np.random.default_rng(3).random((4, 1, 28, 28), dtype=np.float32)
+    kept, pooled = network.forward(x).copy(), network.outputs[2].copy()
+    fused = network.forward(x, layer_outputs=False)
+    assert network.layers[0].pooled_in_phases
+    np.testing.assert_allclose(network.outputs[2], pooled, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused, kept, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("preset", ["lenet5", "wide"])  # the wide net's first conv: phases
 def test_training_without_layer_outputs_gives_the_same_logits_and_gradients(preset):
     network = Network(load_preset(preset))
@@ -184,8 +194,9 @@ def test_training_without_layer_outputs_gives_the_same_logits_and_gradients(pres
     assert (conv_map >= 0).all() and np.isnan(unwritten).all()  # not written when not wanted
 
 
-def test_a_first_conv_pooled_in_phases_has_the_gradients_of_finite_differences():
-    layers = [{"type": "conv2d", "filters": 32, "kernel": 3, "stride": 1, "padding": "same"},
+@pytest.mark.parametrize("filters", [16, 64])  # 64: im2col's, when not in phases
+def test_a_first_conv_pooled_in_phases_has_the_gradients_of_finite_differences(filters):
+    layers = [{"type": "conv2d", "filters": filters, "kernel": 3, "stride": 1, "padding": "same"},
               {"type": "relu"}, {"type": "maxpool2d", "size": 2, "stride": 2},
               {"type": "flatten"}, {"type": "dense", "units": 3}]
     network = Network(architecture((1, 16, 16), *layers), dtype=np.float64)

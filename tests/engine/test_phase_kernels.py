@@ -87,7 +87,7 @@ def test_a_nan_input_reaches_the_pooled_map_and_the_gradients():
 
 
 def test_phases_are_used_only_where_they_measured_faster():
-    assert use_phases(1, 3, 32, 14)  # the wide net's first conv
+    assert use_phases(1, 3, 32, 14) and use_phases(1, 3, 64, 14)  # the wide net's first conv
     assert not use_phases(1, 5, 6, 14)  # LeNet-5's first: 5×5
     assert not use_phases(1, 3, 8, 14)  # few filters
     assert not use_phases(8, 3, 32, 14)  # not a first layer on an image
