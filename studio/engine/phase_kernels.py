@@ -40,12 +40,15 @@ from .shifted_row_kernels import (
     BLOCK,
     DOT_TAPS,
     NINE,
-    samples_per_row,
     shifted_row_dots,
     shifted_rows,
     shifted_rows_in_nines,
 )
 
+# About how long the runs of pooled-size maps are made: 16 samples of the wide net's first
+# conv (3,136 floats), which measured 1.13× faster forward and backward than 5 (980, the
+# shifted-row kernels' `ROW_FLOATS`); 11 fell between.
+RUN_FLOATS = 3200
 PHASES = 4  # rs = 2r + s for (r, s) = (0, 0), (0, 1), (1, 0), (1, 1): reading order
 STOPPED = np.int8(-1)  # the phase code of a window whose maximum the ReLU stopped
 # the codes as int8 constants, so that the kernels compare them in byte-wide SIMD lanes
@@ -194,7 +197,7 @@ def conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, filter_rows, tap
     pooled : (N, F, H_o // 2, W_o // 2), as `pool_kernels.maxpool2x2_forward` would write it
         from Y = max(X ⋆ K + b, 0);  codes : the same shape, int8: the phase codes.
     filter_rows, tap_count : F rounded up to whole blocks; C·f·f as `_forward_taps` gives it.
-    group : samples laid along one run, a pooled map apart (`samples_per_row`).
+    group : samples laid along one run, a pooled map apart (`samples_per_run`).
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
@@ -306,9 +309,11 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
         grad_bias[f] = total[f, taps]  # the bias's tap
 
 
-def _group(x: np.ndarray, pooled: np.ndarray, chunks: int) -> int:
-    """Samples per run: as `samples_per_row` for the pooled maps."""
-    return samples_per_row(pooled.shape[2], pooled.shape[3], -(-len(x) // chunks))
+def samples_per_run(pooled: np.ndarray, chunks: int) -> int:
+    """How many samples' pooled-size maps one run holds: as many as fill about `RUN_FLOATS`,
+    at most a thread's share of the batch."""
+    size, share = pooled.shape[2] * pooled.shape[3], -(-len(pooled) // chunks)
+    return max(1, min(share, RUN_FLOATS // size))
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -338,7 +343,7 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, poole
     filters, channels, kernel, _ = weight.shape
     conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, round_up(filters, BLOCK),
                            _forward_taps(channels * kernel * kernel),
-                           _group(x, pooled, chunks), chunks)
+                           samples_per_run(pooled, chunks), chunks)
 
 
 def backward(x: np.ndarray, weight: np.ndarray, grad_pooled: np.ndarray, codes: np.ndarray,
@@ -348,7 +353,7 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_pooled: np.ndarray, codes: 
     conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, grad_bias,
                             round_up(filters, BLOCK),
                             round_up(channels * kernel * kernel + 1, DOT_TAPS),  # + the bias
-                            _group(x, grad_pooled, chunks), chunks)
+                            samples_per_run(grad_pooled, chunks), chunks)
 
 
 __all__ = ["argmax_from_codes", "backward", "forward", "use_phases"]

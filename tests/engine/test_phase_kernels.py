@@ -92,3 +92,9 @@ def test_phases_are_used_only_where_they_measured_faster():
     assert not use_phases(1, 3, 8, 14)  # few filters
     assert not use_phases(8, 3, 32, 14)  # not a first layer on an image
     assert not use_phases(1, 3, 32, 7)  # short pooled rows
+
+
+def test_a_run_holds_about_3200_floats_of_pooled_maps():
+    assert phase_kernels.samples_per_run(np.empty((64, 32, 14, 14)), 2) == 16  # the wide net
+    assert phase_kernels.samples_per_run(np.empty((64, 6, 12, 12)), 2) == 22
+    assert phase_kernels.samples_per_run(np.empty((4, 32, 14, 14)), 2) == 2  # a thread's share
