@@ -90,10 +90,12 @@ def _phase_planes(x, pad, pitch, planes):
 @njit(cache=True, nogil=True, inline="always")
 def _copy_lanes(source, s, target, t):
     """target[t:t + 16] = source[s:s + 16], all sixteen loads before any store: in that order
-    the compiler makes one vector load and one vector store of them. Written as a loop of
-    16 it cannot tell the arrays apart and copies float by float; as a loop of unknown
-    length it checks their overlap on every call (wide net's first conv, per sample: 1.0 µs
-    against 2.5 µs and 1.8 µs)."""
+    the code generator makes one 64-byte load and store of them. Written as a loop of 16,
+    LLVM cannot tell the arrays apart and copies float by float; as a loop of unknown
+    length it checks their overlap on every call (copying 896 rows of 14 floats: 1.0 µs,
+    against 2.5 µs and 1.8 µs). The offsets pass through `known_non_negative`, without
+    which each float got a select for a negative index (the columns: 2.1 → 0.7 µs a
+    sample)."""
     s, t = known_non_negative(s), known_non_negative(t)
     (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15) = (
         source[s], source[s + 1], source[s + 2], source[s + 3], source[s + 4], source[s + 5],
@@ -256,6 +258,21 @@ def _phase_gradients(grad_pooled, codes, block, first, count, gph):
                 g3[p] = value if won[p] == CODE_3 else 0.0
 
 
+@njit(cache=True, nogil=True)
+def _read_lines_in_order(flat, start, stop):
+    """Σ of one element per 64-byte line of flat[start:stop], read in order: a software
+    prefetch by other means (Numba offers none). The blocks of `_phase_gradients` read a
+    group's dL/dP and codes in runs of 784 and 196 bytes, 25 KB apart: too short for the
+    hardware prefetcher, and out of cache by then. Read in order first, the lines stream
+    in: the backward pass's median in a training step 10 % faster. The sum is kept only
+    so that the reads are not optimised away."""
+    step = max(1, 64 // flat.itemsize)
+    total = 0.0
+    for i in range(start, stop, step):
+        total += flat[i]
+    return total
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, grad_bias,
                             filter_rows, tap_count, group, chunks):
@@ -280,6 +297,8 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
     for rs in range(PHASES):
         column_of[rs, taps] = ones
     partial_w = np.zeros((chunks, filter_rows, tap_count), dtype=x.dtype)
+    read_ahead = np.zeros(chunks)  # the sums of `_read_lines_in_order`, not used
+    flat_grad, flat_codes, span = grad_pooled.reshape(-1), codes.reshape(-1), filters * size
     for t in prange(chunks):
         planes = np.zeros((channels * PHASES, plane_length), dtype=x.dtype)
         columns = np.zeros((ones + 1, wide), dtype=x.dtype)
@@ -294,6 +313,9 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
                 _zero_from(columns[:zeros], count * size)
                 for rs in range(PHASES):
                     _zero_from(gph[rs], count * size)
+            read_ahead[t] += (
+                _read_lines_in_order(flat_grad, first * span, (first + count) * span)
+                + _read_lines_in_order(flat_codes, first * span, (first + count) * span))
             for g in range(count):
                 _phase_planes(x[first + g], pad, pitch, planes)
                 _columns(planes, pitch, shifts, pooled_h, pooled_w, columns, g * size)
