@@ -10,7 +10,8 @@ of the zero-padded input X_p, with the same kernel:
 so every term reads one of the "pooled-size columns"
 x_abmn[c, i, j] = X_p[c, 2(i + m) + a, 2(j + n) + b], a map as large as the pooled one
 (16 of them per channel for a 3×3 kernel, 36 for 5×5). Stored flat, one run per column,
-`shifted_row_kernels.shifted_rows` sums them into the four phases, and the pool is the
+`shifted_row_kernels.shifted_rows` sums them into the four phases (a 3×3 kernel's nine
+taps in one pass: `shifted_rows_in_nines`), and the pool is the
 elementwise maximum of four contiguous runs, the windows' four values side by side in
 SIMD lanes. Everything stays in the pooled layout: no row has columns that are not read,
 and the pooled map is written as it is stored. Bias and ReLU follow the maximum (they
@@ -153,6 +154,17 @@ def _phase_taps(channels, kernel, tap_count, zeros):
 
 
 @njit(cache=True, nogil=True)
+def _layout(height, width, kernel, pad, size, group):
+    """(pitch, shifts, plane_length, wide): the phase planes' row length (half the padded
+    width), how many shifts m, n the pooled-size columns take, how long a phase plane is
+    (with what the spilled copies read past it), and how long a run of `group` samples'
+    maps of `size` is, in whole SIMD vectors."""
+    pitch = (width + 2 * pad + 1) // 2
+    return (pitch, kernel // 2 + 1, ((height + 2 * pad + 1) // 2 + 1) * pitch + 2 * LANES,
+            round_up(group * size, LANES))
+
+
+@njit(cache=True, nogil=True)
 def _zero_from(rows, start):
     """rows[:, start:] = 0, as loops: an array expression inside a parallel kernel would
     become a parallel region of its own."""
@@ -204,10 +216,8 @@ def conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, filter_rows, tap
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
     pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
-    pitch, shifts = (width + 2 * pad + 1) // 2, kernel // 2 + 1
-    plane_length = ((height + 2 * pad + 1) // 2 + 1) * pitch + 2 * LANES  # + what spills read
     size = pooled_h * pooled_w
-    wide = round_up(group * size, LANES)
+    pitch, shifts, plane_length, wide = _layout(height, width, kernel, pad, size, group)
     zeros = channels * PHASES * shifts * shifts  # the row of zeros after the columns
     weights = np.zeros((filter_rows, tap_count), dtype=weight.dtype)
     flat_weight = weight.reshape(filters, -1)
@@ -289,10 +299,8 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
     pooled_h, pooled_w = grad_pooled.shape[2], grad_pooled.shape[3]
-    pitch, shifts = (width + 2 * pad + 1) // 2, kernel // 2 + 1
-    plane_length = ((height + 2 * pad + 1) // 2 + 1) * pitch + 2 * LANES
     size = pooled_h * pooled_w
-    wide = round_up(group * size, LANES)
+    pitch, shifts, plane_length, wide = _layout(height, width, kernel, pad, size, group)
     zeros = channels * PHASES * shifts * shifts
     ones = zeros + 1  # dL/db[f] = Σ dY[f, ·] · 1: the bias's tap reads a row of ones
     taps = channels * kernel * kernel

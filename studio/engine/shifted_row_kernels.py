@@ -10,7 +10,9 @@ row are never read):
 
 Each term is a scaled vector add the CPU runs at full SIMD width. The kernels
 below take four outputs and four taps at a time, so each loaded input vector
-serves four filters and each output vector is stored once per four taps.
+serves four filters and each output vector is stored once per four taps
+(`shifted_rows_in_nines`, which `phase_kernels` uses, takes a 3×3 kernel's nine
+taps at once); the dot products of the backward pass, four rows and five taps.
 
 The backward pass uses the same two shapes:
 - dL/dK[f, (c,i,j)] = Σ_p dY_w[f, p] · x_p[c, i·W_p + j + p]: dot products of two
@@ -183,9 +185,6 @@ def shifted_rows_in_nines(weights, source, channel_of, offsets, out):
             _nine_taps_block(weights, r, t, source, channel_of, offsets, out, width, True)
 
 
-# Reassociation and contraction only: the sixteen running sums may be split into SIMD
-# lanes and added up at the end, with fused multiply-adds. NaN and infinity keep their
-# IEEE meaning (no other fastmath flag).
 @njit(cache=True, nogil=True, inline="always")
 def _add_five(out, r, t, s0, s1, s2, s3, s4):
     """out[r, t:t + 5] += (s0, …, s4)."""
@@ -196,6 +195,9 @@ def _add_five(out, r, t, s0, s1, s2, s3, s4):
     out[r, t + 4] += s4
 
 
+# Reassociation and contraction only: the twenty running sums may be split into SIMD
+# lanes and added up at the end, with fused multiply-adds. NaN and infinity keep their
+# IEEE meaning (no other fastmath flag).
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _dots_block(rows, r, start, width, source, t, channel_of, offsets, out):
     """out[r:r+4, t:t+5] += the 4×5 dot products of `shifted_row_dots` (a function of its
