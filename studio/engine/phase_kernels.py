@@ -41,6 +41,7 @@ from .shifted_row_kernels import (
     BLOCK,
     DOT_TAPS,
     NINE,
+    padded_weights,
     shifted_row_dots,
     shifted_rows,
     shifted_rows_in_nines,
@@ -210,20 +211,17 @@ def conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, filter_rows, tap
 
     pooled : (N, F, H_o // 2, W_o // 2), as `pool_kernels.maxpool2x2_forward` would write it
         from Y = max(X ⋆ K + b, 0);  codes : the same shape, int8: the phase codes.
-    filter_rows, tap_count : F rounded up to whole blocks; C·f·f as `_forward_taps` gives it.
+    filter_rows, tap_count : F rounded up to whole blocks; C·f·f as `_forward_tap_count`
+        gives it.
     group : samples laid along one run, a pooled map apart (`samples_per_run`).
     """
     n_samples, channels, height, width = x.shape
-    filters, kernel = weight.shape[0], weight.shape[2]
+    kernel = weight.shape[2]
     pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
     size = pooled_h * pooled_w
     pitch, shifts, plane_length, wide = _layout(height, width, kernel, pad, size, group)
     zeros = channels * PHASES * shifts * shifts  # the row of zeros after the columns
-    weights = np.zeros((filter_rows, tap_count), dtype=weight.dtype)
-    flat_weight = weight.reshape(filters, -1)
-    for f in range(filters):  # loops, not slice assignments: Numba compiles them faster
-        for t in range(flat_weight.shape[1]):
-            weights[f, t] = flat_weight[f, t]
+    weights = padded_weights(weight, filter_rows, tap_count)
     column_of, offsets = _phase_taps(channels, kernel, tap_count, zeros), np.zeros(tap_count,
                                                                                     np.int64)
     for t in prange(chunks):
@@ -370,7 +368,7 @@ def argmax_from_codes(codes, out_w, argmax):
                 argmax[n, f, i, j] = (2 * i + code // 2) * out_w + 2 * j + code % 2
 
 
-def _forward_taps(taps: int) -> int:
+def _forward_tap_count(taps: int) -> int:
     """The forward pass's tap count: as it is when nines divide it (3×3 kernels, in blocks of
     nine taps: 1.2× faster than in blocks of four, three of them zero), else rounded up to
     blocks of four."""
@@ -382,7 +380,7 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, poole
     """`conv_relu_pool_forward` with the block-rounded sizes worked out."""
     filters, channels, kernel, _ = weight.shape
     conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, round_up(filters, BLOCK),
-                           _forward_taps(channels * kernel * kernel),
+                           _forward_tap_count(channels * kernel * kernel),
                            samples_per_run(pooled, chunks), chunks)
 
 

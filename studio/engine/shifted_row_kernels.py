@@ -276,7 +276,7 @@ def _full_convolution_taps(weight, channel_rows, base, padded_width, zeros_at, n
 
 
 @njit(cache=True, nogil=True)
-def _padded_weights(weight, rows, taps):
+def padded_weights(weight, rows, taps):
     """K as a (rows, taps) matrix, zero beyond (F, C·f·f)."""
     flat = weight.reshape(weight.shape[0], -1)
     padded = np.zeros((rows, taps), dtype=weight.dtype)
@@ -370,7 +370,7 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
     # than a scalar remainder loop would
     wide = round_up((group - 1) * slot + out_h * padded_width, LANES)
     length = (kernel - 1) * (padded_width + 1) + wide
-    weights = _padded_weights(weight, filter_rows, tap_count)
+    weights = padded_weights(weight, filter_rows, tap_count)
     channel_of, offsets = _forward_taps(channels, kernel, padded_width, tap_count, length)
     pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
     for t in prange(chunks):
