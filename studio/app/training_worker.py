@@ -2,8 +2,10 @@
 
 Everything slow happens on the worker thread: loading the dataset, building
 the network, every training step. The worker consumes the same
-`Trainer.events()` generator as the CLI and forwards at most ten progress
-updates a second, so the GUI never drowns.
+`Trainer.events()` generator as the CLI and forwards the batches' losses in
+bundles, two a second and the rest when the run returns, so the GUI never
+drowns: an epoch of a small dataset ends ten times a second, and an update
+per epoch kept the GUI thread, and with it one of the two cores, busier.
 """
 
 from __future__ import annotations
@@ -109,13 +111,12 @@ class TrainingWorker(QObject):
                         self.progress.emit(latest, np.array(history).T)
                         history = []
                 elif isinstance(event, EpochEnd):
-                    if history:
-                        self.progress.emit(latest, np.array(history).T)
-                        history = []
                     self.epoch_finished.emit(event)
                     self._save_checkpoint()
                 elif isinstance(event, Snapshot):
                     self.snapshot.emit(event)
+            if history:
+                self.progress.emit(latest, np.array(history).T)
             if self.trainer.stopped:
                 self._save_checkpoint()
         except TrainingDiverged as error:

@@ -70,9 +70,9 @@ def trained(window, qtbot):
 
 
 def stop_midway(window, qtbot, config) -> None:
-    """Start a run with `config` and stop it after 30 % of its batches."""
+    """Start a run with `config` and stop it once its first epoch has ended."""
     window.start_training(config)
-    qtbot.waitUntil(lambda: window.progress.value() > 30, timeout=30000)
+    qtbot.waitUntil(lambda: len(window.watch.accuracy.epochs) > 0, timeout=30000)
     window.stop_training()
     qtbot.waitUntil(lambda: not window.training.running, timeout=5000)
 
