@@ -10,6 +10,7 @@ from studio.engine import Snapshot
 
 from .image_grid import ImageGrid
 from .panel import Panel
+from .steady_label import SteadyLabel
 
 MAX_MAPS = 32
 
@@ -35,7 +36,7 @@ class FeatureMapsPanel(Panel):
         self.sample.setRange(0, 0)
         self.sample.setPrefix("test image #")
         self.layer_choice = QComboBox()
-        self.label = QLabel()
+        self.label = SteadyLabel()
         controls.addWidget(self.sample)
         controls.addWidget(QLabel("layer"))
         controls.addWidget(self.layer_choice, 1)

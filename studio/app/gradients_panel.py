@@ -61,16 +61,22 @@ class GradientsPanel(Panel):
             self.kernel_title.setText(f"dL/dK of layer {layer} (conv2d)")
             self.kernels.show_images(tiles[:MAX_TILES], titles[:MAX_TILES])
         self.saliency.show_images(snapshot.input_gradient[:1])
+        self._draw_norms()
 
     def record_norms(self, snapshot: Snapshot) -> None:
+        """Keep the norms of every snapshot; they are drawn when the panel is shown (a
+        hidden log-scale plot's update took a millisecond from the GUI thread)."""
         if snapshot.step in self._recorded:
             return
         self._recorded.add(snapshot.step)
         for index, norm in snapshot.gradient_norms.items():
             self.history.setdefault(index, []).append((snapshot.step, max(norm, 1e-12)))
+
+    def _draw_norms(self) -> None:
+        for index, history in self.history.items():
             if index not in self.curves:
                 colour = pg.intColor(len(self.curves), hues=9)
                 self.curves[index] = self.norms.plot(pen=pg.mkPen(colour, width=2),
                                                      name=f"layer {index}")
-            steps, values = np.array(self.history[index]).T
+            steps, values = np.array(history).T
             self.curves[index].setData(steps, values)

@@ -97,7 +97,8 @@ class ImageGrid(pg.GraphicsLayoutWidget):
                                bool(titles))
             self.box.autoRange(padding=0.01)
         for text, title in zip(self.titles, titles or []):
-            text.setText(title)
+            if text.toPlainText() != title:  # a new text is laid out and repainted
+                text.setText(title)
 
     def tile_pixel(self, x: float, y: float) -> tuple[int, int, int] | None:
         """(tile, row, column) under the mosaic coordinates (x, y), if on a tile."""

@@ -692,7 +692,7 @@ class MainWindow(QMainWindow):
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)
         self.recorder.add_epoch(event)
-        self.watch.runs.set_runs(self.recorder.runs)
+        self.watch.runs.follow(self.recorder.runs)
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
         if event.test is not None:

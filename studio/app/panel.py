@@ -37,6 +37,7 @@ class Panel(QWidget):
     def __init__(self, object_name: str, caption: str, parent=None):
         super().__init__(parent)
         self.setObjectName(object_name)
+        self.setAutoFillBackground(True)  # opaque: a repaint inside stops here, not at the window
         self.caption = QLabel(caption)
         self.caption.setWordWrap(True)
         self.caption.setObjectName("caption")

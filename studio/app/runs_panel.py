@@ -113,7 +113,7 @@ class RunsPanel(Panel):
         self.body.addLayout(control)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
-        self._stale = False  # runs arrived while hidden: drawn when next shown
+        self._stale = False  # runs changed while hidden: shown when next shown
         self.table.itemSelectionChanged.connect(self.redraw)
         self.smoothing.valueChanged.connect(lambda _: self.redraw())
         self._label_smoothing()
@@ -143,10 +143,19 @@ class RunsPanel(Panel):
         else:  # an epoch ends several times a second on small data: draw what is seen
             self._stale = True
 
+    def follow(self, runs: list[Run]) -> None:
+        """The current run moved on (an epoch ended): shown now if the panel is on show,
+        else when it is next shown. An epoch of a small dataset ends ten times a second,
+        and refilling a hidden table each time took GUI-thread time from training."""
+        if self.isVisible():
+            self.set_runs(runs)
+        else:
+            self.runs, self._stale = runs, True
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale:
-            self.redraw()
+            self.set_runs(self.runs)
 
     def selected(self) -> list[Run]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

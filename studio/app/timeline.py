@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from studio.engine import Evaluation, Snapshot
 
+from .steady_label import SteadyLabel
+
 MEMORY_LIMIT = 64 * 2**20
 DISK_LIMIT = 32 * 2**20
 PLAY_MS = 120
@@ -88,7 +90,7 @@ class TimelineBar(QWidget):
         self.play.setObjectName("timelinePlay")
         self.play.setCheckable(True)
         self.live = QPushButton("Live")
-        self.label = QLabel()
+        self.label = SteadyLabel()
         self.label.setObjectName("timelineLabel")
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 4, 0)
