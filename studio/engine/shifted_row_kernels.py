@@ -25,7 +25,7 @@ The backward pass uses the same two shapes:
 dL/db is one more of those dot products, with a run of ones (the bias is the weight
 of a constant input). With a 2×2 max-pool after the ReLU, the forward pass also pools
 each map while it is in cache. When a sample's rows are short, the forward pass lays
-several samples along one row, a padded map apart (`samples_per_row`).
+several samples side by side along one row (`samples_per_row`).
 
 For few filters this is up to 2.7× as fast as im2col + sgemm, whose small
 matrix products run far from peak (see `use_shifted_rows`).
@@ -41,6 +41,7 @@ from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradien
 from .pool_kernels import maxpool2x2_plane
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
+TAIL = 2  # rows of the last block when rows come in fours and a pair (6 filters: 4 + 2)
 NINE = 9  # a 3×3 kernel's taps: one step of `_nine_taps_block`
 DOT_TAPS = 5  # taps per step of `_dots_block`
 ROW_FLOATS = 1024  # about how long the forward pass's wide rows are made (`samples_per_row`)
@@ -92,6 +93,26 @@ def _rows_block(weights, r, t, source, channel_of, offsets, out, width, accumula
         y1[p] = (y1[p] if accumulate else zero) + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
         y2[p] = (y2[p] if accumulate else zero) + c0 * v0 + c1 * v1 + c2 * v2 + c3 * v3
         y3[p] = (y3[p] if accumulate else zero) + d0 * v0 + d1 * v1 + d2 * v2 + d3 * v3
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})  # contraction only, as `_rows_block`
+def _pair_block(weights, r, t, source, channel_of, offsets, out, width, accumulate):
+    """`_rows_block` for the last two rows, r and r + 1, where rows come in fours and a
+    pair: LeNet-5's first conv has six filters, which blocks of four padded to eight
+    (a quarter of its arithmetic on zero weights)."""
+    y0, y1 = out[r], out[r + 1]
+    x0, x1 = _run(source, channel_of, offsets, t, width), _run(source, channel_of, offsets,
+                                                                t + 1, width)
+    x2, x3 = _run(source, channel_of, offsets, t + 2, width), _run(source, channel_of, offsets,
+                                                                    t + 3, width)
+    a0, a1, a2, a3 = weights[r, t], weights[r, t + 1], weights[r, t + 2], weights[r, t + 3]
+    b0, b1, b2, b3 = (weights[r + 1, t], weights[r + 1, t + 1], weights[r + 1, t + 2],
+                      weights[r + 1, t + 3])
+    zero = out.dtype.type(0)
+    for p in range(width):
+        v0, v1, v2, v3 = x0[p], x1[p], x2[p], x3[p]
+        y0[p] = (y0[p] if accumulate else zero) + a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+        y1[p] = (y1[p] if accumulate else zero) + b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -159,16 +180,20 @@ def _nine_taps_block(weights, r, t, source, channel_of, offsets, out, width, acc
 def shifted_rows(weights, source, channel_of, offsets, out):
     """out[r, p] = Σ_t weights[r, t] · source[channel_of[t], offsets[t] + p].
 
-    Rows and taps come in blocks of four (callers pad with zero weights), so
-    every loaded source vector feeds four outputs and each output is written
-    once per four taps. The first block of taps writes the rows, rather than adding
-    to rows zeroed first: 13 % faster on the wide net's first conv (three blocks of
-    taps), 25 % on LeNet-5's (seven).
+    Rows and taps come in blocks of four (callers pad with zero weights; rows may end
+    in a pair, `block_rows`), so every loaded source vector feeds four outputs and each
+    output is written once per four taps. The first block of taps writes the rows, rather
+    than adding to rows zeroed first: 13 % faster on the wide net's first conv (three
+    blocks of taps), 25 % on LeNet-5's (seven).
     """
-    width = out.shape[1]
-    for r in range(0, out.shape[0], BLOCK):
+    width, rows = out.shape[1], out.shape[0]
+    whole = rows - rows % BLOCK
+    for r in range(0, whole, BLOCK):
         for t in range(0, weights.shape[1], BLOCK):
             _rows_block(weights, r, t, source, channel_of, offsets, out, width, t > 0)
+    for r in range(whole, rows, TAIL):
+        for t in range(0, weights.shape[1], BLOCK):
+            _pair_block(weights, r, t, source, channel_of, offsets, out, width, t > 0)
 
 
 @njit(cache=True, nogil=True)
@@ -227,16 +252,41 @@ def _dots_block(rows, r, start, width, source, t, channel_of, offsets, out):
     _add_five(out, r + 3, t, d0, d1, d2, d3, d4)
 
 
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})  # as `_dots_block`
+def _pair_dots_block(rows, r, start, width, source, t, channel_of, offsets, out):
+    """`_dots_block` for the last two rows, r and r + 1 (see `_pair_block`)."""
+    g0, g1 = rows[r, start:start + width], rows[r + 1, start:start + width]
+    x0, x1 = _run(source, channel_of, offsets, t, width), _run(source, channel_of, offsets,
+                                                                t + 1, width)
+    x2, x3 = _run(source, channel_of, offsets, t + 2, width), _run(source, channel_of, offsets,
+                                                                    t + 3, width)
+    x4 = _run(source, channel_of, offsets, t + 4, width)
+    zero = out.dtype.type(0)
+    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = zero
+    for p in range(width):
+        v0, v1, v2, v3, v4 = x0[p], x1[p], x2[p], x3[p], x4[p]
+        e0, e1 = g0[p], g1[p]
+        a0, a1, a2, a3, a4 = a0 + e0 * v0, a1 + e0 * v1, a2 + e0 * v2, a3 + e0 * v3, a4 + e0 * v4
+        b0, b1, b2, b3, b4 = b0 + e1 * v0, b1 + e1 * v1, b2 + e1 * v2, b3 + e1 * v3, b4 + e1 * v4
+    _add_five(out, r, t, a0, a1, a2, a3, a4)
+    _add_five(out, r + 1, t, b0, b1, b2, b3, b4)
+
+
 @njit(cache=True, nogil=True)
 def shifted_row_dots(rows, start, width, source, channel_of, offsets, out):
     """out[r, t] += Σ_p rows[r, start + p] · source[channel_of[t], offsets[t] + p], p < width.
 
-    Blocks of four rows by five taps (`DOT_TAPS`; callers pad with zero-weight taps), each
-    summed by `_dots_block`.
+    Blocks of four rows (rows may end in a pair, `block_rows`) by five taps (`DOT_TAPS`;
+    callers pad with zero-weight taps), each summed by `_dots_block`.
     """
-    for r in range(0, rows.shape[0], BLOCK):
+    count = out.shape[0]
+    whole = count - count % BLOCK
+    for r in range(0, whole, BLOCK):
         for t in range(0, out.shape[1], DOT_TAPS):
             _dots_block(rows, r, start, width, source, t, channel_of, offsets, out)
+    for r in range(whole, count, TAIL):
+        for t in range(0, out.shape[1], DOT_TAPS):
+            _pair_dots_block(rows, r, start, width, source, t, channel_of, offsets, out)
 
 
 @njit(cache=True, nogil=True)
@@ -301,12 +351,13 @@ def _copy_rows(source, source_start, source_pitch, target, target_start, target_
 
 
 @njit(cache=True, nogil=True)
-def _fill_wide(x, pad, padded_width, xp, at):
-    """x_p[c, at + (y + p)·W_p + x + p] = X[c, y, x]; everything else in x_p stays as it is
-    (zero, where the padding lies)."""
+def _fill_wide(x, pad, pitch, xp, at):
+    """x_p[c, at + (y + p)·pitch + x + p] = X[c, y, x]; everything else in x_p stays as it
+    is (zero, where the padding lies). The pitch is W_p, or a multiple of it when samples
+    lie side by side."""
     height, width = x.shape[1], x.shape[2]
-    _copy_rows(x.reshape(x.shape[0], -1), 0, width, xp, at + pad * padded_width + pad,
-               padded_width, width, height)
+    _copy_rows(x.reshape(x.shape[0], -1), 0, width, xp, at + pad * pitch + pad, pitch, width,
+               height)
 
 
 @njit(cache=True, nogil=True)
@@ -340,13 +391,21 @@ def _pool_then_bias(yw, at, pitch, out_w, bias, pooled_h, pooled_w, pooled, argm
             pooled[q] = 0.0 if value <= 0.0 else value  # NaN stays NaN
 
 
-def samples_per_row(padded_height: int, padded_width: int, samples: int) -> int:
-    """How many samples' maps one wide row holds: as many as fill about `ROW_FLOATS`, at
-    most `samples`. Each sample's outputs then lie one padded input map apart, and the
-    H_p − H_o rows between them are computed and not read (29 % for LeNet-5's second conv),
-    but the micro-kernel runs on long rows: there it measured 1.6× faster with 5 samples a
-    row (980 floats) than one (144)."""
-    return max(1, min(samples, ROW_FLOATS // (padded_height * padded_width)))
+def block_rows(count: int) -> int:
+    """Rows for `count` filters or channels: whole blocks of four, and a pair when two
+    are left over (6 → 4 + 2, 7 → 8)."""
+    return round_up(count, TAIL)
+
+
+def samples_per_row(out_height: int, padded_width: int, samples: int) -> int:
+    """How many samples one wide row holds: as many as fill about `ROW_FLOATS` with
+    outputs, at most `samples`. Row y of the wide row is row y of each sample side by
+    side, W_p apart, so the micro-kernel runs on long rows (LeNet-5's second conv measured
+    1.6× faster with 5 samples a row than one, 144 floats). Only the W_p − W_o columns after
+    each sample's outputs are computed and not read; laid one padded map after another, as
+    before, the H_p − H_o rows between samples were too (that conv: 46 % of its arithmetic
+    unread, now 29 %)."""
+    return max(1, min(samples, ROW_FLOATS // (out_height * padded_width)))
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -358,20 +417,20 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
     pool : also max-pool each map of max(Y, 0) 2×2 with stride 2 while it is in cache, into
         pooled and argmax (N, F, H_o // 2, W_o // 2) as `pool_kernels.maxpool2x2_forward`
         would; then `out` may be left unwritten (write_out False) when nobody reads it.
-    filter_rows, tap_count : F and C·f·f rounded up to whole blocks.
+    filter_rows, tap_count : F and C·f·f rounded up to whole blocks (`block_rows`).
     group : samples laid along one wide row (`samples_per_row`).
     """
-    n_samples, channels, height, width = x.shape
+    n_samples, channels, _, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
     out_h, out_w = out.shape[2], out.shape[3]
     padded_width = width + 2 * pad
-    slot = (height + 2 * pad) * padded_width  # one sample's padded map in x_p and Y_w
+    pitch = group * padded_width  # a row of x_p and Y_w: that row of each sample, side by side
     # whole SIMD loops: the extra outputs are computed and never read, which costs less
     # than a scalar remainder loop would
-    wide = round_up((group - 1) * slot + out_h * padded_width, LANES)
-    length = (kernel - 1) * (padded_width + 1) + wide
+    wide = round_up(out_h * pitch, LANES)
+    length = (kernel - 1) * (pitch + 1) + wide
     weights = padded_weights(weight, filter_rows, tap_count)
-    channel_of, offsets = _forward_taps(channels, kernel, padded_width, tap_count, length)
+    channel_of, offsets = _forward_taps(channels, kernel, pitch, tap_count, length)
     pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
     for t in prange(chunks):
         xp = np.zeros((channels, length + wide), dtype=x.dtype)
@@ -380,20 +439,20 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
         flat_pooled, flat_argmax = pooled.reshape(-1), argmax.reshape(-1)
         start, stop = chunk_bounds(t, chunks, n_samples)
         for first in range(start, stop, group):
-            count = min(group, stop - first)  # a short last group leaves stale maps behind
+            count = min(group, stop - first)  # a short last group leaves stale maps beside
             for j in range(count):            # it, whose outputs are not read
-                _fill_wide(x[first + j], pad, padded_width, xp, j * slot)
+                _fill_wide(x[first + j], pad, pitch, xp, j * padded_width)
             shifted_rows(weights, xp, channel_of, offsets, yw)
             for j in range(count):
                 n = first + j
                 if write_out:
-                    _bias_into(yw, j * slot, padded_width, bias, rectify, out[n])
+                    _bias_into(yw, j * padded_width, pitch, bias, rectify, out[n])
                     for f in range(filters if pool else 0):
                         plane = n * filters + f
                         maxpool2x2_plane(maps, plane, 0, out_w, out_w, pooled_h, pooled_w,
                                          flat_pooled, flat_argmax, plane * pooled_h * pooled_w)
                 else:
-                    _pool_then_bias(yw, j * slot, padded_width, out_w, bias, pooled_h,
+                    _pool_then_bias(yw, j * padded_width, pitch, out_w, bias, pooled_h,
                                     pooled_w, flat_pooled, flat_argmax, n * filters)
 
 
@@ -422,7 +481,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     # dY_w sits after a zero margin long enough for the most negative tap offset of dL/dX.
     margin = (kernel - 1) * (padded_width + 1)
     grad_length = margin + max(wide, pad * padded_width + input_wide)
-    channel_rows = round_up(channels, BLOCK)
+    channel_rows = round_up(channels, TAIL)  # as `block_rows`, which is not compiled
     # The full convolution in wide rows sweeps every input position, where sgemm + col2im
     # covers only the outputs: with little padding ("valid") the rows do up to twice the work,
     # and sgemm + col2im measured faster (6→16 channels, 5×5 on 14×14: 1.2×); with "same"
@@ -480,11 +539,11 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: 
     `pooled` and `argmax`."""
     filters, channels, kernel, _ = weight.shape
     pool = pooled is not None and argmax is not None
-    group = samples_per_row(x.shape[2] + 2 * pad, x.shape[3] + 2 * pad, -(-len(x) // chunks))
+    group = samples_per_row(out.shape[2], x.shape[3] + 2 * pad, -(-len(x) // chunks))
     conv2d_forward(x, weight, bias, pad, out, rectify, pool,
                    pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
                    argmax if pool else NO_ARGMAX,
-                   write_out or not pool, round_up(filters, BLOCK),
+                   write_out or not pool, block_rows(filters),
                    round_up(channels * kernel * kernel, BLOCK), group, chunks)
 
 
@@ -495,7 +554,7 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_out: np.ndarray, out: np.nd
     """`conv2d_backward` with the block-rounded sizes worked out."""
     filters, channels, kernel, _ = weight.shape
     conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_weight,
-                    grad_bias, need_grad_x, round_up(filters, BLOCK),
+                    grad_bias, need_grad_x, block_rows(filters),
                     round_up(channels * kernel * kernel + 1, DOT_TAPS), chunks)  # + the bias
 
 

@@ -15,8 +15,9 @@ NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
                          [(1, 28, 6, 5, 2),   # LeNet-5's first layer
                           (6, 14, 16, 5, 0),  # ...and its second: dL/dX through sgemm + col2im
                           (3, 9, 5, 3, 1),    # "same": dL/dX as shifted rows
+                          (6, 8, 7, 3, 1),    # rows in fours and a pair: dL/dX's channels
                           (2, 7, 3, 5, 3),    # padding wider than "same"
-                          (4, 5, 1, 1, 0)])
+                          (4, 5, 1, 1, 0)])   # one filter: a pair of rows only
 @pytest.mark.parametrize("rectify", [False, True])
 def test_shifted_rows_match_the_im2col_kernels(channels, size, filters, kernel, pad, rectify):
     rng = np.random.default_rng(size + filters)

@@ -1,4 +1,4 @@
-"""The row copies and the 2×2 pool compile to plain vector loads and stores.
+"""The row copies, the pairs of rows and the 2×2 pool compile to plain vector loads and stores.
 
 Numba lets a negative index count from the end, so an index it cannot prove
 non-negative makes LLVM vectorise a loop with gathers and scatters instead, which
@@ -19,7 +19,8 @@ f32 = np.float32
 
 
 def _ir(kernel, *args) -> str:
-    fresh = njit(kernel.py_func)  # not from the cache: its IR is there to read
+    options = {k: v for k, v in kernel.targetoptions.items() if k not in ("cache", "nopython")}
+    fresh = njit(kernel.py_func, **options)  # not from the cache: its IR is there to read
     fresh(*args)
     return "\n".join(fresh.inspect_llvm().values())
 
@@ -35,6 +36,12 @@ CASES = {
     "phase gradients": (phase_kernels._phase_gradients,
                         (np.ones((64, 8, 14, 14), f32), np.zeros((64, 8, 14, 14), np.int8), 4,
                          1, 5, np.zeros((4, 4, 992), f32))),
+    "pair of rows": (shifted_row_kernels._pair_block,
+                     (np.ones((6, 4), f32), 4, 0, np.ones((1, 96), f32), np.zeros(4, np.int64),
+                      np.arange(4), np.zeros((6, 64), f32), 64, True)),
+    "pair of rows' dots": (shifted_row_kernels._pair_dots_block,
+                           (np.ones((6, 80), f32), 4, 8, 64, np.ones((1, 96), f32), 0,
+                            np.zeros(5, np.int64), np.arange(5), np.zeros((6, 5), f32))),
     "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
                          (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
                           np.zeros(392, np.int32), 196)),
