@@ -31,6 +31,10 @@ NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
 TRAINING_BATCHES = (16, 32, 64, 128, 256)
 INFERENCE_BATCH = 1000
 ROUNDS = 3  # engine and PyTorch alternate, best round of each: a shared machine's noise hits both
+# Training runs of about two seconds, headless and in the window: one run's figure moved by
+# ±20 % on the shared host (a window run once measured 115 % of the best headless one), so
+# the GUI bench keeps the best of more rounds.
+GUI_ROUNDS = 5
 
 
 @dataclass
@@ -360,7 +364,7 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
 
     The window runs offscreen showing the feature-maps panel. Throughput is
     measured without the 10 ms probe timer (the probe itself costs the worker
-    GIL hand-offs), headless and in the window alternating over ROUNDS rounds and
+    GIL hand-offs), headless and in the window alternating over GUI_ROUNDS rounds and
     keeping each one's best, as the main bench does; the gaps are measured in a
     last run with the probe.
     """
@@ -378,7 +382,7 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
 
     rates: list[float] = []
     windowed = []
-    for _ in range(ROUNDS):  # a shared machine's noise hits both
+    for _ in range(GUI_ROUNDS):  # a shared machine's noise hits both
         thread = threading.Thread(target=train_headless)
         thread.start()
         thread.join()
@@ -389,7 +393,7 @@ def run_gui_bench(epochs: int = 20) -> dict[str, float]:
                "p50": float(np.median(gaps)), "p99": float(np.percentile(gaps, 99)),
                "max": float(gaps.max())}
     print(f"LeNet-5 on synthetic digits, {epochs} epochs of batch 64, live panels showing; "
-          f"best of {ROUNDS} alternating rounds")
+          f"best of {GUI_ROUNDS} alternating rounds")
     print(f"headless training          {headless:>8.0f} images/s")
     print(f"in the window              {gui:>8.0f} images/s  ({gui / headless:.0%} of headless)")
     print(f"in the window, 10 ms probe {probed:>8.0f} images/s  ({probed / headless:.0%})")
