@@ -113,7 +113,7 @@ class RunsPanel(Panel):
         self.body.addLayout(control)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
-        self._stale = False  # runs changed while hidden: shown when next shown
+        self._stale = False  # the runs changed while hidden: shown on the next show
         self.table.itemSelectionChanged.connect(self.redraw)
         self.smoothing.valueChanged.connect(lambda _: self.redraw())
         self._label_smoothing()
