@@ -42,6 +42,8 @@ CASES = {
     "pair of rows' dots": (shifted_row_kernels._pair_dots_block,
                            (np.ones((6, 80), f32), 4, 8, 64, np.ones((1, 96), f32), 0,
                             np.zeros(5, np.int64), np.arange(5), np.zeros((6, 5), f32))),
+    "row sums": (shifted_row_kernels.add_row_sums,
+                 (np.ones((6, 1000), f32), 8, 896, np.zeros(6, f32))),
     "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
                          (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
                           np.zeros(392, np.int32), 196)),
