@@ -4,6 +4,7 @@ runs of whole SIMD registers."""
 from __future__ import annotations
 
 import numba
+import numpy as np
 from numba import njit
 
 LANES = 16  # float32 lanes of an AVX-512 register: loops this long have no scalar remainder
@@ -40,6 +41,33 @@ def known_non_negative(offset):
     vector loads and stores it uses once `offset` has passed through this.
     """
     return max(offset, 0)
+
+
+@njit(cache=True, nogil=True)
+def aligned_rows(rows, columns, like):
+    """An uninitialised (rows, columns) array of `like`'s dtype starting on a 64-byte
+    boundary, so that with `columns` a whole number of `LANES` every row does.
+
+    Numba aligns its arrays to 32 bytes, and to 64 only for some sizes: an AVX-512
+    load or store 32 bytes off touches two cache lines. The shifted rows' outputs,
+    loaded and stored once per four taps, in aligned rows: LeNet-5's second conv
+    forward 14 % faster (142-144 against 123-127 GFLOP/s, five pairs of processes
+    alternating). The phase kernels' runs measured no different aligned.
+    """
+    buffer = np.empty(rows * columns + LANES, like.dtype)
+    skip = (-(buffer.ctypes.data // like.itemsize)) % LANES
+    return buffer[skip:skip + rows * columns].reshape(rows, columns)
+
+
+@njit(cache=True, nogil=True)
+def aligned_zeros(rows, columns, like):
+    """`aligned_rows`, zeroed (in a loop: an array expression inside a parallel kernel
+    would become a parallel region of its own)."""
+    out = aligned_rows(rows, columns, like)
+    flat = out.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = 0.0
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -36,7 +36,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
+from .chunking import (
+    LANES,
+    aligned_rows,
+    aligned_zeros,
+    chunk_bounds,
+    known_non_negative,
+    round_up,
+    sum_over_chunks,
+)
 from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 from .pool_kernels import maxpool2x2_plane
 
@@ -445,7 +453,7 @@ def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, wri
     pooled_h, pooled_w = pooled.shape[2], pooled.shape[3]
     for t in prange(chunks):
         xp = np.zeros((channels, length + wide), dtype=x.dtype)
-        yw = np.empty((filter_rows, wide), dtype=x.dtype)
+        yw = aligned_rows(filter_rows, wide, x)
         maps = out.reshape(-1, out_h * out_w)  # one row per (sample, filter), as the pool reads
         flat_pooled, flat_argmax = pooled.reshape(-1), argmax.reshape(-1)
         start, stop = chunk_bounds(t, chunks, n_samples)
@@ -492,7 +500,7 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     if bias_tap:
         channel_of[taps], offsets[taps] = channels, 0
     # dY_w sits after a zero margin long enough for the most negative tap offset of dL/dX.
-    margin = (kernel - 1) * (padded_width + 1)
+    margin = round_up((kernel - 1) * (padded_width + 1), LANES)  # the dots' rows aligned
     grad_length = margin + max(wide, pad * padded_width + input_wide)
     channel_rows = round_up(channels, TAIL)  # as `block_rows`, which is not compiled
     # The full convolution in wide rows sweeps every input position, where sgemm + col2im
@@ -509,8 +517,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     for t in prange(chunks):
         xp = np.zeros((channels + 1, length + wide), dtype=x.dtype)
         xp[channels, :wide] = 1.0
-        dyw = np.zeros((filter_rows, grad_length + input_wide), dtype=x.dtype)
-        dxw = np.empty((channel_rows, input_wide), dtype=x.dtype)
+        dyw = aligned_zeros(filter_rows, round_up(grad_length + input_wide, LANES), x)
+        dxw = aligned_rows(channel_rows, input_wide, x)
         dy = np.empty((filters, out_h * out_w), dtype=x.dtype)
         dcols = np.empty((taps, out_h * out_w), dtype=x.dtype)
         grad_padded = np.zeros((channels, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
