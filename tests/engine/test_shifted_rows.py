@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from studio.engine import conv_kernels, pool_kernels, shifted_row_kernels
+from studio.engine.chunking import aligned_rows, aligned_zeros
 from studio.engine.shifted_row_kernels import use_shifted_rows
 
 NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
@@ -103,3 +104,13 @@ def test_short_maps_share_a_row_and_long_maps_have_their_own():
     assert shifted_row_kernels.samples_per_row(14, 14, 32) == 5  # its second
     assert shifted_row_kernels.samples_per_row(14, 14, 2) == 2  # no more than there are
     assert shifted_row_kernels.samples_per_row(40, 40, 32) == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_working_rows_start_on_a_cache_line_whatever_numba_allocated(dtype):
+    like = np.zeros(1, dtype)
+    for columns in range(16, 16 * 40, 16):  # sizes Numba aligns to 32 bytes and to 64
+        rows = aligned_rows(3, columns, like)
+        assert rows.shape == (3, columns) and rows.dtype == dtype
+        assert rows.ctypes.data % 64 == 0 and rows.flags.c_contiguous
+    assert not aligned_zeros(4, 48, like).any()
