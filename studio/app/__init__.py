@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 def run(file: str | None = None, data: str | None = None) -> int:
-    """Open the main window and enter the event loop."""
+    """Open the main window and enter the event loop (or say which system libraries Qt lacks)."""
+    import sys
+
+    from .system_libraries import install_advice, missing_qt_libraries
+
+    missing = missing_qt_libraries()
+    if missing:
+        print(install_advice(missing), file=sys.stderr)
+        return 2
     from .main_window import run_app
 
     return run_app(file, data)

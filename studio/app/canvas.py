@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
 
 from studio.engine import BAD, GOOD, WARNING, LayerHealth, LayerInfo
 
-from .colours import COLOURS
+from .colours import COLOURS, HEALTHY, UNHEALTHY, WATCH
 from .document import NetworkDocument
 from .palette import MIME_NEW_LAYER
 
 MIME_MOVE_LAYER = "application/x-cnn-studio-move"
 BLOCK_WIDTH, ROW_HEIGHT, GAP = 300.0, 54.0, 14.0
 INVALID = QColor("#d62728")
-HEALTH_COLOURS = {GOOD: QColor("#2ca02c"), WARNING: QColor("#ffb000"), BAD: QColor("#d62728")}
+HEALTH_COLOURS = {GOOD: QColor(HEALTHY), WARNING: QColor(WATCH), BAD: QColor(UNHEALTHY)}
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:

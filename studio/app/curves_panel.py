@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
-from scipy.signal import lfilter
 
 from studio.engine import EpochEnd
 
+from .colours import LOSS, MARKER, TEST, TRAIN, faint
 from .panel import Panel
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
@@ -70,9 +70,27 @@ class Throttle(QObject):
 
 
 def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
-    """Bias-corrected exponential moving average (as TensorBoard draws it)."""
-    average = lfilter([1 - weight], [1, -weight], values)
-    return average / (1 - weight ** np.arange(1, len(values) + 1))
+    """Bias-corrected exponential moving average (as TensorBoard draws it).
+
+    a_t = w·a_(t−1) + (1 − w)·x_t, in closed form a block at a time,
+    a_(s+k) = w^(k+1)·a_(s−1) + (1 − w)·w^k·Σ_(j≤k) w^(−j)·x_(s+j), with blocks short enough
+    that w^(−k) stays under 10^6 (so no precision is lost): numpy, without the second it
+    takes to import scipy.signal for its one filter.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if weight <= 0.0 or len(x) == 0:
+        return x.copy()
+    block = max(1, int(6 / -np.log10(weight)))
+    k = np.arange(block)
+    grow, decay = weight ** -k.astype(np.float64), weight ** (k + 1.0)
+    average, state = np.empty_like(x), 0.0
+    for start in range(0, len(x), block):
+        chunk = x[start:start + block]
+        n = len(chunk)
+        sums = np.cumsum(chunk * grow[:n]) * (1 - weight) * weight ** k[:n]
+        average[start:start + n] = decay[:n] * state + sums
+        state = average[start + n - 1]
+    return average / (1 - weight ** np.arange(1, len(x) + 1))
 
 
 class LossPanel(Panel):
@@ -85,10 +103,10 @@ class LossPanel(Panel):
         show_grid(self.plot)
         self.plot.setDownsampling(auto=True, mode="peak")  # thousands of batches stay cheap
         self.plot.setClipToView(True)
-        self.raw = self.plot.plot(pen=pg.mkPen((120, 160, 220, 110)))
-        self.smooth = self.plot.plot(pen=pg.mkPen((30, 90, 200), width=2))
+        self.raw = self.plot.plot(pen=pg.mkPen(faint(LOSS, 110)))
+        self.smooth = self.plot.plot(pen=pg.mkPen(LOSS, width=2))
         self.body.addWidget(self.plot, 1)
-        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen((255, 140, 0), width=2))
+        self.marker = pg.InfiniteLine(angle=90, pen=pg.mkPen(MARKER, width=2))
         self.marker.hide()
         self.plot.addItem(self.marker, ignoreBounds=True)
         self.steps: list[np.ndarray] = []
@@ -150,9 +168,9 @@ class AccuracyPanel(Panel):
         self.plot.setLabel("left", "accuracy", units="%")
         show_grid(self.plot)
         self.plot.addLegend(offset=(-10, -10))
-        self.train = self.plot.plot(pen=pg.mkPen((230, 120, 30), width=2), symbol="o",
+        self.train = self.plot.plot(pen=pg.mkPen(TRAIN, width=2), symbol="o",
                                     name="training")
-        self.test = self.plot.plot(pen=pg.mkPen((40, 150, 60), width=2), symbol="s",
+        self.test = self.plot.plot(pen=pg.mkPen(TEST, width=2), symbol="s",
                                    name="test")
         self.body.addWidget(self.plot, 1)
         self.epochs: list[EpochEnd] = []

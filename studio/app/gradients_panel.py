@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from studio.engine import Snapshot
 
+from .colours import series_colour
 from .filters_panel import kernel_tiles
 from .image_grid import ImageGrid
 from .panel import Panel
@@ -75,7 +76,7 @@ class GradientsPanel(Panel):
     def _draw_norms(self) -> None:
         for index, history in self.history.items():
             if index not in self.curves:
-                colour = pg.intColor(len(self.curves), hues=9)
+                colour = series_colour(len(self.curves))
                 self.curves[index] = self.norms.plot(pen=pg.mkPen(colour, width=2),
                                                      name=f"layer {index}")
             steps, values = np.array(history).T

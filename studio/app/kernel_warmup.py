@@ -19,12 +19,15 @@ from studio.engine import compile_kernels
 
 
 class KernelWarmup(QObject):
-    """Starts at once; `done(seconds)` arrives on the GUI thread when every kernel is ready."""
+    """Starts at once, with the kernels of `first` (the network on the canvas) before the rest;
+    `done(seconds)` arrives on the GUI thread when every kernel is ready."""
 
     done = Signal(float)
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, first: dict | None = None, batch: int = 64,
+                 parent: QObject | None = None):
         super().__init__(parent)
+        self.first, self.batch = first, batch
         self.ready = threading.Event()
         # a daemon thread: quitting during a first-launch compile must not wait for it
         self.thread = threading.Thread(target=self._run, name="kernel warm-up", daemon=True)
@@ -32,7 +35,7 @@ class KernelWarmup(QObject):
 
     def _run(self) -> None:
         started = time.perf_counter()
-        compile_kernels()
+        compile_kernels(self.first, self.batch)
         synthetic_digits(1)  # the offline dataset's renderer is a kernel too
         self.ready.set()
         with suppress(RuntimeError):  # the window closed while the kernels compiled

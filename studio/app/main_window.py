@@ -120,10 +120,6 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.autosaver = Autosaver(self._autosave_snapshot, self)
-        self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
-                                     "only on the first launch)…")
-        self.warmup = KernelWarmup(self)
-        self.warmup.done.connect(self._on_kernels_ready)
         leftover = Autosaver.leftover()
         if leftover is not None and self.offer_recovery():
             self._replace_project(leftover, None)
@@ -134,6 +130,11 @@ class MainWindow(QMainWindow):
         if data:  # the command line wins over the project's dataset
             self.training_panel.set_settings({**self.training_panel.settings,
                                               "dataset": "folder", "folder": data})
+        self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
+                                     "only on the first launch)…")
+        self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
+                                   int(self.training_panel.settings.get("batch_size", 64)), self)
+        self.warmup.done.connect(self._on_kernels_ready)
 
     # layout, menus, wiring ------------------------------------------------------------
     def _build_layout(self) -> None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from studio.engine import DEFAULT_LEARNING_RATES
 from studio.io import Run
 
+from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel
 
@@ -186,11 +187,10 @@ class RunsPanel(Panel):
         self.accuracy.getAxis("bottom").setTickSpacing(major=step, minor=step)  # whole epochs
         weight = self.smoothing.value() / 100
         for i, run in enumerate(chosen):
-            colour = pg.intColor(i, hues=max(len(chosen), 3))
+            colour = series_colour(i)
             steps, losses = np.asarray(run.steps), np.asarray(run.losses)
-            faint = pg.mkColor(colour)
-            faint.setAlpha(90 if weight else 255)
-            self.loss.plot(steps, losses, pen=pg.mkPen(faint), name=f"run {run.number} raw")
+            self.loss.plot(steps, losses, pen=pg.mkPen(faint(colour, 90 if weight else 255)),
+                           name=f"run {run.number} raw")
             if weight and len(losses):
                 self.loss.plot(steps, smoothed(losses, weight), pen=pg.mkPen(colour, width=2),
                                name=f"run {run.number} smoothed")

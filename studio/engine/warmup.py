@@ -7,9 +7,11 @@ neither the first training step nor the first drawing stalls.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 import numpy as np
 
-from .architecture import FORMAT, VERSION
+from .architecture import FORMAT, VERSION, ArchitectureError
 from .losses import softmax_cross_entropy
 from .network import Network
 from .optimizers import SGD
@@ -32,12 +34,23 @@ _EVERY_KERNEL = {
 }
 
 
-def compile_kernels() -> None:
-    """One training step and one inference pass in float32, as training and the GUI run them."""
-    network = Network(_EVERY_KERNEL)
-    x = np.random.default_rng(0).random((2, 1, 16, 16), dtype=np.float32)
+def compile_kernels(first: dict | None = None, batch: int = 64) -> None:
+    """One training step and one inference pass in float32, as training and the GUI run them.
+
+    `first` (an architecture) is compiled before everything else, at the training batch size,
+    so that a network about to be trained does not wait behind kernels it never calls.
+    """
+    if first is not None:
+        with suppress(ArchitectureError):  # an invalid network: nothing of its own to compile
+            _step(Network(first), batch)
+    _step(Network(_EVERY_KERNEL), 2)
+
+
+def _step(network: Network, batch: int) -> None:
+    x = np.random.default_rng(0).random((batch, *network.input_shape), dtype=np.float32)
+    labels = np.arange(batch) % network.analysis.output_shape[0]
     logits = network.forward(x, training=True)
-    network.backward(softmax_cross_entropy(logits, np.array([0, 1]))[1], input_gradient=True)
+    network.backward(softmax_cross_entropy(logits, labels)[1], input_gradient=True)
     SGD(network.parameters, network.gradients).step(0.0)
     network.forward(x[:1], training=False)
     network.forward(x, layer_outputs=False)  # as evaluation runs it

@@ -7,19 +7,23 @@ returns `logits`. Dropout is the identity at inference and is left out.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from studio.engine import Network
 
 from .atomic import atomic_write_bytes
 
+if TYPE_CHECKING:  # onnx takes about a second to import: only an export loads it
+    import onnx
+
 OPSET = 13
 
 
 def _nodes(network: Network) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    from onnx import helper, numpy_helper
+
     nodes, initializers = [], []
     state = network.state_dict()
 
@@ -66,6 +70,9 @@ def _nodes(network: Network) -> tuple[list[onnx.NodeProto], list[onnx.TensorProt
 
 
 def to_onnx(network: Network) -> onnx.ModelProto:
+    import onnx
+    from onnx import TensorProto, helper
+
     nodes, initializers = _nodes(network)
     channels, height, width = network.input_shape
     graph = helper.make_graph(
