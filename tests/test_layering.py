@@ -13,3 +13,19 @@ def test_headless_packages_do_not_load_qt():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_public_packages_contract_lists_every_private_module():
+    """The app may import studio.engine, studio.data and studio.io, never their modules: the
+    contract must name each module, or a new one would slip past the linter."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"]
+                    if c.get("source_modules") == ["studio.app"])
+    modules = {f"studio.{path.parent.name}.{path.stem}"
+               for package in ("engine", "data", "io")
+               for path in (root / "studio" / package).glob("*.py") if path.stem != "__init__"}
+    assert set(contract["forbidden_modules"]) == modules
