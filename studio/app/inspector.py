@@ -120,8 +120,14 @@ class LayerInspector(QWidget):
         self.problems.clear()
 
     def _clear_form(self) -> None:
+        """Empty the form; the old editors go once control is back in the event loop, so one
+        whose own signal led here is never deleted under it."""
         while self.form.rowCount():
-            self.form.removeRow(0)
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                if item is not None and item.widget() is not None:
+                    item.widget().hide()
+                    item.widget().deleteLater()
         self.editors = {}
 
     def _build_form(self, layer_type: str) -> None:

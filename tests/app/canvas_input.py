@@ -60,3 +60,14 @@ def expected_landing(canvas: NetworkCanvas, point: QPoint) -> int:
 
 def click_block(canvas: NetworkCanvas, index: int) -> None:
     QTest.mouseClick(canvas.viewport(), LEFT, NO_KEYS, block_point(canvas, index, 20))
+
+
+def double_click_palette(window, layer_type: str) -> None:
+    palette = window.palette
+    item = palette.layer_items()[layer_type]
+    palette.scrollToItem(item)
+    where = (palette.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+             palette.visualItemRect(item).center())
+    # what a mouse sends: a click, then the second press that the system calls a double-click
+    QTest.mouseClick(*where)
+    QTest.mouseDClick(*where)

@@ -17,6 +17,7 @@ from studio.engine import LAYER_KEYS, analyse
 from .canvas_input import (
     block_point,
     click_block,
+    double_click_palette,
     drag_and_drop,
     expected_landing,
     hover,
@@ -167,14 +168,6 @@ def test_up_and_down_keys_walk_the_canvas_and_delete_removes(sized, qtbot):
     QTest.keyClick(canvas, Qt.Key.Key_Delete)
     assert len(document.layers) == 11 and document.selected == 10
     assert_window_shows_the_document(sized)
-
-
-def double_click_palette(window, layer_type: str) -> None:
-    palette = window.palette
-    item = palette.layer_items()[layer_type]
-    palette.scrollToItem(item)
-    QTest.mouseDClick(palette.viewport(), Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier, palette.visualItemRect(item).center())
 
 
 def test_double_click_inserts_after_the_selected_layer_or_appends(sized):
