@@ -121,13 +121,15 @@ class HealthBadge(QGraphicsEllipseItem):
 
 
 class NetworkCanvas(QGraphicsView):
-    def __init__(self, document: NetworkDocument, parent=None):
+    def __init__(self, document: NetworkDocument, parent=None, *, editable: bool = True):
+        """`editable=False` for a view that only selects: no drops, no dragging blocks."""
         super().__init__(parent)
         self.setObjectName("networkCanvas")
         self.document = document
+        self.editable = editable
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setAcceptDrops(True)
+        self.setAcceptDrops(editable)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.blocks: list[LayerBlock] = []
         self.drop_index: int | None = None  # where the layer being dragged would land
@@ -211,9 +213,9 @@ class NetworkCanvas(QGraphicsView):
             return
         self.document.select_next(step)
 
-    @staticmethod
-    def _accepts(mime: QMimeData) -> bool:
-        return mime.hasFormat(MIME_NEW_LAYER) or mime.hasFormat(MIME_MOVE_LAYER)
+    def _accepts(self, mime: QMimeData) -> bool:
+        return self.editable and (mime.hasFormat(MIME_NEW_LAYER)
+                                  or mime.hasFormat(MIME_MOVE_LAYER))
 
     def dragEnterEvent(self, event) -> None:
         if self._accepts(event.mimeData()):
@@ -268,7 +270,7 @@ class NetworkCanvas(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:
         selected = self.document.selected
-        if (self._press is not None and selected is not None
+        if (self.editable and self._press is not None and selected is not None
                 and event.buttons() & Qt.MouseButton.LeftButton
                 and (event.position() - self._press).manhattanLength() > 12):
             self._press = None

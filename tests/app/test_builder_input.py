@@ -106,6 +106,18 @@ def test_the_line_goes_away_when_the_drag_leaves(sized):
     assert canvas.drop_index is None and not line_is_drawn(canvas, 3)
 
 
+def test_the_train_and_watch_canvas_takes_no_drops(window):
+    canvas = window.watch.canvas
+    window.pages.setCurrentWidget(window.watch)
+    before = window.document.architecture
+    assert not canvas.acceptDrops()
+    point = canvas.mapFromScene(QPointF(BLOCK_WIDTH / 2, drop_line_y(2) + 20))
+    hover(canvas, palette_mime("relu"), point)
+    assert canvas.drop_index is None
+    release(canvas, palette_mime("relu"), point)
+    assert window.document.architecture == before
+
+
 def test_moving_a_block_lands_where_the_line_was(sized):
     from .canvas_input import move_mime
 
