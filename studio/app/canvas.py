@@ -32,6 +32,7 @@ INVALID = QColor("#d62728")
 HEALTH_COLOURS = {GOOD: QColor("#2ca02c"), WARNING: QColor("#ffb000"), BAD: QColor("#d62728")}
 DROP_LINE = QColor("#0072b2")  # blue, told apart from the red of a problem by every eye
 STEP = ROW_HEIGHT + GAP
+SCROLL_MARGIN, SCROLL_STEP = 30, 24  # a drag this close to an edge scrolls the canvas
 
 
 def block_top(index: int) -> float:
@@ -221,8 +222,16 @@ class NetworkCanvas(QGraphicsView):
         if self._accepts(event.mimeData()):
             event.acceptProposedAction()
             self._show_drop(self.index_at(self.mapToScene(event.position().toPoint()).y()))
+        else:
+            event.ignore()
 
     def dragMoveEvent(self, event) -> None:
+        """Near the top or bottom edge the canvas scrolls, so every gap can be reached."""
+        y, bar = event.position().y(), self.verticalScrollBar()
+        if y < SCROLL_MARGIN:
+            bar.setValue(bar.value() - SCROLL_STEP)
+        elif y > self.viewport().height() - SCROLL_MARGIN:
+            bar.setValue(bar.value() + SCROLL_STEP)
         self.dragEnterEvent(event)
 
     def dragLeaveEvent(self, event) -> None:

@@ -5,7 +5,7 @@ double-click insert, and every palette layer edited field by field."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
@@ -104,6 +104,21 @@ def test_the_line_goes_away_when_the_drag_leaves(sized):
     assert line_is_drawn(canvas, 3)
     leave(canvas)
     assert canvas.drop_index is None and not line_is_drawn(canvas, 3)
+
+
+def test_a_drag_at_the_bottom_edge_scrolls_to_the_last_gap(sized):
+    canvas = sized.canvas
+    sized.load_preset("lenet5")
+    for _ in range(4):
+        sized.document.insert_layer(6, {"type": "relu"})
+    canvas.verticalScrollBar().setValue(0)
+    bottom = QPoint(canvas.viewport().width() // 2, canvas.viewport().height() - 5)
+    for _ in range(100):
+        hover(canvas, palette_mime("dropout"), bottom)
+    assert canvas.verticalScrollBar().value() == canvas.verticalScrollBar().maximum() > 0
+    assert canvas.drop_index == len(sized.document.layers) == expected_landing(canvas, bottom)
+    release(canvas, palette_mime("dropout"), bottom)
+    assert types(sized)[-1] == "dropout"
 
 
 def test_the_train_and_watch_canvas_takes_no_drops(window):

@@ -35,7 +35,6 @@ from studio.engine import LAYER_KEYS, analyse
 from .canvas_input import (
     click_block,
     double_click_palette,
-    drag_and_drop,
     expected_landing,
     hover,
     move_mime,
@@ -111,9 +110,9 @@ class BuilderMachine(RuleBasedStateMachine):
           scroll=st.floats(0, 1))
     def drop_from_the_palette(self, layer_type, fraction, scroll):
         point = self.viewport_point(fraction, scroll)
-        landing = expected_landing(self.canvas, point)
         before, index_before = self.state(), self.window.undo_stack.index()
-        hover(self.canvas, palette_mime(layer_type), point)
+        hover(self.canvas, palette_mime(layer_type), point)  # may scroll, near an edge
+        landing = expected_landing(self.canvas, point)
         assert self.canvas.drop_index == landing
         release(self.canvas, palette_mime(layer_type), point)
         self.record(before, index_before)
@@ -126,9 +125,11 @@ class BuilderMachine(RuleBasedStateMachine):
     def move_a_block(self, data, fraction, scroll):
         source = data.draw(st.integers(0, len(self.document.layers) - 1), label="source")
         point = self.viewport_point(fraction, scroll)
-        landing = expected_landing(self.canvas, point)
         before, index_before = self.state(), self.window.undo_stack.index()
-        drag_and_drop(self.canvas, move_mime(source), point)
+        hover(self.canvas, move_mime(source), point)
+        landing = expected_landing(self.canvas, point)
+        assert self.canvas.drop_index == landing
+        release(self.canvas, move_mime(source), point)
         self.record(before, index_before)
         ids = list(before[1])
         moved = ids.pop(source)
