@@ -22,6 +22,7 @@ from .canvas_input import (
     expected_landing,
     hover,
     leave,
+    move_mime,
     release,
 )
 
@@ -109,7 +110,7 @@ def test_the_line_goes_away_when_the_drag_leaves(sized):
 def test_a_drag_at_the_bottom_edge_scrolls_to_the_last_gap(sized):
     canvas = sized.canvas
     sized.load_preset("lenet5")
-    for _ in range(4):
+    for _ in range(4):  # a network longer than any of the three screens
         sized.document.insert_layer(6, {"type": "relu"})
     canvas.verticalScrollBar().setValue(0)
     bottom = QPoint(canvas.viewport().width() // 2, canvas.viewport().height() - 5)
@@ -134,8 +135,6 @@ def test_the_train_and_watch_canvas_takes_no_drops(window):
 
 
 def test_moving_a_block_lands_where_the_line_was(sized):
-    from .canvas_input import move_mime
-
     canvas = sized.canvas
     relu = sized.document.layer_ids[1]
     point = block_point(canvas, 3, 40)  # the lower half of the second conv: after it
