@@ -271,3 +271,45 @@ def test_presets_and_open_ask_before_discarding_unsaved_work(window, tmp_path, m
     monkeypatch.setattr(window, "confirm_discard", lambda: True)
     (window.load_preset("tiny") if action == "preset" else window.open_file(path))
     assert window.document.architecture == load_preset("tiny")
+
+
+@pytest.fixture
+def started_drags(monkeypatch):
+    """The mime data of every drag the mouse starts; the system's drag loop is not run."""
+    from PySide6.QtGui import QDrag
+
+    drags = []
+
+    def record(drag, *actions):
+        drags.append(drag.mimeData())
+        return Qt.DropAction.IgnoreAction
+
+    monkeypatch.setattr(QDrag, "exec", record)
+    return drags
+
+
+def press_and_pull(widget, start, distance: int = 40) -> None:
+    QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for step in range(1, 5):
+        QTest.mouseMove(widget, start + QPoint(0, step * distance // 4))
+    QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       start + QPoint(0, distance))
+
+
+def test_pulling_a_palette_layer_starts_the_drag_the_canvas_takes(window, started_drags):
+    palette = window.palette
+    item = palette.layer_items()["batchnorm2d"]
+    palette.scrollToItem(item)
+    press_and_pull(palette.viewport(), palette.visualItemRect(item).center())
+    assert len(started_drags) == 1
+    drag_and_drop(window.canvas, started_drags[0], block_point(window.canvas, 1, -6))
+    assert window.document.layers[1] == {"type": "batchnorm2d", "momentum": 0.1, "eps": 1e-5}
+
+
+def test_pulling_a_block_starts_a_move_of_that_layer(window, started_drags):
+    canvas = window.canvas
+    relu = window.document.layer_ids[1]
+    press_and_pull(canvas.viewport(), block_point(canvas, 1, 20))
+    assert len(started_drags) == 1 and window.document.selected == 1
+    drag_and_drop(canvas, started_drags[0], block_point(canvas, 3, 40))
+    assert window.document.layer_ids[3] == relu and window.document.selected_id == relu
