@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
@@ -30,6 +30,27 @@ MIME_MOVE_LAYER = "application/x-cnn-studio-move"
 BLOCK_WIDTH, ROW_HEIGHT, GAP = 300.0, 54.0, 14.0
 INVALID = QColor("#d62728")
 HEALTH_COLOURS = {GOOD: QColor(HEALTHY), WARNING: QColor(WATCH), BAD: QColor(UNHEALTHY)}
+DROP_LINE = QColor("#0072b2")  # blue, told apart from the red of a problem by every eye
+STEP = ROW_HEIGHT + GAP
+SCROLL_MARGIN, SCROLL_STEP = 30, 24  # a drag this close to an edge scrolls the canvas
+
+
+def block_top(index: int) -> float:
+    """Scene height of the top of layer `index`'s block (the input image is row 0)."""
+    return (index + 1) * STEP
+
+
+def index_at(y: float, count: int) -> int:
+    """Where a drop at scene height y lands among `count` layers: before the first block
+    whose middle is below y, so dropping on a block's upper half puts it before the block
+    and on its lower half after it."""
+    return max(0, min(count, math.floor((y - ROW_HEIGHT / 2) / STEP)))
+
+
+def drop_line_y(index: int) -> float:
+    """Scene height of the line drawn where a drop at `index` lands: mid-gap above that
+    block."""
+    return block_top(index) - GAP / 2
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
@@ -101,15 +122,18 @@ class HealthBadge(QGraphicsEllipseItem):
 
 
 class NetworkCanvas(QGraphicsView):
-    def __init__(self, document: NetworkDocument, parent=None):
+    def __init__(self, document: NetworkDocument, parent=None, *, editable: bool = True):
+        """`editable=False` for a view that only selects: no drops, no dragging blocks."""
         super().__init__(parent)
         self.setObjectName("networkCanvas")
         self.document = document
+        self.editable = editable
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setAcceptDrops(True)
+        self.setAcceptDrops(editable)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.blocks: list[LayerBlock] = []
+        self.drop_index: int | None = None  # where the layer being dragged would land
         self._press: QPointF | None = None
         self._syncing = False
         document.changed.connect(self._on_document_change)
@@ -150,7 +174,7 @@ class NetworkCanvas(QGraphicsView):
                                QColor(COLOURS.get(info.type, "#888888")),
                                BLOCK_WIDTH * sizes[info.index] / widest,
                                "\n".join(str(p) for p in problems) or None)
-            block.setPos(0, (info.index + 1) * (ROW_HEIGHT + GAP))
+            block.setPos(0, block_top(info.index))
             scene.addItem(block)
             self.blocks.append(block)
         end = len(analysis.layers) + 1
@@ -158,9 +182,9 @@ class NetworkCanvas(QGraphicsView):
         scores = QGraphicsSimpleTextItem(f"class scores {shape_text(final)}" if final else
                                          "fix the marked layers to reach the class scores")
         scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
-        scores.setPos(10, end * (ROW_HEIGHT + GAP))
+        scores.setPos(10, end * STEP)
         scene.addItem(scores)
-        scene.setSceneRect(QRectF(-20, -20, BLOCK_WIDTH + 40, (end + 1) * (ROW_HEIGHT + GAP)))
+        scene.setSceneRect(QRectF(-20, -20, BLOCK_WIDTH + 40, (end + 1) * STEP))
         self._syncing = False
         self._on_selection_change(self.document.selected)
 
@@ -181,20 +205,59 @@ class NetworkCanvas(QGraphicsView):
 
     def index_at(self, y: float) -> int:
         """Where a drop at scene height y inserts: between the blocks around it."""
-        row = round((y - ROW_HEIGHT / 2) / (ROW_HEIGHT + GAP))
-        return max(0, min(len(self.document.layers), row))
+        return index_at(y, len(self.document.layers))
+
+    def keyPressEvent(self, event) -> None:
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(event.key())
+        if step is None or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+            return
+        self.document.select_next(step)
+
+    def _accepts(self, mime: QMimeData) -> bool:
+        return self.editable and (mime.hasFormat(MIME_NEW_LAYER)
+                                  or mime.hasFormat(MIME_MOVE_LAYER))
 
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(MIME_NEW_LAYER) or event.mimeData().hasFormat(
-                MIME_MOVE_LAYER):
+        if self._accepts(event.mimeData()):
             event.acceptProposedAction()
+            self._show_drop(self.index_at(self.mapToScene(event.position().toPoint()).y()))
+        else:
+            event.ignore()
 
     def dragMoveEvent(self, event) -> None:
+        """Near the top or bottom edge the canvas scrolls, so every gap can be reached."""
+        y, bar = event.position().y(), self.verticalScrollBar()
+        if y < SCROLL_MARGIN:
+            bar.setValue(bar.value() - SCROLL_STEP)
+        elif y > self.viewport().height() - SCROLL_MARGIN:
+            bar.setValue(bar.value() + SCROLL_STEP)
         self.dragEnterEvent(event)
 
+    def dragLeaveEvent(self, event) -> None:
+        self._show_drop(None)
+
     def dropEvent(self, event) -> None:
-        self.drop(event.mimeData(), self.mapToScene(event.position().toPoint()).y())
-        event.acceptProposedAction()
+        self._show_drop(None)
+        if self._accepts(event.mimeData()):
+            self.drop(event.mimeData(), self.mapToScene(event.position().toPoint()).y())
+            event.acceptProposedAction()
+
+    def _show_drop(self, index: int | None) -> None:
+        if index != self.drop_index:
+            self.drop_index = index
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """The drop line: exactly where the layer being dragged will land."""
+        if self.drop_index is None:
+            return
+        y = drop_line_y(self.drop_index)
+        painter.setPen(QPen(DROP_LINE, 4))
+        painter.drawLine(QLineF(-12, y, BLOCK_WIDTH + 12, y))
+        painter.setBrush(QBrush(DROP_LINE))
+        for x in (-12, BLOCK_WIDTH + 12):
+            painter.drawEllipse(QPointF(x, y), 5, 5)
 
     def drop(self, mime: QMimeData, scene_y: float) -> None:
         index = self.index_at(scene_y)
@@ -216,7 +279,7 @@ class NetworkCanvas(QGraphicsView):
 
     def mouseMoveEvent(self, event) -> None:
         selected = self.document.selected
-        if (self._press is not None and selected is not None
+        if (self.editable and self._press is not None and selected is not None
                 and event.buttons() & Qt.MouseButton.LeftButton
                 and (event.position() - self._press).manhattanLength() > 12):
             self._press = None

@@ -23,6 +23,8 @@ _INTEGER_KEYS = {"filters": (1, 1024), "kernel": (1, 31), "stride": (1, 8), "siz
                  "units": (1, 8192)}
 _FLOAT_KEYS = {"rate": (0.0, 0.95, 0.05), "slope": (0.0, 0.9, 0.01),
                "momentum": (0.01, 0.99, 0.01), "eps": (1e-6, 0.1, 1e-5)}
+#: Digits after the point each number setting shows and keeps.
+FLOAT_DECIMALS = {"rate": 2, "slope": 2, "momentum": 2, "eps": 6}
 
 
 def arithmetic(info: LayerInfo) -> str:
@@ -55,6 +57,9 @@ def arithmetic(info: LayerInfo) -> str:
 
 
 class LayerInspector(QWidget):
+    """Shows the document's selected layer, whatever changed: its form is rebuilt when
+    another layer (or another type) is selected, and its values follow every edit."""
+
     edit_requested = Signal(int, dict, str)  # index, new layer, changed key
 
     def __init__(self, document: NetworkDocument, parent=None):
@@ -78,82 +83,103 @@ class LayerInspector(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.editors: dict[str, QWidget] = {}
-        self._index: int | None = None
+        self._shown: tuple[int, str] | None = None  # (layer identity, type) of the form
         document.selection_changed.connect(self._on_selection_change)
         document.changed.connect(self._on_document_change)
-        self._on_selection_change(document.selected)
-
-    def _on_selection_change(self, index: int | None) -> None:
-        self._index = index
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.editors = {}
-        if index is None:
-            self.title.setText("<b>No layer selected</b>")
-            self.description.setText("Click a block on the canvas to edit it, or drag a layer "
-                                     "from the palette.")
-            self.math.clear()
-            self.problems.clear()
-            return
-        layer = self.document.layer(index)
-        layer_type = layer.get("type")
-        self.title.setText(f"<b>Layer {index}: {layer_type}</b>")
-        self.description.setText(LAYER_DESCRIPTIONS.get(layer_type, ""))
-        for key in LAYER_KEYS.get(layer_type, {}):
-            editor = self._editor(key, layer.get(key))
-            self.editors[key] = editor
-            self.form.addRow(key, editor)
         self._on_document_change()
 
-    def _editor(self, key: str, value: Any) -> QWidget:
+    def _on_selection_change(self, _index: int | None) -> None:
+        self._on_document_change()
+
+    def _on_document_change(self) -> None:
+        index = self.document.selected
+        if index is None:
+            self._show_nothing()
+            return
+        layer = self.document.layer(index)
+        layer_type = str(layer.get("type"))
+        if self._shown != (self.document.selected_id, layer_type):
+            self._build_form(layer_type)
+            self._shown = (self.document.selected_id, layer_type)
+        self.title.setText(f"<b>Layer {index}: {layer_type}</b>")
+        info = self.document.analysis.layers[index]
+        for key, editor in self.editors.items():
+            with QSignalBlocker(editor):
+                _show(editor, info.config.get(key, layer.get(key)))
+        self.math.setText(arithmetic(info))
+        self.problems.setText("\n".join(f"⚠ {p}" for p in
+                                        self.document.analysis.problems_for(index)))
+
+    def _show_nothing(self) -> None:
+        self._clear_form()
+        self._shown = None
+        self.title.setText("<b>No layer selected</b>")
+        self.description.setText("Click a block on the canvas to edit it, or drag a layer "
+                                 "from the palette.")
+        self.math.clear()
+        self.problems.clear()
+
+    def _clear_form(self) -> None:
+        """Empty the form; the old editors go once control is back in the event loop, so one
+        whose own signal led here is never deleted under it."""
+        while self.form.rowCount():
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                if item is not None and item.widget() is not None:
+                    item.widget().hide()
+                    item.widget().deleteLater()
+        self.editors = {}
+
+    def _build_form(self, layer_type: str) -> None:
+        self._clear_form()
+        self.description.setText(LAYER_DESCRIPTIONS.get(layer_type, ""))
+        for key in LAYER_KEYS.get(layer_type, {}):
+            editor = self._editor(key)
+            self.editors[key] = editor
+            self.form.addRow(key, editor)
+
+    def _editor(self, key: str) -> QWidget:
         if key == "padding":
             combo = QComboBox()
             combo.setEditable(True)
             combo.addItems(["valid", "same", "0", "1", "2", "3"])
-            combo.setCurrentText(str(value))
-            combo.currentTextChanged.connect(lambda text: self._change(key, _padding(text)))
+            combo.currentTextChanged.connect(lambda text: self.change(key, _padding(text)))
             return combo
         if key in _FLOAT_KEYS:
             low, high, step = _FLOAT_KEYS[key]
             spin = QDoubleSpinBox()
-            spin.setDecimals(5 if key == "eps" else 2)
+            spin.setDecimals(FLOAT_DECIMALS[key])
             spin.setRange(low, high)
             spin.setSingleStep(step)
-            spin.setValue(float(value))
-            spin.valueChanged.connect(lambda v: self._change(key, v))
+            spin.valueChanged.connect(lambda v: self.change(key, v))
             return spin
         spin = QSpinBox()
-        low, high = _INTEGER_KEYS.get(key, (1, 4096))
-        spin.setRange(low, high)
-        spin.setValue(int(value) if isinstance(value, int) else low)
-        spin.valueChanged.connect(lambda v: self._change(key, v))
+        spin.setRange(*_INTEGER_KEYS.get(key, (1, 4096)))
+        spin.valueChanged.connect(lambda v: self.change(key, v))
         return spin
 
-    def _change(self, key: str, value: Any) -> None:
-        if self._index is None:
-            return
-        layer = self.document.layer(self._index)
-        if layer.get(key) != value:
-            layer[key] = value
-            self.edit_requested.emit(self._index, layer, key)
-
-    def _on_document_change(self) -> None:
-        index = self._index
-        if index is None or index >= len(self.document.layers):
+    def change(self, key: str, value: Any) -> None:
+        """Ask for the selected layer's `key` to become `value` (its editor was changed)."""
+        index = self.document.selected
+        if index is None:
             return
         layer = self.document.layer(index)
-        for key, editor in self.editors.items():
-            with QSignalBlocker(editor):
-                if isinstance(editor, QComboBox):
-                    editor.setCurrentText(str(layer.get(key)))
-                elif isinstance(editor, QDoubleSpinBox):
-                    editor.setValue(float(layer.get(key)))
-                elif isinstance(layer.get(key), int):
-                    editor.setValue(layer[key])
-        info = self.document.analysis.layers[index]
-        self.math.setText(arithmetic(info))
-        self.problems.setText("\n".join(f"⚠ {p}" for p in
-                                        self.document.analysis.problems_for(index)))
+        if layer.get(key) != value:
+            layer[key] = value
+            self.edit_requested.emit(index, layer, key)
+
+
+def _show(editor: QWidget, value: Any) -> None:
+    """Put a setting into its editor; a value the editor cannot hold (from a broken file)
+    shows as the editor's lowest, and the problems list says what is wrong."""
+    if isinstance(editor, QComboBox):
+        editor.setCurrentText(str(value))
+    elif isinstance(editor, QDoubleSpinBox):
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        editor.setValue(float(value) if is_number else editor.minimum())
+    elif isinstance(editor, QSpinBox):
+        is_whole = isinstance(value, int) and not isinstance(value, bool)
+        editor.setValue(value if is_whole else editor.minimum())
 
 
 def _padding(text: str) -> Any:

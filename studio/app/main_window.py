@@ -141,8 +141,9 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.inspector, "Layer")
         self.side_tabs.addTab(self.training_panel, "Training")
-        self.palette_help = QLabel("Drag a layer onto the network, or double-click it to "
-                                   "append it. Point at a layer to see what it does.")
+        self.palette_help = QLabel("Drag a layer onto the network, or double-click it to add "
+                                   "it after the selected layer. Point at a layer to see "
+                                   "what it does.")
         self.palette_help.setWordWrap(True)
         self.palette.explained.connect(self.palette_help.setText)
         palette_column = QWidget()
@@ -234,8 +235,8 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _connect(self) -> None:
-        self.palette.append_requested.connect(
-            lambda t: self.push(InsertLayer(self.document, len(self.document.layers),
+        self.palette.add_requested.connect(
+            lambda t: self.push(InsertLayer(self.document, self.document.insertion_index(),
                                             new_layer(t))))
         self.canvas.insert_requested.connect(
             lambda i, layer: self.push(InsertLayer(self.document, i, layer)))
@@ -285,12 +286,12 @@ class MainWindow(QMainWindow):
 
     def paste(self) -> None:
         if self.clipboard is not None:
-            index = self.document.selected
-            at = len(self.document.layers) if index is None else index + 1
-            self.push(InsertLayer(self.document, at, self.clipboard, "Paste"))
+            self.push(InsertLayer(self.document, self.document.insertion_index(),
+                                  self.clipboard, "Paste"))
 
     def load_preset(self, name: str) -> None:
-        self.push(ReplaceArchitecture(self.document, load_preset(name), f"Load preset {name}"))
+        if self.confirm_discard():
+            self.push(ReplaceArchitecture(self.document, load_preset(name), f"Load preset {name}"))
 
     # document → window ------------------------------------------------------------------
     def _on_document_change(self) -> None:

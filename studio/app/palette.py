@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QIcon, QPixmap
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
-from studio.engine import LAYER_DESCRIPTIONS
+from studio.engine import LAYER_DESCRIPTIONS, LAYER_KEYS
 
 from .colours import COLOURS
 
@@ -23,7 +23,8 @@ GROUPS: dict[str, list[str]] = {
     "Regularisation": ["dropout", "batchnorm2d"],
 }
 
-#: What a freshly dropped layer starts with.
+#: What a freshly dropped layer starts with, where the engine has no default (or a
+#: better one for a beginner's first try).
 NEW_LAYER_SETTINGS: dict[str, dict] = {
     "conv2d": {"filters": 8, "kernel": 3, "stride": 1, "padding": "same"},
     "maxpool2d": {"size": 2, "stride": 2},
@@ -35,7 +36,10 @@ NEW_LAYER_SETTINGS: dict[str, dict] = {
 
 
 def new_layer(layer_type: str) -> dict:
-    return {"type": layer_type, **NEW_LAYER_SETTINGS.get(layer_type, {})}
+    """A layer with every setting written out, so the inspector can edit each one."""
+    engine_defaults = {key: value for key, value in LAYER_KEYS[layer_type].items()
+                       if isinstance(value, (int, float, str))}  # not "required", not None
+    return {"type": layer_type, **engine_defaults, **NEW_LAYER_SETTINGS.get(layer_type, {})}
 
 
 def layer_icon(layer_type: str) -> QIcon:
@@ -46,9 +50,10 @@ def layer_icon(layer_type: str) -> QIcon:
 
 
 class LayerPalette(QTreeWidget):
-    """Drag a layer to insert it where it is dropped; double-click to append it."""
+    """Drag a layer to insert it where it is dropped; double-click to add it after the
+    selected layer."""
 
-    append_requested = Signal(str)
+    add_requested = Signal(str)
     explained = Signal(str)  # the one-line explanation of the layer under the mouse
 
     def __init__(self, parent=None):
@@ -92,7 +97,7 @@ class LayerPalette(QTreeWidget):
     def _on_double_click(self, item: QTreeWidgetItem) -> None:
         layer_type = item.data(0, Qt.ItemDataRole.UserRole)
         if layer_type:
-            self.append_requested.emit(layer_type)
+            self.add_requested.emit(layer_type)
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()

@@ -18,6 +18,17 @@ def memory_text(floats: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
 
 
+def cost_rows(analysis: Analysis, batch_size: int) -> list[tuple[str, ...]]:
+    """The table's text: one row per layer, then the total."""
+    rows = [(str(info.index), describe(info), shape_text(info.output_shape),
+             f"{info.parameters:,}", f"{info.macs:,}",
+             memory_text(2 * info.activations * batch_size)) for info in analysis.layers]
+    rows.append(("", "total", shape_text(analysis.output_shape if analysis.ok else None),
+                 f"{analysis.total_parameters:,}", f"{analysis.total_macs:,}",
+                 memory_text(2 * analysis.activations_per_image * batch_size)))
+    return rows
+
+
 class SummaryTable(QTableWidget):
     """Rows follow the analysis; memory counts each output and its gradient."""
 
@@ -33,12 +44,7 @@ class SummaryTable(QTableWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
     def show_analysis(self, analysis: Analysis, batch_size: int) -> None:
-        rows = [(str(info.index), describe(info), shape_text(info.output_shape),
-                 f"{info.parameters:,}", f"{info.macs:,}",
-                 memory_text(2 * info.activations * batch_size)) for info in analysis.layers]
-        rows.append(("", "total", shape_text(analysis.output_shape if analysis.ok else None),
-                     f"{analysis.total_parameters:,}", f"{analysis.total_macs:,}",
-                     memory_text(2 * analysis.activations_per_image * batch_size)))
+        rows = cost_rows(analysis, batch_size)
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):

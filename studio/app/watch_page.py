@@ -45,7 +45,7 @@ class WatchPage(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("watchPage")
         self.document = document
-        self.canvas = NetworkCanvas(document)
+        self.canvas = NetworkCanvas(document, editable=False)  # editing is on the Build page
         self.canvas.setObjectName("watchCanvas")
         self.canvas.setAcceptDrops(False)
         self.loss = LossPanel()
