@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("train", "eval", "export", "bench", "gui")
+COMMANDS = ("train", "eval", "export", "bench", "gui", "desktop-entry")
 EXIT_ERROR = 2
 
 
@@ -68,10 +68,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from studio import __version__
     from studio.engine import OPTIMIZERS, SCHEDULES
 
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     train = commands.add_parser("train", help="train a network headless")
@@ -120,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
     gui.add_argument("--data", metavar="DIR", help="dataset folder: MNIST IDX files, or "
                                                    "one sub-folder of images per class")
+    commands.add_parser("desktop-entry", help="add CNN Studio to this user's Linux desktop "
+                                              "menu (a .desktop entry and its icon)")
     return parser
 
 
@@ -265,6 +269,14 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _desktop_entry(args: argparse.Namespace) -> int:
+    from studio.desktop_entry import install_desktop_entry
+
+    entry, icon = install_desktop_entry()
+    print(f"desktop entry written to {entry}, icon to {icon}")
+    return 0
+
+
 def _gui(args: argparse.Namespace) -> int:
     from studio.app import run
 
@@ -282,11 +294,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in COMMANDS for arg in argv[:2]) and "-h" not in argv and "--help" not in argv:
+    asks_parser = {"-h", "--help", "--version"} & set(argv)
+    if not any(arg in COMMANDS for arg in argv[:2]) and not asks_parser:
         argv = [*(["--debug"] if "--debug" in argv else []), "gui",
                 *(a for a in argv if a != "--debug")]
     args = build_parser().parse_args(argv)
-    handlers = {"train": _train, "eval": _eval, "export": _export, "bench": _bench, "gui": _gui}
+    handlers = {"train": _train, "eval": _eval, "export": _export, "bench": _bench, "gui": _gui,
+                "desktop-entry": _desktop_entry}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
