@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", metavar="ARCH.json", help="write the architecture JSON alone")
     export.add_argument("--onnx", metavar="MODEL.onnx", help="write an ONNX model")
     export.add_argument("--pytorch", metavar="MODEL.py", help="write a PyTorch module")
+    export.add_argument("--pytorch-trainer", metavar="DIR",
+                        help="write DIR/model.py and DIR/train.py, which trains the network "
+                             "with torchrun (DistributedDataParallel) and writes a studio .npz")
 
     bench = commands.add_parser("bench", help="measure training and inference speed")
     bench.add_argument("--vs-torch", action="store_true",
@@ -242,10 +245,17 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from studio.io import load_network, write_architecture, write_onnx, write_pytorch
+    from studio.io import (
+        load_network,
+        write_architecture,
+        write_onnx,
+        write_pytorch,
+        write_pytorch_trainer,
+    )
 
-    if not (args.json or args.onnx or args.pytorch):
-        raise CommandError("nothing to export — give --json, --onnx and/or --pytorch")
+    if not (args.json or args.onnx or args.pytorch or args.pytorch_trainer):
+        raise CommandError("nothing to export — give --json, --onnx, --pytorch and/or "
+                           "--pytorch-trainer")
     network = load_network(args.model)
     if args.json:
         write_architecture(args.json, network.architecture)
@@ -256,6 +266,11 @@ def _export(args: argparse.Namespace) -> int:
     if args.pytorch:
         write_pytorch(args.pytorch, network.architecture, args.model)
         print(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
+    if args.pytorch_trainer:
+        write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
+        print(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "
+              f"--standalone --nproc_per_node=2 {Path(args.pytorch_trainer) / 'train.py'} "
+              f"--data DIR --out trained.npz")
     return 0
 
 
