@@ -57,10 +57,11 @@ def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 2
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR",
-                        help="folder with the four MNIST IDX files (.gz or plain), or with "
+                        help="folder with the four MNIST IDX files (.gz or plain), the "
+                             "CIFAR-10 binary batches (data_batch_1.bin … test_batch.bin), or "
                              "one sub-folder of images per class")
     parser.add_argument("--dataset", default="mnist",
-                        choices=("mnist", "fashion-mnist", "synthetic"),
+                        choices=("mnist", "fashion-mnist", "cifar10", "synthetic"),
                         help="without --data: which dataset (downloaded and cached on first "
                              "use; 'synthetic' needs no network)")
     parser.add_argument("--mirror", metavar="URL",

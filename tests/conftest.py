@@ -74,16 +74,24 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def mirror(mnist_dir):
-    """A local HTTP mirror of ../shared/data/mnist; `.requests` records what was asked."""
+def file_server():
+    """A local HTTP server of `.files` (name → bytes, Range honoured); `.requests` records
+    what was asked."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), MirrorHandler)
-    server.files = {p.name: p.read_bytes() for p in mnist_dir.glob("*.gz")}
+    server.files = {}
     server.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mirror(mnist_dir, file_server):
+    """A local HTTP mirror of ../shared/data/mnist."""
+    file_server.files.update({p.name: p.read_bytes() for p in mnist_dir.glob("*.gz")})
+    return file_server
 
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (40, 50, 230)}
