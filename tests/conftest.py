@@ -94,6 +94,33 @@ def mirror(mnist_dir, file_server):
     return file_server
 
 
+@pytest.fixture
+def cifar_batches(tmp_path) -> Path:
+    """A folder of six small synthetic CIFAR-10 binary batches."""
+    from tests.data.cifar_files import write_batches
+
+    return write_batches(tmp_path / "cifar-10-batches-bin")
+
+
+@pytest.fixture
+def cifar_mirror(cifar_batches, file_server, tmp_path, monkeypatch) -> str:
+    """The batches as cifar-10-binary.tar.gz on a local server, the catalogue's entry
+    verifying that archive's MD5, an empty cache; the mirror's URL."""
+    import dataclasses
+    import hashlib
+
+    from studio.data import catalogue
+    from tests.data.cifar_files import archive
+
+    body = archive(cifar_batches)
+    file_server.files["cifar-10-binary.tar.gz"] = body
+    entry = dataclasses.replace(catalogue.REMOTE["cifar10"], checksums={
+        "cifar-10-binary.tar.gz": f"md5:{hashlib.md5(body).hexdigest()}"})
+    monkeypatch.setitem(catalogue.REMOTE, "cifar10", entry)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return f"http://127.0.0.1:{file_server.server_address[1]}/"
+
+
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (40, 50, 230)}
 
 
