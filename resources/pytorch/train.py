@@ -179,7 +179,7 @@ def main() -> None:
     distributed = "RANK" in os.environ  # set by torchrun
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    rank = dist.get_rank() if distributed else 0
+    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     if torch.cuda.is_available():
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
@@ -189,6 +189,10 @@ def main() -> None:
     shape = tuple(ARCHITECTURE["input"][k] for k in ("channels", "height", "width"))
     train_x, train_y, test_x, test_y = (torch.from_numpy(np.array(array)) for array in
                                         load_dataset(Path(args.data), shape))
+    if rank == 0:
+        print(f"{len(train_x)} training and {len(test_x)} test images of "
+              f"{'×'.join(map(str, train_x.shape[1:]))}; {world} process(es) on {device.type}",
+              flush=True)
     model = build()
     initialise(model, args.seed)  # every process the same, before DDP copies rank 0's anyway
     if args.init:

@@ -90,3 +90,47 @@ def test_torchrun_with_two_processes_matches_the_studio_and_comes_back(trainer, 
     capsys.readouterr()
     assert main(["eval", str(out), "--data", str(mnist_dir)]) == 0
     assert capsys.readouterr().out.startswith(f"test accuracy {reported[0]}%")
+
+
+def _exported(tmp_path: Path, architecture: dict) -> Path:
+    initial = tmp_path / "initial.npz"
+    save_weights(initial, Network(architecture, seed=0))
+    assert main(["export", str(initial), "--pytorch-trainer", str(tmp_path / "trainer")]) == 0
+    return tmp_path / "trainer" / "train.py"
+
+
+def _reported_then_evaluated(command: list, data: Path, out: Path, tmp_path: Path,
+                             capsys) -> tuple[str, str]:
+    run = subprocess.run([*command, "--data", data, "--epochs", "1", "--batch-size", "8",
+                          "--out", out], capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    reported, = re.findall(r"^test accuracy (\d+\.\d\d)%", run.stdout, re.MULTILINE)
+    tested, = re.findall(r"^\d+ training and (\d+) test images", run.stdout, re.MULTILINE)
+    capsys.readouterr()
+    assert main(["eval", str(out), "--data", str(data)]) == 0
+    evaluated = capsys.readouterr().out
+    assert f"({tested} images, " in evaluated, "train.py tested on another set"
+    return reported, re.match(r"test accuracy (\d+\.\d\d)%", evaluated).group(1)
+
+
+@pytest.mark.slow
+def test_torchrun_reads_cifar10_batches_and_the_studio_reads_its_result(tmp_path,
+                                                                      cifar_batches, capsys):
+    if not TORCHRUN.is_file():
+        pytest.skip("torchrun (PyTorch) is not installed")
+    script = _exported(tmp_path, load_preset("lenet5_rgb"))
+    reported, evaluated = _reported_then_evaluated(
+        [TORCHRUN, "--standalone", "--nproc_per_node=2", script], cifar_batches,
+        tmp_path / "cifar.npz", tmp_path, capsys)
+    assert reported == evaluated
+
+
+@pytest.mark.slow
+def test_one_process_reads_an_image_folder_with_the_studios_test_split(
+        tmp_path, colour_folder, rgb_architecture, capsys):
+    pytest.importorskip("torch")
+    script = _exported(tmp_path, json.loads(rgb_architecture.read_text()))
+    reported, evaluated = _reported_then_evaluated(
+        [sys.executable, script], colour_folder, tmp_path / "colours.npz", tmp_path, capsys)
+    assert reported == evaluated
