@@ -59,12 +59,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_carries_every_resource(installed: Path, tmp_path: Path) -> None:
     shipped = sorted(p.relative_to(ROOT / "resources").as_posix()
-                     for p in (ROOT / "resources").rglob("*") if p.is_file())
+                     for p in (ROOT / "resources").rglob("*")
+                     if p.is_file() and "__pycache__" not in p.parts)
     listed = _run(installed, "-c", "import studio, studio.io; from pathlib import Path\n"
                   "package = Path(studio.__file__).parent\n"
                   "print(package, ','.join(studio.io.preset_names()))\n"
                   "print(*sorted(p.relative_to(package / 'resources').as_posix() for p in "
-                  "(package / 'resources').rglob('*') if p.is_file()))", cwd=tmp_path)
+                  "(package / 'resources').rglob('*')"
+                  " if p.is_file() and '__pycache__' not in p.parts))", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     where, presets, *files = listed.stdout.split()
     assert Path(where).is_relative_to(installed.parents[1]), "studio came from elsewhere"
@@ -73,8 +75,10 @@ def test_the_wheel_carries_every_resource(installed: Path, tmp_path: Path) -> No
 
 
 def test_the_installed_package_trains_a_preset(installed: Path, tmp_path: Path) -> None:
-    version = _run(installed, "-m", "studio", "--version", cwd=tmp_path)
-    assert version.returncode == 0 and version.stdout.split()[-1] == _version()
+    for command in ([installed, "-m", "studio"], [installed.with_name("cnn-studio")],
+                    [installed.with_name("cnn-studio-cli")]):
+        version = _run(*command, "--version", cwd=tmp_path)
+        assert version.returncode == 0 and version.stdout.split()[-1] == _version(), command
     trained = _run(installed, "-m", "studio", "train", "--arch", "tiny", "--dataset",
                    "synthetic", "--epochs", "1", "--out", "tiny.npz", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
