@@ -24,7 +24,9 @@ import argparse
 import gzip
 import json
 import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -56,13 +58,19 @@ def parser() -> argparse.ArgumentParser:
 
 # --- the dataset folders the studio reads ------------------------------------------------
 
+def fail(message: str) -> NoReturn:
+    """One line on stderr and exit status 2, as the studio does."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (plain or .gz): magic 0 0 8 ndim, big-endian uint32 sizes, uint8 data."""
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if data[:3] != b"\x00\x00\x08":
-        raise SystemExit(f"{path}: not an IDX file of bytes")
+        fail(f"{path}: not an IDX file of bytes")
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
@@ -73,7 +81,7 @@ def idx_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
         for path in (folder / stem, folder / f"{stem}.gz"):
             if path.is_file():
                 return path
-        raise SystemExit(f"{folder}: missing {stem}[.gz]")
+        fail(f"{folder}: missing {stem}[.gz]")
 
     images = read_idx(find(f"{prefix}-images-idx3-ubyte"))
     return images[:, None], read_idx(find(f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
@@ -81,6 +89,9 @@ def idx_split(folder: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
 
 def cifar_split(folder: Path, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """CIFAR-10 binary batches: records of 1 label byte and 3×32×32 pixel bytes (R, G, B)."""
+    for name in names:
+        if not (folder / name).is_file():
+            fail(f"{folder}: missing {name} (CIFAR-10 binary version)")
     records = np.concatenate([np.fromfile(folder / name, np.uint8).reshape(-1, 3073)
                               for name in names])
     return records[:, 1:].reshape(-1, 3, 32, 32), records[:, 0].astype(np.int64)
@@ -93,6 +104,9 @@ def image_folder(folder: Path, shape: tuple[int, int, int]) -> tuple[np.ndarray,
     channels, height, width = shape
     suffixes = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
     classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name[0] != ".")
+    if len(classes) < 2:
+        fail(f"{folder}: holds no MNIST IDX files, no CIFAR-10 binary batches and "
+                         "no class sub-folders of images")
     rng = np.random.default_rng(0)
     images, labels, is_test = [], [], []
     for label, name in enumerate(classes):
@@ -112,6 +126,8 @@ def image_folder(folder: Path, shape: tuple[int, int, int]) -> tuple[np.ndarray,
 
 def load_dataset(folder: Path, shape: tuple[int, int, int]) -> tuple[np.ndarray, ...]:
     """(train images, train labels, test images, test labels), uint8 (N, C, H, W)."""
+    if not folder.is_dir():
+        fail(f"{folder}: no such folder")
     if any(folder.glob("train-images-idx3-ubyte*")):
         return (*idx_split(folder, "train"), *idx_split(folder, "t10k"))
     if (folder / "data_batch_1.bin").is_file():

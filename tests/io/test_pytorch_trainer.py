@@ -134,3 +134,15 @@ def test_one_process_reads_an_image_folder_with_the_studios_test_split(
     reported, evaluated = _reported_then_evaluated(
         [sys.executable, script], colour_folder, tmp_path / "colours.npz", tmp_path, capsys)
     assert reported == evaluated
+
+
+def test_train_py_on_a_folder_without_a_dataset_is_one_line_and_status_2(trainer, tmp_path):
+    pytest.importorskip("torch")
+    _, folder = trainer
+    (tmp_path / "empty").mkdir()
+    run = subprocess.run([sys.executable, folder / "train.py", "--data", tmp_path / "empty"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'empty'}: holds no MNIST IDX files, no CIFAR-10 binary batches "
+        "and no class sub-folders of images"]
