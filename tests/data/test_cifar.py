@@ -78,8 +78,9 @@ def test_a_corrupt_archive_fails_its_md5(cifar_mirror, file_server, tmp_path):
         fetch(catalogue.REMOTE["cifar10"], mirror=cifar_mirror, folder=tmp_path / "bad")
 
 
-def test_train_on_cifar10_from_the_mirror_with_the_rgb_preset(cifar_mirror, capsys):
-    assert main(["train", "--arch", "lenet5_rgb", "--dataset", "cifar10", "--mirror",
+@pytest.mark.parametrize("preset", ["lenet5_rgb", "vgg_small"])
+def test_train_on_cifar10_from_the_mirror_with_an_rgb_preset(cifar_mirror, capsys, preset):
+    assert main(["train", "--arch", preset, "--dataset", "cifar10", "--mirror",
                  cifar_mirror, "--epochs", "1", "--batch-size", "16"]) == 0
     captured = capsys.readouterr()
     assert "CIFAR-10: 60 training and 12 test images of 3×32×32, 10 classes" in captured.err
