@@ -158,7 +158,14 @@ def load_npz(model: nn.Sequential, path: str) -> None:
     with np.load(path, allow_pickle=False) as archive:
         state = {key: torch.from_numpy(archive[key]) for key in archive.files
                  if key != "architecture"}
-    model.load_state_dict(state, strict=False)  # BatchNorm's step counters are not stored
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # an array of the wrong shape
+        fail(f"{path}: does not fit this network ({str(error).splitlines()[-1].strip()})")
+    missing = [k for k in result.missing_keys if "num_batches" not in k]  # not stored
+    if missing or result.unexpected_keys:
+        fail(f"{path}: does not fit this network (missing {missing}, extra "
+             f"{result.unexpected_keys})")
 
 
 def save_npz(model: nn.Sequential, path: Path) -> None:
