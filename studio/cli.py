@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("train", "eval", "export", "bench", "gui")
+COMMANDS = ("train", "eval", "export", "bench", "gui", "desktop-entry")
 EXIT_ERROR = 2
 
 
@@ -57,10 +57,11 @@ def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 2
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR",
-                        help="folder with the four MNIST IDX files (.gz or plain), or with "
+                        help="folder with the four MNIST IDX files (.gz or plain), the "
+                             "CIFAR-10 binary batches (data_batch_1.bin … test_batch.bin), or "
                              "one sub-folder of images per class")
     parser.add_argument("--dataset", default="mnist",
-                        choices=("mnist", "fashion-mnist", "synthetic"),
+                        choices=("mnist", "fashion-mnist", "cifar10", "synthetic"),
                         help="without --data: which dataset (downloaded and cached on first "
                              "use; 'synthetic' needs no network)")
     parser.add_argument("--mirror", metavar="URL",
@@ -68,10 +69,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from studio import __version__
     from studio.engine import OPTIMIZERS, SCHEDULES
 
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     train = commands.add_parser("train", help="train a network headless")
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", metavar="ARCH.json", help="write the architecture JSON alone")
     export.add_argument("--onnx", metavar="MODEL.onnx", help="write an ONNX model")
     export.add_argument("--pytorch", metavar="MODEL.py", help="write a PyTorch module")
+    export.add_argument("--pytorch-trainer", metavar="DIR",
+                        help="write DIR/model.py and DIR/train.py, which trains the network "
+                             "with torchrun (DistributedDataParallel) and writes a studio .npz")
 
     bench = commands.add_parser("bench", help="measure training and inference speed")
     bench.add_argument("--vs-torch", action="store_true",
@@ -120,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
     gui.add_argument("--data", metavar="DIR", help="dataset folder: MNIST IDX files, or "
                                                    "one sub-folder of images per class")
+    commands.add_parser("desktop-entry", help="add CNN Studio to this user's Linux desktop "
+                                              "menu (a .desktop entry and its icon)")
     return parser
 
 
@@ -238,10 +246,17 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from studio.io import load_network, write_architecture, write_onnx, write_pytorch
+    from studio.io import (
+        load_network,
+        write_architecture,
+        write_onnx,
+        write_pytorch,
+        write_pytorch_trainer,
+    )
 
-    if not (args.json or args.onnx or args.pytorch):
-        raise CommandError("nothing to export — give --json, --onnx and/or --pytorch")
+    if not (args.json or args.onnx or args.pytorch or args.pytorch_trainer):
+        raise CommandError("nothing to export — give --json, --onnx, --pytorch and/or "
+                           "--pytorch-trainer")
     network = load_network(args.model)
     if args.json:
         write_architecture(args.json, network.architecture)
@@ -252,6 +267,11 @@ def _export(args: argparse.Namespace) -> int:
     if args.pytorch:
         write_pytorch(args.pytorch, network.architecture, args.model)
         print(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
+    if args.pytorch_trainer:
+        write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
+        print(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "
+              f"--standalone --nproc_per_node=2 {Path(args.pytorch_trainer) / 'train.py'} "
+              f"--data DIR --out trained.npz")
     return 0
 
 
@@ -262,6 +282,14 @@ def _bench(args: argparse.Namespace) -> int:
         run_gui_bench()
     else:
         run_bench(vs_torch=args.vs_torch, quick=args.quick, data=args.data)
+    return 0
+
+
+def _desktop_entry(args: argparse.Namespace) -> int:
+    from studio.desktop_entry import install_desktop_entry
+
+    entry, icon = install_desktop_entry()
+    print(f"desktop entry written to {entry}, icon to {icon}")
     return 0
 
 
@@ -282,11 +310,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in COMMANDS for arg in argv[:2]) and "-h" not in argv and "--help" not in argv:
+    asks_parser = {"-h", "--help", "--version"} & set(argv)
+    if not any(arg in COMMANDS for arg in argv[:2]) and not asks_parser:
         argv = [*(["--debug"] if "--debug" in argv else []), "gui",
                 *(a for a in argv if a != "--debug")]
     args = build_parser().parse_args(argv)
-    handlers = {"train": _train, "eval": _eval, "export": _export, "bench": _bench, "gui": _gui}
+    handlers = {"train": _train, "eval": _eval, "export": _export, "bench": _bench, "gui": _gui,
+                "desktop-entry": _desktop_entry}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -74,16 +74,51 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def mirror(mnist_dir):
-    """A local HTTP mirror of ../shared/data/mnist; `.requests` records what was asked."""
+def file_server():
+    """A local HTTP server of `.files` (name → bytes, Range honoured); `.requests` records
+    what was asked."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), MirrorHandler)
-    server.files = {p.name: p.read_bytes() for p in mnist_dir.glob("*.gz")}
+    server.files = {}
     server.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def mirror(mnist_dir, file_server):
+    """A local HTTP mirror of ../shared/data/mnist."""
+    file_server.files.update({p.name: p.read_bytes() for p in mnist_dir.glob("*.gz")})
+    return file_server
+
+
+@pytest.fixture
+def cifar_batches(tmp_path) -> Path:
+    """A folder of six small synthetic CIFAR-10 binary batches."""
+    from tests.data.cifar_files import write_batches
+
+    return write_batches(tmp_path / "cifar-10-batches-bin")
+
+
+@pytest.fixture
+def cifar_mirror(cifar_batches, file_server, tmp_path, monkeypatch) -> str:
+    """The batches as cifar-10-binary.tar.gz on a local server, the catalogue's entry
+    verifying that archive's MD5, an empty cache; the mirror's URL."""
+    import dataclasses
+    import hashlib
+
+    from studio.data import catalogue
+    from tests.data.cifar_files import archive
+
+    body = archive(cifar_batches)
+    file_server.files["cifar-10-binary.tar.gz"] = body
+    entry = dataclasses.replace(catalogue.REMOTE["cifar10"], checksums={
+        "cifar-10-binary.tar.gz": f"md5:{hashlib.md5(body).hexdigest()}"})
+    monkeypatch.setitem(catalogue.REMOTE, "cifar10", entry)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return f"http://127.0.0.1:{file_server.server_address[1]}/"
 
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (40, 50, 230)}

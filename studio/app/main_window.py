@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette, QPixmap, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -43,6 +43,7 @@ from studio.io import (
     preset_names,
     read_project,
     read_timeline,
+    resource_files,
     save_timeline,
     save_weights,
     timeline_path,
@@ -742,6 +743,10 @@ def _application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("CNN Studio")  # QSettings() is keyed by these
     app.setOrganizationName("CNN Studio")
+    app.setDesktopFileName("cnn-studio")  # the entry `python -m studio desktop-entry` installs
+    icon = QPixmap()
+    icon.loadFromData(resource_files().joinpath("icons").joinpath("cnn-studio.svg").read_bytes())
+    app.setWindowIcon(QIcon(icon))
     serial_in_this_thread()  # the GUI thread's passes are single images (see its docstring)
     if not hasattr(app, "garbage_collector"):
         # Python's cyclic GC may otherwise run on the training thread and destroy Qt

@@ -31,6 +31,7 @@ DATASETS = {
     "synthetic": "Synthetic digits (offline, not MNIST)",
     "mnist": "MNIST (downloaded once, then cached)",
     "fashion-mnist": "Fashion-MNIST (downloaded once, then cached)",
+    "cifar10": "CIFAR-10 colour photos, 32×32 (downloaded once, then cached)",
     "folder": "A folder: MNIST IDX files, or your images in class sub-folders…",
 }
 

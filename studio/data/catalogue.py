@@ -1,26 +1,29 @@
-"""Every dataset source behind one function: MNIST, Fashion-MNIST, a folder, synthetic."""
+"""Every dataset source behind one function: MNIST, Fashion-MNIST, CIFAR-10, a folder,
+synthetic."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 
+from .cifar import is_cifar_folder, load_cifar_folder
 from .dataset import Dataset
-from .download import FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
+from .download import CIFAR10, FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
 from .idx_folder import load_idx_folder
 from .image_folder import is_image_folder, load_image_folder
 from .synthetic import synthetic_dataset
 
-REMOTE: dict[str, RemoteDataset] = {MNIST.key: MNIST, FASHION_MNIST.key: FASHION_MNIST}
-SOURCES = ("mnist", "fashion-mnist", "synthetic", "folder")
+REMOTE: dict[str, RemoteDataset] = {MNIST.key: MNIST, FASHION_MNIST.key: FASHION_MNIST,
+                                    CIFAR10.key: CIFAR10}
+SOURCES = ("mnist", "fashion-mnist", "cifar10", "synthetic", "folder")
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]
 
 
 def is_cached(source: str) -> bool:
-    """True when the remote dataset's four files are already in the cache."""
+    """True when the remote dataset's files are already in the cache."""
     folder = cache_dir() / REMOTE[source].key
-    return all((folder / name).is_file() for name in REMOTE[source].sha256)
+    return all((folder / name).is_file() for name in REMOTE[source].checksums)
 
 
 def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
@@ -29,8 +32,9 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
                  image_shape: tuple[int, int, int] = (1, 28, 28)) -> Dataset:
     """The dataset `source` names; `folder` is required for "folder".
 
-    A folder holds either the four MNIST IDX files or images in one sub-folder per
-    class, which are converted and resized to `image_shape` (the network's input).
+    A folder holds the four MNIST IDX files, the CIFAR-10 binary batches, or images in
+    one sub-folder per class, which are converted and resized to `image_shape` (the
+    network's input).
     Remote sources are downloaded on first use into the user's cache.
     """
     if source == "folder":
@@ -39,6 +43,8 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
         if is_image_folder(folder):
             return load_image_folder(folder, image_shape, progress=progress,
                                      cancelled=cancelled)
+        if is_cifar_folder(folder):
+            return load_cifar_folder(folder)
         return load_idx_folder(folder)
     if source == "synthetic":
         return synthetic_dataset()
@@ -46,6 +52,8 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
         raise ValueError(f"unknown dataset {source!r}; choose one of {', '.join(SOURCES)}")
     remote = REMOTE[source]
     path = fetch(remote, mirror=mirror, progress=progress, cancelled=cancelled)
+    if source == "cifar10":
+        return load_cifar_folder(path, name=remote.name)
     dataset = load_idx_folder(path, name=remote.name)
     if source == "fashion-mnist":
         return Dataset(dataset.name, dataset.train_images, dataset.train_labels,

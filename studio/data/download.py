@@ -1,6 +1,8 @@
-"""Download MNIST-format datasets into the user's cache: verified, resumable, mirror-able.
+"""Download datasets into the user's cache: verified, resumable, mirror-able.
 
-pooch does the caching and the SHA-256 check; `ResumableDownloader` is the
+pooch does the caching, the checksum (the one each source publishes: SHA-256
+of each MNIST file, MD5 of the CIFAR-10 archive) and the extraction of an
+archive's members; `ResumableDownloader` is the
 custom downloader pooch allows for: it keeps a `.part` file beside the cache
 and asks the server for the remaining bytes (HTTP Range) when a download was
 interrupted. A file whose checksum fails is deleted and fetched once more
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -20,6 +23,7 @@ from pathlib import Path
 import platformdirs
 import pooch
 
+from .cifar import BATCHES
 from .dataset import LoadingCancelled
 from .idx import DataError
 
@@ -32,12 +36,16 @@ pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Download
 
 @dataclass(frozen=True)
 class RemoteDataset:
-    """Where a dataset lives and the SHA-256 of each of its four files."""
+    """Where a dataset lives and the checksum of each of its files: SHA-256 hex, or
+    "md5:…" where that is what the source publishes. For an archive, `members` are the
+    files extracted from it (beside it, into `folder`), which the loader reads."""
 
     key: str
     name: str
     base_url: str
-    sha256: dict[str, str]
+    checksums: dict[str, str]
+    members: tuple[str, ...] = ()
+    folder: str = ""
 
 
 MNIST = RemoteDataset("mnist", "MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/", {
@@ -63,6 +71,12 @@ FASHION_MNIST = RemoteDataset(
         "t10k-labels-idx1-ubyte.gz":
             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     })
+
+
+CIFAR10 = RemoteDataset(
+    "cifar10", "CIFAR-10", "https://www.cs.toronto.edu/~kriz/",
+    {"cifar-10-binary.tar.gz": "md5:c32a1d4ab5d03f1284b67883e8d87530"},
+    members=BATCHES, folder="cifar-10-batches-bin")
 
 
 class DownloadCancelled(LoadingCancelled):
@@ -124,27 +138,35 @@ class ResumableDownloader:
 def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None = None,
           progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
           ) -> Path:
-    """Make sure the four files are in the cache and verified; return the folder.
+    """Make sure the files are in the cache, verified (and extracted); return the folder
+    holding the data.
 
     The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own.
     """
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
     folder = folder or cache_dir() / dataset.key
     downloader = ResumableDownloader(progress, cancelled)
-    for name, sha256 in dataset.sha256.items():
+    extract = pooch.Untar(members=[f"{dataset.folder}/{m}" for m in dataset.members],
+                          extract_dir=".") if dataset.members else None
+    for name, checksum in dataset.checksums.items():
         url = base.rstrip("/") + "/" + name
+        known_hash = checksum if ":" in checksum else f"sha256:{checksum}"
         for attempt in (1, 2):
             try:
-                pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=folder,
-                               downloader=downloader, progressbar=False)
+                pooch.retrieve(url, known_hash=known_hash, fname=name, path=folder,
+                               downloader=downloader, processor=extract, progressbar=False)
                 break
             except ValueError as error:  # pooch: checksum mismatch; the bad file is removed
                 if attempt == 2:
-                    raise DataError(f"{url}: the download is corrupt (its SHA-256 does not "
-                                    f"match) even after a second try — try another mirror "
-                                    f"with --mirror URL") from error
+                    algorithm = known_hash.split(":")[0].upper()
+                    raise DataError(f"{url}: the download is corrupt (its {algorithm} does "
+                                    f"not match) even after a second try — try another "
+                                    f"mirror with --mirror URL") from error
+            except tarfile.TarError:
+                raise DataError(f"{folder / name}: the archive cannot be unpacked — delete "
+                                "it and download it again") from None
             except (urllib.error.URLError, OSError) as error:
                 reason = getattr(error, "reason", None) or error
                 raise DataError(f"{url}: cannot download ({reason}) — check the network, set "
                                 f"--mirror URL, or use --data DIR with files you have") from None
-    return folder
+    return folder / dataset.folder

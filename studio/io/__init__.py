@@ -13,6 +13,8 @@ from .errors import FileFormatError
 from .onnx_export import to_onnx, write_onnx
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
+from .pytorch_trainer import write_pytorch_trainer
+from .resources import resource_files
 from .runs import Run
 from .timeline import read_timeline, save_timeline, timeline_path
 from .weights import load_network, read_weights, save_weights
@@ -34,6 +36,7 @@ __all__ = [
     "read_timeline",
     "read_weights",
     "resolve_architecture",
+    "resource_files",
     "save_checkpoint",
     "save_timeline",
     "save_weights",
@@ -43,4 +46,5 @@ __all__ = [
     "write_onnx",
     "write_project",
     "write_pytorch",
+    "write_pytorch_trainer",
 ]

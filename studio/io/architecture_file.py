@@ -1,4 +1,4 @@
-"""Architecture JSON files and the presets shipped in resources/presets."""
+"""Architecture JSON files and the presets shipped in resources/presets (package data)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 
 from .atomic import atomic_write_text
 from .errors import FileFormatError
-
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
+from .resources import resource_files
 
 
 def parse_json(text: str, source: str) -> Any:
@@ -39,14 +38,15 @@ def write_architecture(path: str | os.PathLike, architecture: dict[str, Any]) ->
 
 
 def preset_names() -> list[str]:
-    return sorted(path.stem for path in PRESETS_DIR.glob("*.json"))
+    return sorted(entry.name.removesuffix(".json") for entry in resource_files().joinpath("presets")
+                  .iterdir() if entry.name.endswith(".json"))
 
 
 def load_preset(name: str) -> dict[str, Any]:
-    path = PRESETS_DIR / f"{name}.json"
-    if not path.is_file():
+    if name not in preset_names():
         raise FileFormatError(f"no preset named {name!r}; presets: {', '.join(preset_names())}")
-    return read_json(path)
+    text = resource_files().joinpath("presets").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    return parse_json(text, f"preset {name}")
 
 
 def resolve_architecture(name_or_path: str) -> dict[str, Any]:

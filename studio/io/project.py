@@ -32,7 +32,7 @@ PROJECT_VERSION = 1
 
 #: Every training setting a project stores, with its default and accepted type.
 TRAINING_DEFAULTS: dict[str, Any] = {
-    "dataset": "synthetic",  # synthetic | mnist | fashion-mnist | folder
+    "dataset": "synthetic",  # synthetic | mnist | fashion-mnist | cifar10 | folder
     "folder": "",
     "epochs": 5,
     "batch_size": 64,
