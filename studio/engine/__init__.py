@@ -22,7 +22,7 @@ from .hand_kernels import KERNEL_PRESETS, apply_kernel, input_gradient_by_full_c
 from .health import BAD, GOOD, WARNING, LayerHealth, Suggestion, layer_health
 from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
-from .network import Network, WeightsError
+from .network import ENGINES, Network, WeightsError
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 from .schedules import SCHEDULES, learning_rate
 from .threads import serial_in_this_thread, single_threaded_blas
@@ -39,8 +39,8 @@ from .trainer import (
 from .warmup import compile_kernels
 
 __all__ = [
-    "BAD", "DEFAULT_LEARNING_RATES", "FORMAT", "GOOD", "KERNEL_PRESETS", "LAYER_DESCRIPTIONS",
-    "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
+    "BAD", "DEFAULT_LEARNING_RATES", "ENGINES", "FORMAT", "GOOD", "KERNEL_PRESETS",
+    "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
     "ArchitectureError", "BatchEnd", "EpochEnd", "Evaluation", "Event", "Explanation", "Inside",
     "LayerHealth", "LayerInfo", "Network", "Problem", "Snapshot", "Suggestion", "TrainConfig",
     "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "apply_kernel",

@@ -10,6 +10,9 @@ import numpy as np
 from .architecture import Analysis, ArchitectureError, Problem, check
 from .layers import LAYER_CLASSES, Conv2D, Dense, Layer, MaxPool2D, ReLU
 from .memory import memory_problem
+from .textbook_layers import TEXTBOOK_CLASSES
+
+ENGINES = ("fast", "textbook")
 
 _ACTIVATIONS_AFTER = ("relu", "leaky_relu")
 
@@ -28,14 +31,20 @@ class Network:
     """
 
     def __init__(self, architecture: Mapping[str, Any], seed: int = 0,
-                 dtype: Any = np.float32, num_classes: int | None = None):
+                 dtype: Any = np.float32, num_classes: int | None = None,
+                 engine: str = "fast"):
+        """`engine`: "fast" (the fast paths, fused) or "textbook" (`reference.py`'s loops)."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
+        self.engine = engine
         self.analysis: Analysis = check(architecture, num_classes)
         problem = memory_problem(self.analysis, batch_size=1)
         if problem:  # refuse before allocating a single parameter
             raise ArchitectureError([Problem(None, None, problem)])
         self.architecture = self.analysis.to_architecture()
         self.dtype = np.dtype(dtype)
-        self.layers: list[Layer] = [LAYER_CLASSES[info.type](info, self.dtype)
+        classes = LAYER_CLASSES if engine == "fast" else {**LAYER_CLASSES, **TEXTBOOK_CLASSES}
+        self.layers: list[Layer] = [classes[info.type](info, self.dtype)
                                     for info in self.analysis.layers]
         self.input_shape: tuple[int, ...] = self.analysis.input_shape  # type: ignore[assignment]
         sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes().values()]
@@ -56,13 +65,19 @@ class Network:
                 buffers[name] = np.zeros(shape, dtype=self.dtype)
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
+        if engine == "fast":  # the textbook's layers each compute their own equation
+            self._fuse()
+        self.outputs: list[np.ndarray] = []
+        self.initialise(seed)
+
+    def _fuse(self) -> None:
+        """A conv or dense layer applies the ReLU after it, and a conv also does a following
+        max-pool's backward pass (see `Conv2D.fuses_pool`)."""
         for before, after, then in zip(self.layers, self.layers[1:], self.layers[2:] + [None]):
             if isinstance(before, Conv2D | Dense) and isinstance(after, ReLU):
                 before.applies_next_relu = after.applied_before = True
                 if isinstance(then, MaxPool2D):
                     before.pool_after, then.unpooled_by_conv = then, True
-        self.outputs: list[np.ndarray] = []
-        self.initialise(seed)
 
     def initialise(self, seed: int) -> None:
         """He init for layers feeding a ReLU, Glorot otherwise; reproducible by seed."""
