@@ -8,9 +8,10 @@ from .architecture_file import (
     write_architecture,
 )
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from .checkpoint import read_checkpoint, save_checkpoint
-from .errors import FileFormatError
+from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
+from .errors import FileFormatError, FileWriteError
 from .onnx_export import to_onnx, write_onnx
+from .output_check import check_outputs, check_writable
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
 from .runs import Run
@@ -20,11 +21,14 @@ from .weights import load_network, read_weights, save_weights
 __all__ = [
     "TRAINING_DEFAULTS",
     "FileFormatError",
+    "FileWriteError",
     "Project",
     "Run",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_outputs",
+    "check_writable",
     "load_network",
     "load_preset",
     "preset_names",
@@ -34,6 +38,7 @@ __all__ = [
     "read_timeline",
     "read_weights",
     "resolve_architecture",
+    "resume_problem",
     "save_checkpoint",
     "save_timeline",
     "save_weights",

@@ -14,11 +14,15 @@ PRESETS_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
 
 
 def parse_json(text: str, source: str) -> Any:
+    """The JSON value of `text`; `source` names the file in the error."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise FileFormatError(f"{source}: not valid JSON (line {error.lineno}, column "
                               f"{error.colno}: {error.msg})") from None
+    except RecursionError:
+        raise FileFormatError(f"{source}: the JSON is nested too deeply to be a CNN Studio "
+                              "file") from None
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -27,6 +31,8 @@ def read_json(path: str | os.PathLike) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileFormatError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise FileFormatError(f"{path}: is a folder, not a JSON file") from None
     except UnicodeDecodeError:
         raise FileFormatError(f"{path}: not a text file — expected JSON") from None
     except OSError as error:
