@@ -1,6 +1,6 @@
 """Datasets: IDX files, the download cache, a folder of IDX files, synthetic digits."""
 
-from .catalogue import SOURCES, default_source, is_cached, load_dataset
+from .catalogue import SOURCES, default_source, folder_files, is_cached, load_dataset
 from .dataset import Dataset, LoadingCancelled
 from .download import DownloadCancelled, fetch
 from .idx import DataError, read_idx, write_idx
@@ -16,7 +16,7 @@ from .synthetic import synthetic_dataset, synthetic_digits
 
 __all__ = [
     "SOURCES", "DataError", "Dataset", "DownloadCancelled", "ImageFolder", "LoadingCancelled",
-    "default_source", "fetch", "is_cached", "is_image_folder", "load_dataset",
+    "default_source", "fetch", "folder_files", "is_cached", "is_image_folder", "load_dataset",
     "load_idx_folder", "load_image_folder", "read_idx", "read_image", "scan_image_folder",
     "synthetic_dataset", "synthetic_digits", "write_idx",
 ]
