@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -41,7 +42,7 @@ class _LogProgress:
     interval = 5.0
 
     def __init__(self) -> None:
-        self.last = 0.0
+        self.last = -math.inf  # the first call prints
 
     def __call__(self, name: str, done: int, total: int) -> None:
         now = time.monotonic()

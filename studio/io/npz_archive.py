@@ -67,9 +67,10 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     naming the file."""
     path = Path(path)
     try:
-        if not path.is_file():
-            raise FileFormatError(f"{path}: " + ("is a folder, not a file" if path.is_dir()
-                                                 else "file not found"))
+        if not path.is_file():  # a FIFO or device would block the reader
+            raise FileFormatError(f"{path}: " + ("file not found" if not path.exists() else
+                                                 "is a folder, not a file" if path.is_dir()
+                                                 else "is not a regular file"))
         with open(path, "rb") as handle:
             is_zip = handle.read(4) == b"PK\x03\x04"
     except OSError as error:
