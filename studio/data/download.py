@@ -142,17 +142,18 @@ class ResumableDownloader:
 
 def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None = None,
           progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
-          ) -> Path:
+          deadline: float = 900.0) -> Path:
     """Make sure the four files are in the cache and verified; return the folder.
 
-    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own.
+    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own. Each
+    file must arrive within `deadline` seconds.
     """
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
     _check_mirror(base, "--mirror" if mirror else MIRROR_VARIABLE if base != dataset.base_url
                   else "the dataset's address")
     folder = folder or cache_dir() / dataset.key
     _check_cache(folder)
-    downloader = ResumableDownloader(progress, cancelled)
+    downloader = ResumableDownloader(progress, cancelled, deadline=deadline)
     for name, sha256 in dataset.sha256.items():
         url = base.rstrip("/") + "/" + name
         for attempt in (1, 2):
