@@ -107,7 +107,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if extra:
         count = f"at least {extra}" if extra == _TRAILING_PROBE else str(extra)
         raise DataError(f"{path}: {count} unexpected bytes after the data")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype=dtype).reshape(shape)
+    except ValueError:  # no items, but dimensions too large to describe an array
+        raise DataError(f"{path}: the header declares an impossible shape {shape}") from None
     return array.astype(dtype.newbyteorder("="), copy=True)
 
 

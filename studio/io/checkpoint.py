@@ -57,6 +57,11 @@ def _state_problem(state: Any, network: Network) -> str | None:
     order = state["order"]
     if not isinstance(order, np.ndarray) or order.ndim != 1 or order.dtype.kind not in "iu":
         return "its training state's 'order' is not a list of image indices"
+    for key, value in state.items():
+        if key.startswith("optimizer.") and not (
+                isinstance(value, np.ndarray) and value.dtype.kind in "fiu"
+                and value.shape in ((), network.parameters.shape)):
+            return f"its optimiser buffer {key!r} does not fit the network's parameters"
     with_rng = [layer for layer in network.layers if hasattr(layer, "rng")]
     rngs = state["layer_rngs"]
     if not isinstance(rngs, list) or len(rngs) != len(with_rng):

@@ -124,9 +124,14 @@ def read_project(path: str | os.PathLike) -> Project:
     training = _check_training(data.get("training", {}), str(path))
     weights = None
     if data.get("weights") is not None:
-        weights_path = path.parent / str(data["weights"])
-        _, arrays = read_weights(weights_path)
-        weights = _checked_weights(weights_path, architecture, arrays)
+        if not isinstance(data["weights"], str) or not data["weights"]:
+            raise FileFormatError(f"{path}: 'weights' must name the weights file beside it")
+        weights_path = path.parent / data["weights"]
+        try:
+            _, arrays = read_weights(weights_path)
+            weights = _checked_weights(weights_path, architecture, arrays)
+        except FileFormatError as error:
+            raise FileFormatError(f"{path}: its weights cannot be used — {error}") from None
     runs = runs_from_json(data.get("runs", []), str(path))
     if runs:
         load_run_weights(run_weights_path(path), runs)
