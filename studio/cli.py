@@ -448,19 +448,20 @@ def _mistyped_command(argv: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _use_writable_kernel_cache() -> None:
+def _use_writable_kernel_cache(candidates: Sequence[Path] | None = None) -> None:
     """Numba caches compiled kernels beside the package; on a read-only install it falls
     back to the user's cache and, when that is read-only too, fails at import. Point it at
-    the first folder that takes a file (the install's, the user's cache, the temp folder)."""
+    the first folder that takes a file: the install's, the user's cache, the temp folder."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return
     import tempfile
 
     import platformdirs
 
-    package = Path(__file__).resolve().parent
-    candidates = [package, Path(platformdirs.user_cache_dir("cnn-studio")) / "numba",
-                  Path(tempfile.gettempdir()) / "cnn-studio-numba"]
+    if candidates is None:
+        candidates = [Path(__file__).resolve().parent,
+                      Path(platformdirs.user_cache_dir("cnn-studio")) / "numba",
+                      Path(tempfile.gettempdir()) / "cnn-studio-numba"]
     for k, folder in enumerate(candidates):
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -398,3 +399,18 @@ def test_download_progress_shows_without_a_terminal(capsys, monkeypatch):
     assert lines == ["downloading t10k-images-idx3-ubyte.gz: 1.0 of 4.0 MB (25%)",
                      "downloading t10k-images-idx3-ubyte.gz: 3.0 of 4.0 MB (75%)",
                      "downloading t10k-images-idx3-ubyte.gz: 4.0 of 4.0 MB (100%)"]
+
+
+def test_a_read_only_install_caches_kernels_in_the_first_writable_folder(tmp_path, monkeypatch,
+                                                                         capsys):
+    from studio.cli import _use_writable_kernel_cache
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    (tmp_path / "a-file").write_text("x")
+    unwritable = [tmp_path / "a-file" / "install", tmp_path / "a-file" / "cache"]
+    _use_writable_kernel_cache([*unwritable, tmp_path / "temp"])
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "temp")
+    assert "compiled kernels are cached in" in capsys.readouterr().err
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    _use_writable_kernel_cache([tmp_path / "install"])  # writable: Numba's own choice stays
+    assert "NUMBA_CACHE_DIR" not in os.environ
