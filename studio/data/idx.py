@@ -38,8 +38,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 #: deflate packs at most about 1032 bytes into one; a gzip file can hold no more than this
 MAX_GZIP_RATIO = 1100
-#: the share of the memory still available that one file's array may take
-MEMORY_SHARE = 0.5
+#: the share of the memory still available that one file's array may take (reading it
+#: holds the bytes and the array at once)
+MEMORY_SHARE = 0.4
 _TRAILING_PROBE = 1 << 20  # how far past the data to look when counting stray bytes
 
 
@@ -67,6 +68,8 @@ def _open(path: Path) -> tuple[IO[bytes], int]:
 def _read(stream: IO[bytes], count: int, path: Path) -> bytes:
     try:
         return stream.read(count)
+    except MemoryError:  # the guard leaves room, but other programs may take it meanwhile
+        raise DataError(f"{path}: there is not enough memory to read it") from None
     except (OSError, EOFError, zlib.error):
         raise DataError(f"{path}: the gzip data is corrupt or cut short — download the "
                         "file again") from None

@@ -93,6 +93,8 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             return {name: archive[name] for name in archive.files}
     except FileFormatError:
         raise
+    except MemoryError:  # the guard leaves room, but other programs may take it meanwhile
+        raise FileFormatError(f"{path}: there is not enough memory to read it") from None
     except ValueError as error:
         raise FileFormatError(f"{path}: not a readable .npz archive ({error})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,

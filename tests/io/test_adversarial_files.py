@@ -240,3 +240,29 @@ def test_a_fifo_is_not_read(tmp_path):
         resolve_architecture(str(fifo))
     with pytest.raises(FileFormatError, match="not a regular file"):
         read_weights(fifo)
+
+
+def test_under_a_memory_limit_a_deflated_bomb_is_one_sentence(tmp_path):
+    """A 1 MB archive that inflates to 1 GB, opened by `eval` under `ulimit -v` 2 GB: the
+    guard sees the limit and refuses before inflating (it used to end in MemoryError)."""
+    import resource
+    import subprocess
+    import sys
+
+    path = tmp_path / "bomb.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (2**28,)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("0.weight.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for _ in range(64):
+                member.write(bytes(2**24))
+        archive.writestr("architecture.npy", npy_bytes(np.array(json.dumps(TINY))))
+    limit = 2**31
+    result = subprocess.run(
+        [sys.executable, "-m", "studio", "eval", str(path), "--dataset", "synthetic"],
+        capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {path}: its arrays would take 1.1 GB")
