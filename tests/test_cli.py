@@ -184,7 +184,25 @@ def test_train_and_eval_on_a_folder_of_rgb_images(tmp_path, rgb_architecture, co
 
 # --- adversarial use: nothing lost, nothing crashes, nothing hangs ------------------------
 
-TINY = ["--arch", "tiny", "--dataset", "synthetic", "--epochs", "1"]
+SMALL: list = []  # the folder of `small_data`, for the argument tables below
+
+
+def tiny(*more: str) -> list[str]:
+    """Train the tiny preset for one epoch on 64 images (later options win)."""
+    return ["--arch", "tiny", "--data", str(SMALL[0]), "--epochs", "1", *more]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_data(tmp_path_factory):
+    SMALL[:] = [idx_folder(tmp_path_factory.mktemp("small"), train=64, test=16)]
+
+
+@pytest.fixture(scope="module")
+def trained(small_data, tmp_path_factory):
+    """A folder with `a.npz` and `a.checkpoint.npz` from one epoch on the small data."""
+    folder = tmp_path_factory.mktemp("trained")
+    assert main(["train", *tiny(), "--out", str(folder / "a.npz")]) == 0
+    return folder
 
 
 def idx_folder(folder, train=20, test=20, classes=10):
@@ -216,23 +234,27 @@ def prepared(t):
     save_weights(t / "w.npz", Network(load_preset("tiny")))
     idx_folder(t / "data")
     (t / "link.json").symlink_to(t / "my.json")
+    os.link(t / "my.json", t / "hard.json")
     (t / "folder.npz").mkdir()
     (t / "afile").write_text("x")
     return t
 
 
 @pytest.mark.parametrize(("make_args", "expected"), [
-    (lambda t: ["train", *TINY, "--out", str(t / "m.npz"), "--metrics", str(t / "m.npz")],
+    (lambda t: ["train", *tiny(), "--out", str(t / "m.npz"), "--metrics", str(t / "m.npz")],
      "--metrics and --out name the same file"),
-    (lambda t: ["train", *TINY[2:], "--arch", str(t / "my.json"), "--metrics",
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
                 str(t / "my.json")], "--metrics would overwrite --arch"),
-    (lambda t: ["train", *TINY[2:], "--arch", str(t / "my.json"), "--metrics",
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
                 str(t / "link.json")], "--metrics would overwrite --arch"),  # through a link
-    (lambda t: ["train", *TINY[2:], "--init", str(t / "w.npz"), "--out", str(t / "w.npz")],
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
+                str(t / "hard.json")], "--metrics would overwrite --arch"),  # a hard link
+    (lambda t: ["train", "--dataset", "synthetic", "--init", str(t / "w.npz"), "--out",
+                str(t / "w.npz")],
      "--out would overwrite --init"),
     (lambda t: ["train", "--arch", "tiny", "--data", str(t / "data"), "--out",
                 str(t / "data" / "train-images-idx3-ubyte.gz")], "would overwrite --data"),
-    (lambda t: ["train", *TINY, "--out", str(t / "x.npz"), "--metrics",
+    (lambda t: ["train", *tiny(), "--out", str(t / "x.npz"), "--metrics",
                 str(t / "x.checkpoint.npz")], "name the same file"),
     (lambda t: ["export", str(t / "w.npz"), "--onnx", str(t / "w.npz")],
      "--onnx would overwrite the model"),
@@ -240,8 +262,8 @@ def prepared(t):
      "--pytorch would overwrite the model"),
     (lambda t: ["export", str(t / "w.npz"), "--json", str(t / "a.json"), "--pytorch",
                 str(t / "a.json")], "--pytorch and --json name the same file"),
-    (lambda t: ["train", *TINY, "--out", str(t / "folder.npz")], "is a folder"),
-    (lambda t: ["train", *TINY, "--metrics", str(t / "afile" / "m.json")], "is not a folder"),
+    (lambda t: ["train", *tiny(), "--out", str(t / "folder.npz")], "is a folder"),
+    (lambda t: ["train", *tiny(), "--metrics", str(t / "afile" / "m.json")], "is not a folder"),
 ])
 def test_outputs_that_would_destroy_a_file_are_refused_before_any_work(tmp_path, capsys,
                                                                        make_args, expected):
@@ -279,7 +301,7 @@ def test_a_late_write_failure_keeps_the_trained_weights(tmp_path, monkeypatch, c
 
     monkeypatch.chdir(tmp_path)
     failing_save(monkeypatch, fail_for)
-    assert main(["train", *TINY, *extra]) == 2
+    assert main(["train", *tiny(), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"error: {fail_for}: cannot be written (No space left on device)")
     assert ".tmp" not in err[-1]  # the user's path, never the temporary file
@@ -290,7 +312,7 @@ def test_a_late_write_failure_keeps_the_trained_weights(tmp_path, monkeypatch, c
 
 def test_a_closed_pipe_does_not_stop_training(tmp_path):
     out = tmp_path / "m.npz"
-    process = subprocess.Popen([sys.executable, "-m", "studio", "train", *TINY, "--epochs", "2",
+    process = subprocess.Popen([sys.executable, "-m", "studio", "train", *tiny("--epochs", "3"),
                                 "--out", str(out)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     process.stdout.readline()  # `| head -1`
@@ -315,51 +337,59 @@ def image_folder(root, classes, per_class, size=8):
 
 @pytest.mark.parametrize(("make_args", "expected"), [
     # a finished run resumed with the same number of epochs
-    (lambda t: ["train", *TINY, "--resume", str(t / "a.checkpoint.npz")],
+    (lambda t, m: ["train", *tiny(), "--resume", str(m / "a.checkpoint.npz")],
      "already finished 1 epochs — give --epochs more than 1"),
     # another batch size, other data, another optimiser than the checkpoint's run
-    (lambda t: ["train", *TINY[:-1], "2", "--batch-size", "32", "--resume",
-                str(t / "a.checkpoint.npz")], "give --batch-size 64 to continue it"),
-    (lambda t: ["train", "--epochs", "2", "--data", str(idx_folder(t / "d")), "--batch-size",
-                "4", "--resume", str(t / "a.checkpoint.npz")], "trained on 6000 images"),
-    (lambda t: ["train", *TINY[:-1], "2", "--optimizer", "adam", "--resume",
-                str(t / "a.checkpoint.npz")], "give --optimizer sgd"),
-    (lambda t: ["train", "--arch", "lenet5", "--dataset", "synthetic", "--init",
-                str(t / "a.npz")], "--arch lenet5 is not the architecture of the --init file"),
-    (lambda t: ["train", *TINY, "--init", str(t / "a.npz"), "--resume",
-                str(t / "a.checkpoint.npz")], "not both"),
-    (lambda t: ["eval", str(t / "a.npz"), "--dataset", "synthetic", "--onnx",
+    (lambda t, m: ["train", *tiny("--epochs", "2"), "--batch-size", "32", "--resume",
+                str(m / "a.checkpoint.npz")], "give --batch-size 64 to continue it"),
+    (lambda t, m: ["train", "--epochs", "2", "--data", str(idx_folder(t / "d")), "--batch-size",
+                "4", "--resume", str(m / "a.checkpoint.npz")], "trained on 64 images"),
+    (lambda t, m: ["train", *tiny("--epochs", "2"), "--optimizer", "adam", "--resume",
+                str(m / "a.checkpoint.npz")], "give --optimizer sgd"),
+    (lambda t, m: ["train", "--arch", "lenet5", "--dataset", "synthetic", "--init",
+                str(m / "a.npz")], "--arch lenet5 is not the architecture of the --init file"),
+    (lambda t, m: ["train", *tiny(), "--init", str(m / "a.npz"), "--resume",
+                str(m / "a.checkpoint.npz")], "not both"),
+    (lambda t, m: ["eval", str(m / "a.npz"), "--dataset", "synthetic", "--onnx",
                 str(t / "nope.onnx")], "nope.onnx: file not found"),
-    (lambda t: ["eval", str(t / "a.npz"), "--dataset", "synthetic", "--onnx",
+    (lambda t, m: ["eval", str(m / "a.npz"), "--dataset", "synthetic", "--onnx",
                 write(t / "x.onnx", "not onnx")], "x.onnx: onnxruntime cannot run it"),
-    (lambda t: ["eval", str(t / "a.npz"), "--data", str(image_folder(t / "twelve", 12, 3))],
+    (lambda t, m: ["eval", str(m / "a.npz"), "--data", str(image_folder(t / "twelve", 12, 3))],
      "tells 10 classes apart but twelve has 12"),
-    (lambda t: ["eval", str(t / "a.npz"), "--data", str(idx_folder(t / "e", test=0))],
+    (lambda t, m: ["eval", str(m / "a.npz"), "--data", str(idx_folder(t / "e", test=0))],
      "has no test images"),
-    (lambda t: ["train", *TINY, "--data", str(idx_folder(t / "z", train=0))],
+    (lambda t, m: ["train", *tiny(), "--data", str(idx_folder(t / "z", train=0))],
      "train-images-idx3-ubyte.gz: holds no images"),
-    (lambda t: ["train", "--dataset", "mnist", "--mirror", "http://[::1"],
+    (lambda t, m: ["train", "--dataset", "mnist", "--mirror", "http://[::1"],
      "is not a valid http(s) address"),
 ])
-def test_ordinary_mistakes_get_one_sentence_not_a_traceback(tmp_path, capsys, make_args,
-                                                             expected):
+def test_ordinary_mistakes_get_one_sentence_not_a_traceback(tmp_path, trained, capsys,
+                                                             make_args, expected):
     pytest.importorskip("onnxruntime")
-    assert main(["train", *TINY, "--out", str(tmp_path / "a.npz")]) == 0
     capsys.readouterr()
-    assert main(make_args(tmp_path)) == 2
+    assert main(make_args(tmp_path, trained)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and expected in err[-1], err[-1]
     assert not any("Traceback" in line for line in err)
 
 
+def test_resuming_may_write_the_checkpoint_it_started_from(tmp_path):
+    from studio.io import read_checkpoint
+
+    assert main(["train", *tiny(), "--out", str(tmp_path / "a.npz")]) == 0
+    assert main(["train", *tiny("--epochs", "2"), "--resume", str(tmp_path / "a.checkpoint.npz"),
+                 "--out", str(tmp_path / "a.npz")]) == 0
+    assert read_checkpoint(tmp_path / "a.checkpoint.npz")[1]["epoch"] == 2
+
+
 def test_a_checkpoint_is_weights_for_eval_and_init(tmp_path, capsys):
-    assert main(["train", *TINY, "--out", str(tmp_path / "a.npz")]) == 0
+    assert main(["train", *tiny(), "--out", str(tmp_path / "a.npz")]) == 0
     capsys.readouterr()
     assert main(["eval", str(tmp_path / "a.npz"), "--dataset", "synthetic"]) == 0
     plain = capsys.readouterr().out.split(" (")[0]
     assert main(["eval", str(tmp_path / "a.checkpoint.npz"), "--dataset", "synthetic"]) == 0
     assert capsys.readouterr().out.split(" (")[0] == plain
-    assert main(["train", *TINY, "--init", str(tmp_path / "a.checkpoint.npz")]) == 0
+    assert main(["train", *tiny(), "--init", str(tmp_path / "a.checkpoint.npz")]) == 0
 
 
 def test_no_test_set_is_said_not_reported_as_zero(tmp_path, capsys):
