@@ -150,7 +150,7 @@ def test_a_checkpoint_missing_its_state_is_refused_by_name(tmp_path, change, exp
 
 
 def test_a_checkpoint_resumed_with_other_data_or_settings_is_refused(tmp_path):
-    from studio.engine import TrainConfig
+    from studio.engine import TrainConfig, Trainer
     from studio.io import resume_problem
 
     path = checkpoint(tmp_path)
@@ -161,6 +161,9 @@ def test_a_checkpoint_resumed_with_other_data_or_settings_is_refused(tmp_path):
     assert "--batch-size 4" in resume_problem(path, resumed, TrainConfig(epochs=2), 8)
     assert "already finished 1 epochs" in resume_problem(path, resumed,
                                                          TrainConfig(epochs=1, batch_size=4), 8)
+    with pytest.raises(ValueError, match="trained on 8 images but this dataset has 9"):
+        Trainer(Network(TINY), np.zeros((9, 28, 28), np.uint8), np.arange(9) % 10, config=same,
+                resume=resumed)  # the app continues stopped runs through the trainer alone
 
 
 # --- writes -----------------------------------------------------------------------------
