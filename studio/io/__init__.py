@@ -11,7 +11,7 @@ from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
 from .errors import FileFormatError, FileWriteError
 from .onnx_export import to_onnx, write_onnx
-from .output_check import check_outputs, check_writable
+from .output_check import check_outputs
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
 from .runs import Run
@@ -28,7 +28,6 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_outputs",
-    "check_writable",
     "load_network",
     "load_preset",
     "preset_names",
