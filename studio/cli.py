@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -26,6 +28,31 @@ def _progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
+def _say(line: str) -> None:
+    """Print a result line; a reader that went away (`| head -1`) does not stop the work."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class _LogProgress:
+    """Download progress without a terminal: a line every few seconds and one at the end."""
+
+    interval = 5.0
+
+    def __init__(self) -> None:
+        self.last = -math.inf  # the first call prints
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval and done != total:
+            return
+        self.last = now
+        of = f" of {total / 1e6:.1f} MB ({done / total:.0%})" if total else " MB"
+        print(f"downloading {name}: {done / 1e6:.1f}{of}", file=sys.stderr, flush=True)
+
+
 def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 28, 28)):
     """The dataset the arguments name; a folder of class sub-folders of images is converted
     to `image_shape`, the network's input."""
@@ -35,9 +62,12 @@ def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 2
         return load_dataset("folder", args.data, image_shape=image_shape)
     bar = None
 
+    log = _LogProgress()
+
     def progress(name: str, done: int, total: int) -> None:
         nonlocal bar
         if not _progress_enabled():
+            log(name, done, total)
             return
         from tqdm import tqdm
 
@@ -68,6 +98,17 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="download from this mirror (also $STUDIO_MNIST_MIRROR)")
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a seed is a whole number from 0 up, refused in plain words."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from studio import __version__
     from studio.engine import OPTIMIZERS, SCHEDULES
@@ -78,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     train = commands.add_parser("train", help="train a network headless")
-    train.add_argument("--arch", default="lenet5",
-                       help="a preset name (lenet5, mlp, tiny, …) or an architecture JSON file")
+    train.add_argument("--arch",
+                       help="a preset name (lenet5 by default, mlp, tiny, …) or an "
+                            "architecture JSON file")
     _add_data_options(train)
     train.add_argument("--epochs", type=int, default=5)
     train.add_argument("--batch-size", type=int, default=64)
@@ -88,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
     train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
     train.add_argument("--weight-decay", type=float, default=5e-4)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--init", metavar="MODEL.npz",
                        help="continue from these weights (their architecture is used)")
     train.add_argument("--resume", metavar="CHECKPOINT.npz",
@@ -131,23 +173,81 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _checked_paths(args: argparse.Namespace, inputs: dict[str, str | None],
+                   outputs: dict[str, Path | str | None],
+                   may_replace: tuple[tuple[str, str], ...] = ()) -> None:
+    """Before any work: no output is an input (the data folder's files included) or another
+    output, and every output can be written."""
+    from studio.data import folder_files
+    from studio.io import check_outputs
+
+    sources = {label: [path] for label, path in inputs.items() if path}
+    if getattr(args, "data", None):
+        sources["--data"] = folder_files(args.data)
+    check_outputs(sources, {label: [path] for label, path in outputs.items() if path},
+                  may_replace)
+
+
+def _rescue(network: Any, failed: Exception) -> CommandError:
+    """Save the trained weights somewhere writable after `failed` (a late write); the error
+    to report, which says where they went."""
+    import tempfile
+
+    from studio.io import FileWriteError, save_weights
+
+    name = f"cnn-studio-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.npz"
+    for folder in (Path.cwd(), Path.home(), Path(tempfile.gettempdir())):
+        try:
+            save_weights(folder / name, network)
+        except FileWriteError:
+            continue
+        return CommandError(f"{failed}; the trained weights were saved to {folder / name}")
+    return CommandError(f"{failed}; the trained weights could not be saved anywhere")
+
+
+def _architecture(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]:
+    """(the network to continue or None, the resume state or None), from --init/--resume.
+    Their file carries its own architecture: an --arch that differs from it is refused."""
+    from studio.engine import analyse
+    from studio.io import load_network, read_checkpoint, resolve_architecture
+
+    given = [flag for flag in ("--init", "--resume") if getattr(args, flag[2:])]
+    if len(given) == 2:
+        raise CommandError("give --init (start from weights) or --resume (continue a run), "
+                           "not both")
+    if args.resume:
+        network, state = read_checkpoint(args.resume)
+    else:
+        network, state = (load_network(args.init) if args.init else None), None
+    if network is not None and args.arch and (
+            analyse(resolve_architecture(args.arch)).to_architecture()
+            != analyse(network.architecture).to_architecture()):
+        raise CommandError(f"--arch {args.arch} is not the architecture of the {given[0]} file "
+                           f"{getattr(args, given[0][2:])}, which is used — leave out --arch")
+    return network, state
+
+
 def _train(args: argparse.Namespace) -> int:
     from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer, check
     from studio.io import (
-        load_network,
-        read_checkpoint,
+        FileWriteError,
+        atomic_write_text,
         resolve_architecture,
+        resume_problem,
         save_checkpoint,
         save_weights,
     )
 
+    checkpoint = Path(args.out).with_suffix(".checkpoint.npz") if args.out else None
+    arch_file = args.arch if args.arch and Path(args.arch).is_file() else None
+    _checked_paths(args, {"--arch": arch_file, "--init": args.init, "--resume": args.resume},
+                   {"--out": args.out, "the checkpoint beside --out": checkpoint,
+                    "--metrics": args.metrics},
+                   may_replace=(("the checkpoint beside --out", "--resume"),))
     # the files given are checked before any (slow) dataset download
-    resume = None
-    if args.resume:
-        initial, resume = read_checkpoint(args.resume)
-    else:
-        initial = load_network(args.init) if args.init else None
-    architecture = initial.architecture if initial else resolve_architecture(args.arch)
+    initial, resume = _architecture(args)
+    architecture = initial.architecture if initial else resolve_architecture(args.arch or
+                                                                             "lenet5")
     dataset = _dataset(args, check(architecture).input_shape)
     check(architecture, num_classes=len(dataset.classes))
     network = initial or Network(architecture, seed=args.seed)
@@ -158,18 +258,32 @@ def _train(args: argparse.Namespace) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                          lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                          seed=args.seed, snapshot_interval=0)
-    trainer = Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
-                      dataset.test_labels, config, resume=resume)
-    checkpoint = Path(args.out).with_suffix(".checkpoint.npz") if args.out else None
+    if resume is not None:
+        problem = resume_problem(args.resume, resume, config, len(dataset.train_images))
+        if problem:
+            raise CommandError(problem)
+    tested = len(dataset.test_images) > 0
+    try:
+        trainer = Trainer(network, dataset.train_images, dataset.train_labels,
+                          dataset.test_images if tested else None,
+                          dataset.test_labels if tested else None, config, resume=resume)
+    except (KeyError, TypeError, IndexError) as error:  # only a resume state can cause these
+        raise CommandError(f"{args.resume}: its training state does not fit this run "
+                           f"({type(error).__name__}: {error}) — start with --init instead"
+                           ) from None
     print(f"{dataset.describe()}", file=sys.stderr)
     if dataset.note:
         print(f"note: {dataset.note}", file=sys.stderr)
+    if not tested:
+        print(f"note: {dataset.name} has no test images, so no test accuracy is measured",
+              file=sys.stderr)
     bar = None
     if _progress_enabled():
         from tqdm import tqdm
 
         bar = tqdm(total=len(dataset.train_images) * args.epochs, unit="img", leave=False)
     epochs: list[dict[str, Any]] = []
+    unsaved: list[FileWriteError] = []  # a failed save after an epoch; training goes on
 
     def report(event: Any) -> None:
         if isinstance(event, BatchEnd) and bar is not None:
@@ -178,15 +292,22 @@ def _train(args: argparse.Namespace) -> int:
         elif isinstance(event, EpochEnd):
             row = {"epoch": event.epoch + 1, "train_loss": event.train_loss,
                    "train_accuracy": event.train_accuracy, "seconds": event.seconds,
-                   "test_loss": event.test.loss, "test_accuracy": event.test.accuracy}
+                   "test_loss": event.test.loss if event.test else None,
+                   "test_accuracy": event.test.accuracy if event.test else None}
             epochs.append(row)
+            test = (f"test loss {row['test_loss']:.4f}, accuracy {row['test_accuracy']:.2%}"
+                    if event.test else "no test set")
             line = (f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, accuracy "
-                    f"{row['train_accuracy']:.2%}; test loss {row['test_loss']:.4f}, accuracy "
-                    f"{row['test_accuracy']:.2%}")
-            (bar.write if bar is not None else print)(line)
+                    f"{row['train_accuracy']:.2%}; {test}")
+            bar.write(line) if bar is not None else _say(line)
             if args.out:  # a kill from now on still leaves loadable weights and a checkpoint
-                save_weights(args.out, network)
-                save_checkpoint(checkpoint, network, trainer)
+                try:
+                    save_weights(args.out, network)
+                    save_checkpoint(checkpoint, network, trainer)
+                except FileWriteError as error:
+                    if not unsaved:
+                        print(f"warning: {error}; training goes on", file=sys.stderr)
+                    unsaved.append(error)
 
     started = time.perf_counter()
     try:
@@ -194,18 +315,21 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    final = result.epochs[-1].test
-    print(f"test accuracy {final.accuracy:.2%}, test loss {final.loss:.4f}; "
-          f"{result.images_per_second:.0f} images/s")
+    final = result.epochs[-1].test if result.epochs else None
+    speed = f"{result.images_per_second:.0f} images/s"
+    _say(f"test accuracy {final.accuracy:.2%}, test loss {final.loss:.4f}; {speed}" if final
+         else f"no test set; {speed}")
     if args.out:
-        save_weights(args.out, network)
+        try:
+            save_weights(args.out, network)
+        except FileWriteError as error:
+            raise _rescue(network, error) from None
         print(f"weights written to {args.out}", file=sys.stderr)
     if args.metrics:
-        from studio.io import atomic_write_text
-
         metrics = {"architecture": network.architecture.get("name", args.arch),
-                   "dataset": dataset.name, "test_accuracy": final.accuracy,
-                   "test_loss": final.loss, "train_seconds": result.train_seconds,
+                   "dataset": dataset.name, "test_accuracy": final.accuracy if final else None,
+                   "test_loss": final.loss if final else None,
+                   "train_seconds": result.train_seconds,
                    "wall_seconds": time.perf_counter() - started,
                    "train_images_per_second": result.images_per_second,
                    "epochs": epochs, "settings": {"epochs": args.epochs,
@@ -213,12 +337,37 @@ def _train(args: argparse.Namespace) -> int:
                                                   "optimizer": args.optimizer,
                                                   "lr": config.learning_rate,
                                                   "schedule": args.schedule, "seed": args.seed}}
-        atomic_write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+        try:
+            atomic_write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+        except FileWriteError as error:
+            raise (CommandError(f"{error}; the trained weights are in {args.out}") if args.out
+                   else _rescue(network, error)) from None
     return 0
 
 
+def _onnx_logits(path: str, images: Any) -> Any:
+    """The logits onnxruntime computes for `images` with the model at `path`."""
+    from studio.engine import as_input
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise CommandError("--onnx needs onnxruntime: pip install onnxruntime") from None
+    if not Path(path).is_file():
+        raise CommandError(f"{path}: file not found")
+    try:
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        return session.run(["logits"], {"input": as_input(images)})[0]
+    except Exception as error:  # onnxruntime raises its own types, not exported as a base
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(
+            error).__name__
+        raise CommandError(f"{path}: onnxruntime cannot run it as a CNN Studio export with an "
+                           f"'input' and a 'logits' ({reason}) — export it again with "
+                           "`export --onnx`") from None
+
+
 def _eval(args: argparse.Namespace) -> int:
-    from studio.engine import as_input, evaluate, softmax_cross_entropy
+    from studio.engine import evaluate, softmax_cross_entropy
     from studio.io import load_network
 
     network = load_network(args.model)
@@ -227,21 +376,27 @@ def _eval(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
                            f"images but the dataset's are "
                            f"{'×'.join(map(str, dataset.image_shape))}")
+    outputs = network.analysis.output_shape[0]
+    if len(dataset.classes) > outputs:
+        raise CommandError(f"{args.model} tells {outputs} classes apart but {dataset.name} has "
+                           f"{len(dataset.classes)} — evaluate on data with at most {outputs} "
+                           "classes, or train a network for these")
     images, labels = dataset.test_images, dataset.test_labels
+    if not len(images):
+        raise CommandError(f"{dataset.name} has no test images to evaluate on — add images "
+                           "(each class needs at least three for one to be held out)")
     if args.onnx:
-        try:
-            import onnxruntime
-        except ImportError:
-            raise CommandError("--onnx needs onnxruntime: pip install onnxruntime") from None
-        session = onnxruntime.InferenceSession(args.onnx, providers=["CPUExecutionProvider"])
-        logits = session.run(["logits"], {"input": as_input(images)})[0]
+        logits = _onnx_logits(args.onnx, images)
+        if logits.ndim != 2 or logits.shape != (len(images), outputs):
+            raise CommandError(f"{args.onnx}: gives logits of shape {logits.shape}, not "
+                               f"({len(images)}, {outputs}) — it is not this network's export")
         loss, _ = softmax_cross_entropy(logits, labels)
         accuracy = float((logits.argmax(axis=1) == labels).mean())
         source = f"{args.onnx} through onnxruntime"
     else:
         result = evaluate(network, images, labels)
         loss, accuracy, source = result.loss, result.accuracy, args.model
-    print(f"test accuracy {accuracy:.2%}, test loss {loss:.4f} ({len(images)} images, {source})")
+    _say(f"test accuracy {accuracy:.2%}, test loss {loss:.4f} ({len(images)} images, {source})")
     return 0
 
 
@@ -257,21 +412,29 @@ def _export(args: argparse.Namespace) -> int:
     if not (args.json or args.onnx or args.pytorch or args.pytorch_trainer):
         raise CommandError("nothing to export — give --json, --onnx, --pytorch and/or "
                            "--pytorch-trainer")
+    outputs: dict[str, Path | str | None] = {"--json": args.json, "--onnx": args.onnx,
+                                             "--pytorch": args.pytorch}
+    if args.pytorch_trainer and Path(args.pytorch_trainer).is_dir():
+        from studio.io import PYTORCH_TRAINER_FILES
+
+        outputs.update({f"--pytorch-trainer's {name}": Path(args.pytorch_trainer) / name
+                        for name in PYTORCH_TRAINER_FILES})
+    _checked_paths(args, {"the model": args.model}, outputs)
     network = load_network(args.model)
     if args.json:
         write_architecture(args.json, network.architecture)
-        print(f"architecture written to {args.json}")
+        _say(f"architecture written to {args.json}")
     if args.onnx:
         write_onnx(args.onnx, network)
-        print(f"ONNX model (opset 13, input 'input', output 'logits') written to {args.onnx}")
+        _say(f"ONNX model (opset 13, input 'input', output 'logits') written to {args.onnx}")
     if args.pytorch:
         write_pytorch(args.pytorch, network.architecture, args.model)
-        print(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
+        _say(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
     if args.pytorch_trainer:
         write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
-        print(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "
-              f"--standalone --nproc_per_node=2 {Path(args.pytorch_trainer) / 'train.py'} "
-              f"--data DIR --out trained.npz")
+        _say(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "
+             f"--standalone --nproc_per_node=2 {Path(args.pytorch_trainer) / 'train.py'} "
+             f"--data DIR --out trained.npz")
     return 0
 
 
@@ -308,8 +471,55 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
             WeightsError, FileFormatError, ValueError, OSError)
 
 
+def _mistyped_command(argv: list[str]) -> str | None:
+    """The command a first word that is neither a command nor a file was meant to be."""
+    import difflib
+
+    first = next((arg for arg in argv if arg != "--debug"), None)
+    if first is None or first.startswith("-") or first in COMMANDS or Path(first).exists():
+        return None
+    close = difflib.get_close_matches(first, COMMANDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _use_writable_kernel_cache(candidates: Sequence[Path] | None = None) -> None:
+    """Numba caches compiled kernels beside the package; on a read-only install it falls
+    back to the user's cache and, when that is read-only too, fails at import. Point it at
+    the first folder that takes a file: the install's, the user's cache, the temp folder."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    import tempfile
+
+    import platformdirs
+
+    if candidates is None:
+        candidates = [Path(__file__).resolve().parent,
+                      Path(platformdirs.user_cache_dir("cnn-studio")) / "numba",
+                      Path(tempfile.gettempdir()) / "cnn-studio-numba"]
+    for k, folder in enumerate(candidates):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".cnn-studio-probe."):
+                pass
+        except OSError:
+            continue
+        if k:
+            os.environ["NUMBA_CACHE_DIR"] = str(folder)
+        if k == len(candidates) - 1:
+            print(f"note: compiled kernels are cached in {folder} (the install folder and "
+                  "the user's cache cannot be written)", file=sys.stderr)
+        return
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    meant = _mistyped_command(argv)
+    if meant:
+        typed = next(arg for arg in argv if arg != "--debug")
+        print(f"error: unknown command {typed!r} — did you mean {meant!r}? (commands: "
+              f"{', '.join(COMMANDS)})", file=sys.stderr)
+        return EXIT_ERROR
+    _use_writable_kernel_cache()
     asks_parser = {"-h", "--help", "--version"} & set(argv)
     if not any(arg in COMMANDS for arg in argv[:2]) and not asks_parser:
         argv = [*(["--debug"] if "--debug" in argv else []), "gui",

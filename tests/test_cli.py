@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -179,3 +180,267 @@ def test_train_and_eval_on_a_folder_of_rgb_images(tmp_path, rgb_architecture, co
     assert main(["eval", str(model), "--data", str(colour_folder)]) == 0
     accuracy = float(capsys.readouterr().out.split("test accuracy")[-1].split("%")[0])
     assert accuracy == 100.0  # three solid colours are easy to tell apart
+
+
+# --- adversarial use: nothing lost, nothing crashes, nothing hangs ------------------------
+
+SMALL: list = []  # the folder of `small_data`, for the argument tables below
+
+
+def tiny(*more: str) -> list[str]:
+    """Train the tiny preset for one epoch on 64 images (later options win)."""
+    return ["--arch", "tiny", "--data", str(SMALL[0]), "--epochs", "1", *more]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_data(tmp_path_factory):
+    SMALL[:] = [idx_folder(tmp_path_factory.mktemp("small"), train=64, test=16)]
+
+
+@pytest.fixture(scope="module")
+def trained(small_data, tmp_path_factory):
+    """A folder with `a.npz` and `a.checkpoint.npz` from one epoch on the small data."""
+    folder = tmp_path_factory.mktemp("trained")
+    assert main(["train", *tiny(), "--out", str(folder / "a.npz")]) == 0
+    return folder
+
+
+def idx_folder(folder, train=20, test=20, classes=10):
+    """A small MNIST-format folder of random images."""
+    import numpy as np
+
+    from studio.data import write_idx
+
+    rng = np.random.default_rng(0)
+    folder.mkdir(exist_ok=True)
+    for split, count in (("train", train), ("t10k", test)):
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz",
+                  rng.integers(0, 256, (count, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz",
+                  (np.arange(count) % classes).astype(np.uint8))
+    return folder
+
+
+def files_in(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def prepared(t):
+    """A folder with an architecture, trained-looking weights and an IDX dataset."""
+    from studio.engine import Network
+    from studio.io import save_weights
+
+    write(t / "my.json", json.dumps(load_preset("tiny")))
+    save_weights(t / "w.npz", Network(load_preset("tiny")))
+    idx_folder(t / "data")
+    (t / "link.json").symlink_to(t / "my.json")
+    os.link(t / "my.json", t / "hard.json")
+    (t / "folder.npz").mkdir()
+    (t / "afile").write_text("x")
+    return t
+
+
+@pytest.mark.parametrize(("make_args", "expected"), [
+    (lambda t: ["train", *tiny(), "--out", str(t / "m.npz"), "--metrics", str(t / "m.npz")],
+     "--metrics and --out name the same file"),
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
+                str(t / "my.json")], "--metrics would overwrite --arch"),
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
+                str(t / "link.json")], "--metrics would overwrite --arch"),  # through a link
+    (lambda t: ["train", "--dataset", "synthetic", "--arch", str(t / "my.json"), "--metrics",
+                str(t / "hard.json")], "--metrics would overwrite --arch"),  # a hard link
+    (lambda t: ["train", "--dataset", "synthetic", "--init", str(t / "w.npz"), "--out",
+                str(t / "w.npz")],
+     "--out would overwrite --init"),
+    (lambda t: ["train", "--arch", "tiny", "--data", str(t / "data"), "--out",
+                str(t / "data" / "train-images-idx3-ubyte.gz")], "would overwrite --data"),
+    (lambda t: ["train", *tiny(), "--out", str(t / "x.npz"), "--metrics",
+                str(t / "x.checkpoint.npz")], "name the same file"),
+    (lambda t: ["export", str(t / "w.npz"), "--onnx", str(t / "w.npz")],
+     "--onnx would overwrite the model"),
+    (lambda t: ["export", str(t / "w.npz"), "--pytorch", str(t / "w.npz")],
+     "--pytorch would overwrite the model"),
+    (lambda t: ["export", str(t / "w.npz"), "--json", str(t / "a.json"), "--pytorch",
+                str(t / "a.json")], "--pytorch and --json name the same file"),
+    (lambda t: ["train", *tiny(), "--out", str(t / "folder.npz")], "is a folder"),
+    (lambda t: ["train", *tiny(), "--metrics", str(t / "afile" / "m.json")], "is not a folder"),
+])
+def test_outputs_that_would_destroy_a_file_are_refused_before_any_work(tmp_path, capsys,
+                                                                       make_args, expected):
+    before = files_in(prepared(tmp_path))
+    assert main(make_args(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert expected in err.splitlines()[-1] and "Traceback" not in err
+    assert "training and" not in err  # refused before the dataset was even loaded
+    assert files_in(tmp_path) == before  # nothing written, nothing replaced
+
+
+def failing_save(monkeypatch, fail_for):
+    """Make saves to paths ending in `fail_for` fail as a full disk does."""
+    import studio.io as io
+    from studio.io import FileWriteError
+
+    real_weights, real_text = io.save_weights, io.atomic_write_text
+
+    def check(path):
+        if str(path).endswith(fail_for):
+            raise FileWriteError(path, OSError(28, "No space left on device"))
+
+    monkeypatch.setattr(io, "save_weights", lambda p, n: (check(p), real_weights(p, n)))
+    monkeypatch.setattr(io, "atomic_write_text", lambda p, t: (check(p), real_text(p, t)))
+
+
+@pytest.mark.parametrize(("fail_for", "extra", "kept_in"), [
+    ("m.npz", ["--out", "m.npz"], "rescued"),  # --out itself fails after training
+    ("metrics.json", ["--metrics", "metrics.json"], "rescued"),  # no --out: weights rescued
+    ("metrics.json", ["--out", "m.npz", "--metrics", "metrics.json"], "m.npz"),
+])
+def test_a_late_write_failure_keeps_the_trained_weights(tmp_path, monkeypatch, capsys, fail_for,
+                                                        extra, kept_in):
+    from studio.io import load_network
+
+    monkeypatch.chdir(tmp_path)
+    failing_save(monkeypatch, fail_for)
+    assert main(["train", *tiny(), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {fail_for}: cannot be written (No space left on device)")
+    assert ".tmp" not in err[-1]  # the user's path, never the temporary file
+    kept = next(p for p in tmp_path.iterdir() if kept_in in p.name and p.suffix == ".npz")
+    assert str(kept.name) in err[-1]
+    assert load_network(kept).analysis.name == "Tiny CNN"
+
+
+def test_a_closed_pipe_does_not_stop_training(tmp_path):
+    out = tmp_path / "m.npz"
+    process = subprocess.Popen([sys.executable, "-m", "studio", "train", *tiny("--epochs", "3"),
+                                "--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.readline()  # `| head -1`
+    process.stdout.close()
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "Broken pipe" not in err and out.is_file()
+
+
+def image_folder(root, classes, per_class, size=8):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for c in range(classes):
+        (root / f"c{c:02d}").mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 256, (size, size), dtype=np.uint8)
+            Image.fromarray(pixels, "L").save(root / f"c{c:02d}" / f"{i}.png")
+    return root
+
+
+@pytest.mark.parametrize(("make_args", "expected"), [
+    # a finished run resumed with the same number of epochs
+    (lambda t, m: ["train", *tiny(), "--resume", str(m / "a.checkpoint.npz")],
+     "already finished 1 epochs — give --epochs more than 1"),
+    # another batch size, other data, another optimiser than the checkpoint's run
+    (lambda t, m: ["train", *tiny("--epochs", "2"), "--batch-size", "32", "--resume",
+                str(m / "a.checkpoint.npz")], "give --batch-size 64 to continue it"),
+    (lambda t, m: ["train", "--epochs", "2", "--data", str(idx_folder(t / "d")), "--batch-size",
+                "4", "--resume", str(m / "a.checkpoint.npz")], "trained on 64 images"),
+    (lambda t, m: ["train", *tiny("--epochs", "2"), "--optimizer", "adam", "--resume",
+                str(m / "a.checkpoint.npz")], "give --optimizer sgd"),
+    (lambda t, m: ["train", "--arch", "lenet5", "--dataset", "synthetic", "--init",
+                str(m / "a.npz")], "--arch lenet5 is not the architecture of the --init file"),
+    (lambda t, m: ["train", *tiny(), "--init", str(m / "a.npz"), "--resume",
+                str(m / "a.checkpoint.npz")], "not both"),
+    (lambda t, m: ["eval", str(m / "a.npz"), "--dataset", "synthetic", "--onnx",
+                str(t / "nope.onnx")], "nope.onnx: file not found"),
+    (lambda t, m: ["eval", str(m / "a.npz"), "--dataset", "synthetic", "--onnx",
+                write(t / "x.onnx", "not onnx")], "x.onnx: onnxruntime cannot run it"),
+    (lambda t, m: ["eval", str(m / "a.npz"), "--data", str(image_folder(t / "twelve", 12, 3))],
+     "tells 10 classes apart but twelve has 12"),
+    (lambda t, m: ["eval", str(m / "a.npz"), "--data", str(idx_folder(t / "e", test=0))],
+     "has no test images"),
+    (lambda t, m: ["train", *tiny(), "--data", str(idx_folder(t / "z", train=0))],
+     "train-images-idx3-ubyte.gz: holds no images"),
+    (lambda t, m: ["train", "--dataset", "mnist", "--mirror", "http://[::1"],
+     "is not a valid http(s) address"),
+])
+def test_ordinary_mistakes_get_one_sentence_not_a_traceback(tmp_path, trained, capsys,
+                                                             make_args, expected):
+    pytest.importorskip("onnxruntime")
+    capsys.readouterr()
+    assert main(make_args(tmp_path, trained)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and expected in err[-1], err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+def test_resuming_may_write_the_checkpoint_it_started_from(tmp_path):
+    from studio.io import read_checkpoint
+
+    assert main(["train", *tiny(), "--out", str(tmp_path / "a.npz")]) == 0
+    assert main(["train", *tiny("--epochs", "2"), "--resume", str(tmp_path / "a.checkpoint.npz"),
+                 "--out", str(tmp_path / "a.npz")]) == 0
+    assert read_checkpoint(tmp_path / "a.checkpoint.npz")[1]["epoch"] == 2
+
+
+def test_a_checkpoint_is_weights_for_eval_and_init(tmp_path, capsys):
+    assert main(["train", *tiny(), "--out", str(tmp_path / "a.npz")]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "a.npz"), "--dataset", "synthetic"]) == 0
+    plain = capsys.readouterr().out.split(" (")[0]
+    assert main(["eval", str(tmp_path / "a.checkpoint.npz"), "--dataset", "synthetic"]) == 0
+    assert capsys.readouterr().out.split(" (")[0] == plain
+    assert main(["train", *tiny(), "--init", str(tmp_path / "a.checkpoint.npz")]) == 0
+
+
+def test_no_test_set_is_said_not_reported_as_zero(tmp_path, capsys):
+    folder = image_folder(tmp_path / "two", classes=10, per_class=2)
+    metrics = tmp_path / "m.json"
+    assert main(["train", "--arch", "tiny", "--data", str(folder), "--epochs", "1",
+                 "--batch-size", "2", "--metrics", str(metrics)]) == 0
+    captured = capsys.readouterr()
+    assert "no test set" in captured.out and "0.00%" not in captured.out.split("no test")[1]
+    assert "has no test images" in captured.err
+    assert json.loads(metrics.read_text())["test_accuracy"] is None
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["trian", "--arch", "tiny"], "unknown command 'trian' — did you mean 'train'?"),
+    (["evl", "m.npz"], "did you mean 'eval'?"),
+    (["train", "--seed", "-1"], "a seed is a whole number from 0 up, not -1"),
+])
+def test_usage_mistakes_are_answered_in_plain_words(capsys, argv, expected):
+    try:
+        status = main(argv)
+    except SystemExit as exit_:  # argparse's own refusal
+        status = exit_.code
+    assert status == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_download_progress_shows_without_a_terminal(capsys, monkeypatch):
+    from studio.cli import _LogProgress
+
+    clock = iter([0.0, 1.0, 6.0, 7.0])
+    monkeypatch.setattr("studio.cli.time.monotonic", lambda: next(clock))
+    log = _LogProgress()
+    for done in (1_000_000, 2_000_000, 3_000_000, 4_000_000):
+        log("t10k-images-idx3-ubyte.gz", done, 4_000_000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["downloading t10k-images-idx3-ubyte.gz: 1.0 of 4.0 MB (25%)",
+                     "downloading t10k-images-idx3-ubyte.gz: 3.0 of 4.0 MB (75%)",
+                     "downloading t10k-images-idx3-ubyte.gz: 4.0 of 4.0 MB (100%)"]
+
+
+def test_a_read_only_install_caches_kernels_in_the_first_writable_folder(tmp_path, monkeypatch,
+                                                                         capsys):
+    from studio.cli import _use_writable_kernel_cache
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    (tmp_path / "a-file").write_text("x")
+    unwritable = [tmp_path / "a-file" / "install", tmp_path / "a-file" / "cache"]
+    _use_writable_kernel_cache([*unwritable, tmp_path / "temp"])
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "temp")
+    assert "compiled kernels are cached in" in capsys.readouterr().err
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    _use_writable_kernel_cache([tmp_path / "install"])  # writable: Numba's own choice stays
+    assert "NUMBA_CACHE_DIR" not in os.environ

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
 
 from .cifar import is_cifar_folder, load_cifar_folder
 from .dataset import Dataset
 from .download import CIFAR10, FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
+from .idx_folder import FILES as IDX_FILES
 from .idx_folder import load_idx_folder
 from .image_folder import is_image_folder, load_image_folder
 from .synthetic import synthetic_dataset
@@ -40,9 +43,9 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
     if source == "folder":
         if folder is None:
             raise ValueError("a folder dataset needs the folder's path")
-        if is_image_folder(folder):
+        if is_image_folder(folder) or _holds_only_folders(Path(folder)):
             return load_image_folder(folder, image_shape, progress=progress,
-                                     cancelled=cancelled)
+                                     cancelled=cancelled)  # says what the classes lack
         if is_cifar_folder(folder):
             return load_cifar_folder(folder)
         return load_idx_folder(folder)
@@ -61,6 +64,29 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
     return dataset
 
 
+def _holds_only_folders(folder: Path) -> bool:
+    """Sub-folders and no IDX file: meant as an image folder, whatever its files are."""
+    try:
+        children = list(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return False
+    names = {child.name.removesuffix(".gz") for child in children}
+    return (any(child.is_dir() and not child.name.startswith(".") for child in children)
+            and not names & set(IDX_FILES.values()))
+
+
 def default_source() -> str:
     """MNIST when it is cached (no network needed), synthetic digits otherwise."""
     return "mnist" if is_cached("mnist") else "synthetic"
+
+
+def folder_files(folder: str | os.PathLike) -> list[Path]:
+    """Every file a folder dataset may read (the IDX names, each class folder's files), so
+    that no output of a command can overwrite one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    files = [folder / f"{stem}{ext}" for stem in IDX_FILES.values() for ext in ("", ".gz")]
+    with suppress(OSError):  # unreadable: loading the dataset will say so
+        files += [f for child in folder.iterdir() if child.is_dir() for f in child.iterdir()]
+    return files

@@ -11,10 +11,14 @@ before the error reaches the user.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import tarfile
+import tempfile
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,21 +91,33 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("cnn-studio")) / "datasets"
 
 
+class DownloadTooSlow(OSError):
+    """The whole download took longer than its deadline (a server that trickles bytes)."""
+
+
 class ResumableDownloader:
-    """A pooch downloader that resumes from `<cache>/<file>.part` with an HTTP Range request."""
+    """A pooch downloader that resumes from `<cache>/<file>.part` with an HTTP Range request.
+
+    `timeout` bounds each wait for data; `deadline` bounds each file's whole download, so a
+    server that sends a byte just often enough to beat the timeout is still given up on
+    (the .part file stays, so the next try resumes).
+    """
 
     chunk = 1 << 16
 
     def __init__(self, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None, timeout: float = 30.0):
+                 cancelled: Callable[[], bool] | None = None, timeout: float = 30.0,
+                 deadline: float = 900.0):
         self.progress = progress
         self.cancelled = cancelled or (lambda: False)
         self.timeout = timeout
+        self.deadline = deadline
 
     def __call__(self, url: str, output_file: str, _pooch: object, check_only: bool = False
                  ) -> bool | None:
         if check_only:
             return True
+        started = time.monotonic()
         name = url.rsplit("/", 1)[-1]
         part = Path(output_file).parent / f"{name}.part"
         part.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +139,10 @@ class ResumableDownloader:
                 while True:
                     if self.cancelled():
                         raise DownloadCancelled(f"download of {name} cancelled")
-                    block = response.read(self.chunk)
+                    if time.monotonic() - started > self.deadline:
+                        raise DownloadTooSlow(f"{done:,} bytes in {self.deadline:.0f} s, too "
+                                              "slow to finish")
+                    block = response.read1(self.chunk)  # whatever has arrived, not a full chunk
                     if not block:
                         break
                     handle.write(block)
@@ -137,15 +156,19 @@ class ResumableDownloader:
 
 def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None = None,
           progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
-          ) -> Path:
+          deadline: float = 900.0) -> Path:
     """Make sure the files are in the cache, verified (and extracted); return the folder
     holding the data.
 
-    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own.
+    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own. Each
+    file must arrive within `deadline` seconds.
     """
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
+    _check_mirror(base, "--mirror" if mirror else MIRROR_VARIABLE if base != dataset.base_url
+                  else "the dataset's address")
     folder = folder or cache_dir() / dataset.key
-    downloader = ResumableDownloader(progress, cancelled)
+    _check_cache(folder)
+    downloader = ResumableDownloader(progress, cancelled, deadline=deadline)
     extract = pooch.Untar(members=[f"{dataset.folder}/{m}" for m in dataset.members],
                           extract_dir=".") if dataset.members else None
     for name, checksum in dataset.checksums.items():
@@ -165,8 +188,38 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
             except tarfile.TarError:
                 raise DataError(f"{folder / name}: the archive cannot be unpacked — delete "
                                 "it and download it again") from None
-            except (urllib.error.URLError, OSError) as error:
+            except (urllib.error.URLError, ConnectionError, TimeoutError, DownloadTooSlow,
+                    http.client.HTTPException) as error:
                 reason = getattr(error, "reason", None) or error
                 raise DataError(f"{url}: cannot download ({reason}) — check the network, set "
                                 f"--mirror URL, or use --data DIR with files you have") from None
+            except OSError as error:  # the cache, not the network
+                raise DataError(f"{error.filename or folder}: the download cache cannot be "
+                                f"written ({error.strerror}) — set XDG_CACHE_HOME to a "
+                                "writable folder or use --data DIR") from None
     return folder / dataset.folder
+
+
+def _check_mirror(base: str, source: str) -> None:
+    """Refuse an address urllib cannot use, before it is mistaken for a corrupt download."""
+    try:
+        parts = urllib.parse.urlsplit(base)
+        valid = parts.scheme in ("http", "https", "file") and bool(parts.netloc or
+                                                                  parts.scheme == "file")
+        parts.port  # noqa: B018 — raises ValueError on a malformed port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise DataError(f"{base!r} ({source}) is not a valid http(s) address — give a URL "
+                        "like https://example.org/mnist/")
+
+
+def _check_cache(folder: Path) -> None:
+    """The cache folder must take files: refused with its path, not blamed on the network."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe."):
+            pass
+    except OSError as error:
+        raise DataError(f"{folder}: the download cache cannot be written ({error.strerror}) "
+                        "— set XDG_CACHE_HOME to a writable folder or use --data DIR") from None

@@ -54,6 +54,8 @@ def load_idx_folder(folder: str | os.PathLike, name: str | None = None,
     for split in ("train", "test"):
         _check_pair(arrays[f"{split}_images"], arrays[f"{split}_labels"],
                     paths[f"{split}_images"], paths[f"{split}_labels"], classes)
+    if not len(arrays["train_images"]):
+        raise DataError(f"{paths['train_images']}: holds no images — a training set needs some")
     train_shape = arrays["train_images"].shape[1:]
     test_shape = arrays["test_images"].shape[1:]
     if train_shape != test_shape:

@@ -9,6 +9,7 @@ the files, so any PNG, JPEG, BMP or GIF it reads works.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from .dataset import Dataset, LoadingCancelled
 from .idx import DataError
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 TEST_FRACTION = 0.2
 
 
@@ -40,11 +41,19 @@ class ImageFolder:
         return f"{sum(self.counts)} images in {len(self.classes)} classes: {listing}"
 
 
+def _images(folder: Path) -> list[Path]:
+    """The image files of one class folder, sorted: regular files only (a FIFO or a device
+    named x.png would block the reader for ever)."""
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() in SUFFIXES and f.is_file())
+
+
 def is_image_folder(folder: str | os.PathLike) -> bool:
     folder = Path(folder)
-    return folder.is_dir() and any(
-        child.is_dir() and any(f.suffix.lower() in SUFFIXES for f in child.iterdir())
-        for child in folder.iterdir())
+    try:
+        return folder.is_dir() and any(child.is_dir() and _images(child)
+                                       for child in folder.iterdir())
+    except OSError:
+        return False
 
 
 def scan_image_folder(folder: str | os.PathLike) -> ImageFolder:
@@ -58,24 +67,48 @@ def scan_image_folder(folder: str | os.PathLike) -> ImageFolder:
     if len(classes) < 2:
         raise DataError(f"{folder}: needs one sub-folder of images per class (at least two "
                         f"classes), found {len(classes)}")
-    files = [sorted(f for f in (folder / name).iterdir() if f.suffix.lower() in SUFFIXES)
-             for name in classes]
+    files = [_images(folder / name) for name in classes]
     for name, found in zip(classes, files):
         if not found:
-            raise DataError(f"{folder / name}: holds no images ({', '.join(SUFFIXES)}) — "
-                            "add some or remove the folder")
+            others = sorted({f.suffix.lower() for f in (folder / name).iterdir()
+                             if f.suffix and f.suffix.lower() not in SUFFIXES})
+            seen = f"; it holds {', '.join(others[:5])} files" if others else ""
+            raise DataError(f"{folder / name}: holds no images ({', '.join(SUFFIXES)}){seen} "
+                            "— add or convert some, or remove the folder")
     return ImageFolder(folder, classes, files)
+
+
+def _as_shown(image: Image.Image) -> Image.Image:
+    """The image as a viewer shows it, in 8 bits: 16- and 32-bit grey scaled down (not
+    clipped to 0/255), transparency composited onto white."""
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if image.mode == "F":  # floats: [0, 1] or already [0, 255]
+            full = 1.0 if values.max() <= 1 else 255.0
+        else:  # 16-bit samples (PNG grey opens as I;16 or, in older Pillow, as I)
+            full = 65535.0 if image.mode != "I" or values.max() > 255 else 255.0
+        scaled = np.clip(values / full * 255, 0, 255).round().astype(np.uint8)
+        return Image.fromarray(scaled, "L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, image.convert("RGBA")).convert("RGB")
+    return image
 
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
     """One image as uint8 (C, H, W): converted to `shape`'s channels, resized to its size."""
     channels, height, width = shape
     try:
-        with Image.open(path) as image:
-            converted = image.convert("L" if channels == 1 else "RGB")
-            resized = converted.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(resized, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                converted = _as_shown(image).convert("L" if channels == 1 else "RGB")
+                resized = converted.resize((width, height), Image.Resampling.BILINEAR)
+                array = np.asarray(resized, dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(f"{path}: has too many pixels to be read safely (over "
+                        f"{Image.MAX_IMAGE_PIXELS:,}) — shrink it or remove it") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         raise DataError(f"{path}: not a readable image ({error.__class__.__name__}) — "
                         "remove or replace it") from None
     return array[None] if channels == 1 else array.transpose(2, 0, 1)

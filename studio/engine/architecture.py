@@ -160,7 +160,7 @@ def _normalise_layer(index: int, raw: Any, problems: list[Problem]) -> tuple[str
                                              f"not {type(raw).__name__}"))
         return None
     layer_type = raw.get("type")
-    if layer_type not in LAYER_KEYS:
+    if not isinstance(layer_type, str) or layer_type not in LAYER_KEYS:
         known = ", ".join(LAYER_KEYS)
         problems.append(Problem(index, str(layer_type),
                                 f"unknown layer type {layer_type!r}; known types: {known}"))

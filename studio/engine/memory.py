@@ -20,16 +20,39 @@ def bytes_needed(analysis: Analysis, batch_size: int) -> int:
     return (parameters + activations) * BYTES_PER_FLOAT
 
 
-def available_bytes() -> int:
-    """Memory this process can still get: MemAvailable on Linux, else physical memory."""
+def _proc_field(path: str, field: str) -> int | None:
+    """A "Name:  N kB" line of a /proc file, in bytes; None where there is none."""
     try:
-        with open("/proc/meminfo") as handle:
+        with open(path) as handle:
             for line in handle:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return None
+
+
+def _address_space_left() -> int | None:
+    """What `ulimit -v` (RLIMIT_AS) still allows this process to map, if it is set."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return None
+    if limit == resource.RLIM_INFINITY:
+        return None
+    return max(limit - (_proc_field("/proc/self/status", "VmSize") or 0), 0)
+
+
+def available_bytes() -> int:
+    """Memory this process can still get: MemAvailable on Linux (else physical memory),
+    less where an address-space limit (`ulimit -v`) allows less."""
+    found = _proc_field("/proc/meminfo", "MemAvailable")
+    if found is None:
+        found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = _address_space_left()
+    return found if limit is None else min(found, limit)
 
 
 def memory_problem(analysis: Analysis, batch_size: int) -> str | None:

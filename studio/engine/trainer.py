@@ -249,6 +249,10 @@ class Trainer:
         self._step, self._epoch, self._batch = (int(state["step"]), int(state["epoch"]),
                                                 int(state["batch"]))
         self._order = np.asarray(state["order"])
+        if len(self._order) != len(self.train_images):  # the app continues runs too
+            raise ValueError(f"the run being continued trained on {len(self._order)} images but "
+                             f"this dataset has {len(self.train_images)} — continue it on the "
+                             "same data, or start a new run")
         self._ordered_epoch = int(state["ordered_epoch"])
         self._rng.bit_generator.state = state["rng"]
         layers = [layer for layer in self.network.layers if hasattr(layer, "rng")]

@@ -8,11 +8,13 @@ from .architecture_file import (
     write_architecture,
 )
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from .checkpoint import read_checkpoint, save_checkpoint
-from .errors import FileFormatError
+from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
+from .errors import FileFormatError, FileWriteError
 from .onnx_export import to_onnx, write_onnx
+from .output_check import check_outputs
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
 from .pytorch_export import write_pytorch
+from .pytorch_trainer import FILES as PYTORCH_TRAINER_FILES
 from .pytorch_trainer import write_pytorch_trainer
 from .resources import resource_files
 from .runs import Run
@@ -20,13 +22,16 @@ from .timeline import read_timeline, save_timeline, timeline_path
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
+    "PYTORCH_TRAINER_FILES",
     "TRAINING_DEFAULTS",
     "FileFormatError",
+    "FileWriteError",
     "Project",
     "Run",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_outputs",
     "load_network",
     "load_preset",
     "preset_names",
@@ -37,6 +42,7 @@ __all__ = [
     "read_weights",
     "resolve_architecture",
     "resource_files",
+    "resume_problem",
     "save_checkpoint",
     "save_timeline",
     "save_weights",

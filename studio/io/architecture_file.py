@@ -7,22 +7,32 @@ import os
 from pathlib import Path
 from typing import Any
 
+from studio.engine import ArchitectureError, check
+
 from .atomic import atomic_write_text
 from .errors import FileFormatError
 from .resources import resource_files
 
 
 def parse_json(text: str, source: str) -> Any:
+    """The JSON value of `text`; `source` names the file in the error."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise FileFormatError(f"{source}: not valid JSON (line {error.lineno}, column "
                               f"{error.colno}: {error.msg})") from None
+    except RecursionError:
+        raise FileFormatError(f"{source}: the JSON is nested too deeply to be a CNN Studio "
+                              "file") from None
 
 
 def read_json(path: str | os.PathLike) -> Any:
+    """The JSON in a regular file (a FIFO or device would block the reader)."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():
+            raise FileFormatError(f"{path}: " + ("is a folder, not a JSON file" if path.is_dir()
+                                                 else "is not a regular file"))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileFormatError(f"{path}: file not found") from None
@@ -50,10 +60,16 @@ def load_preset(name: str) -> dict[str, Any]:
 
 
 def resolve_architecture(name_or_path: str) -> dict[str, Any]:
-    """A preset's name (lenet5, mlp, tiny, …) or the path of a JSON file."""
+    """A preset's name (lenet5, mlp, tiny, …) or the path of a JSON file, checked: every
+    problem of a file's architecture is one sentence that names the file."""
     if name_or_path in preset_names():
         return load_preset(name_or_path)
     if not name_or_path.endswith(".json") and not Path(name_or_path).exists():
         raise FileFormatError(f"{name_or_path!r} is neither a preset ({', '.join(preset_names())})"
                               f" nor an existing JSON file")
-    return read_json(name_or_path)
+    architecture = read_json(name_or_path)
+    try:
+        check(architecture)
+    except ArchitectureError as error:
+        raise FileFormatError(f"{name_or_path}: {error}") from None
+    return architecture

@@ -25,7 +25,7 @@ from .atomic import atomic_write_text
 from .errors import FileFormatError
 from .runs import Run, load_run_weights, runs_from_json, save_run_weights
 from .runs import weights_path as run_weights_path
-from .weights import read_weights, save_weights
+from .weights import read_weights, save_weights, without_training_state
 
 PROJECT_FORMAT = "cnn-studio.project"
 PROJECT_VERSION = 1
@@ -101,7 +101,8 @@ def read_project(path: str | os.PathLike) -> Project:
     path = Path(path)
     if path.suffix == ".npz":
         architecture, arrays = read_weights(path)
-        return Project(architecture, weights=_checked_weights(path, architecture, arrays))
+        return Project(architecture, weights=_checked_weights(path, architecture,
+                                                              without_training_state(arrays)))
     data = read_json(path)
     if not isinstance(data, dict):
         raise FileFormatError(f"{path}: not a CNN Studio project or architecture")
@@ -123,9 +124,14 @@ def read_project(path: str | os.PathLike) -> Project:
     training = _check_training(data.get("training", {}), str(path))
     weights = None
     if data.get("weights") is not None:
-        weights_path = path.parent / str(data["weights"])
-        _, arrays = read_weights(weights_path)
-        weights = _checked_weights(weights_path, architecture, arrays)
+        if not isinstance(data["weights"], str) or not data["weights"]:
+            raise FileFormatError(f"{path}: 'weights' must name the weights file beside it")
+        weights_path = path.parent / data["weights"]
+        try:
+            _, arrays = read_weights(weights_path)
+            weights = _checked_weights(weights_path, architecture, arrays)
+        except FileFormatError as error:
+            raise FileFormatError(f"{path}: its weights cannot be used — {error}") from None
     runs = runs_from_json(data.get("runs", []), str(path))
     if runs:
         load_run_weights(run_weights_path(path), runs)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .atomic import atomic_path
 from .errors import FileFormatError
+from .npz_archive import read_npz
 
 MAX_CURVE_POINTS = 5000  # longer loss curves are thinned evenly before saving
 STATUSES = ("running", "finished", "stopped", "failed")
@@ -84,9 +85,8 @@ def save_run_weights(path: str | os.PathLike, runs: list[Run]) -> None:
 def load_run_weights(path: str | os.PathLike, runs: list[Run]) -> None:
     """Attach each run's final weights; a missing or unreadable file leaves them None."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError):
+        arrays = read_npz(path)
+    except FileFormatError:
         return
     for run in runs:
         prefix = f"{run.number}/"

@@ -17,8 +17,10 @@ import numpy as np
 
 from studio.engine import Evaluation, LayerHealth, Snapshot, Suggestion
 
+from .architecture_file import parse_json
 from .atomic import atomic_path
 from .errors import FileFormatError
+from .npz_archive import read_npz
 
 _DICTS = ("kernel_gradients", "weights")
 
@@ -64,11 +66,11 @@ def _health(raw: dict[str, Any]) -> LayerHealth:
 
 def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Evaluation]]:
     """The snapshots and the per-epoch test evaluations `save_timeline` wrote."""
+    arrays = read_npz(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-        scores = json.loads(str(arrays.pop("evaluations", np.array("{}"))))
+        meta = parse_json(str(arrays.pop("meta")), f"{path} (meta)")
+        scores = parse_json(str(arrays.pop("evaluations", np.array("{}"))),
+                            f"{path} (evaluations)")
         evaluations = {int(epoch): Evaluation(loss, accuracy,
                                               arrays[f"evaluation/{epoch}/confusion"],
                                               arrays[f"evaluation/{epoch}/predictions"])
@@ -90,5 +92,7 @@ def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Ev
                 arrays[f"{k}/input_gradient"], info["architecture"], dicts["weights"],
                 [_health(h) for h in info["health"]]))
         return snapshots, evaluations
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except FileFormatError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
         raise FileFormatError(f"{path}: not a readable training timeline ({error})") from None
