@@ -51,9 +51,9 @@ def _batch(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
     return x, rng.integers(0, 10, batch)
 
 
-def engine_steps(architecture: dict[str, Any], batch: int) -> Steps:
+def engine_steps(architecture: dict[str, Any], batch: int, engine: str = "fast") -> Steps:
     """The engine's steps, as the trainer runs them (SGD with Nesterov momentum)."""
-    network = Network(architecture)
+    network = Network(architecture, engine=engine)
     optimizer = SGD(network.parameters, network.gradients)
     rng = np.random.default_rng(0)
     x, y = _batch(batch, rng)
@@ -320,7 +320,22 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
             print(line)
         print("Winograd and pooled scatter skip multiplications: their rates are effective "
               "(direct convolution's FLOPs ÷ time).")
+    textbook_comparison(quick)
     return rows
+
+
+def textbook_comparison(quick: bool = False) -> None:
+    """What the fast paths buy: LeNet-5 on the textbook loops and on the fast engine."""
+    lenet, seconds = load_preset("lenet5"), 0.3 if quick else 1.0
+    print("\nLeNet-5 on the textbook engine (reference.py's loops, no fusion) and the fast "
+          "one, images/s:")
+    steps = [engine_steps(lenet, 64, engine) for engine in ("textbook", "fast")]
+    for phase, batch in (("training", 64), ("inference", INFERENCE_BATCH)):
+        runs = [s.train if phase == "training" else s.infer for s in steps]
+        with single_threaded_blas():
+            textbook, fast = (batch / t for t in _best_of_rounds(runs, seconds))
+        print(f"  {phase:<10} batch {batch:>4}: textbook {textbook:>8.0f}, fast {fast:>8.0f} "
+              f"({fast / textbook:.0f}× faster)")
 
 
 def _window_run(epochs: int, probe: bool) -> tuple[float, np.ndarray]:

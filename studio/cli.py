@@ -98,6 +98,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="download from this mirror (also $STUDIO_MNIST_MIRROR)")
 
 
+def _add_engine_option(parser: argparse.ArgumentParser,
+                       meaning: str = "textbook: every layer on reference.py's plain loops "
+                                      "(slow, the same numbers)") -> None:
+    parser.add_argument("--engine", choices=("fast", "textbook"), default="fast", help=meaning)
+
+
 def _seed(text: str) -> int:
     """An argparse type: a seed is a whole number from 0 up, refused in plain words."""
     try:
@@ -139,9 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the trained weights here (after every epoch), and a "
                             "checkpoint for --resume beside it (MODEL.checkpoint.npz)")
     train.add_argument("--metrics", metavar="FILE.json", help="write metrics as JSON here")
+    _add_engine_option(train)
 
     evaluate = commands.add_parser("eval", help="evaluate saved weights on a test set")
     evaluate.add_argument("model", help="weights file (.npz) written by CNN Studio")
+    _add_engine_option(evaluate)
     _add_data_options(evaluate)
     evaluate.add_argument("--onnx", metavar="MODEL.onnx",
                           help="evaluate this ONNX file through onnxruntime instead")
@@ -159,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--vs-torch", action="store_true",
                        help="also measure PyTorch CPU on the same threads (needs torch)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    _add_engine_option(bench, "textbook: only LeNet-5 on the textbook loops beside the fast "
+                              "engine (the full bench prints that comparison too)")
     bench.add_argument("--gui", action="store_true",
                        help="train in the real window (offscreen) and compare with headless")
     bench.add_argument("--data", metavar="DIR",
@@ -250,7 +260,8 @@ def _train(args: argparse.Namespace) -> int:
                                                                              "lenet5")
     dataset = _dataset(args, check(architecture).input_shape)
     check(architecture, num_classes=len(dataset.classes))
-    network = initial or Network(architecture, seed=args.seed)
+    network = (initial.on_engine(args.engine) if initial
+               else Network(architecture, seed=args.seed, engine=args.engine))
     expected = network.input_shape
     if dataset.image_shape != expected:
         raise CommandError(f"the architecture expects {'×'.join(map(str, expected))} input but "
@@ -370,7 +381,7 @@ def _eval(args: argparse.Namespace) -> int:
     from studio.engine import evaluate, softmax_cross_entropy
     from studio.io import load_network
 
-    network = load_network(args.model)
+    network = load_network(args.model).on_engine(args.engine)
     dataset = _dataset(args, network.input_shape)
     if dataset.image_shape != network.input_shape:
         raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
@@ -439,9 +450,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from studio.bench import run_bench, run_gui_bench
+    from studio.bench import run_bench, run_gui_bench, textbook_comparison
 
-    if args.gui:
+    if args.engine == "textbook":
+        textbook_comparison(args.quick)
+    elif args.gui:
         run_gui_bench()
     else:
         run_bench(vs_torch=args.vs_torch, quick=args.quick, data=args.data)

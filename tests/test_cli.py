@@ -444,3 +444,26 @@ def test_a_read_only_install_caches_kernels_in_the_first_writable_folder(tmp_pat
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     _use_writable_kernel_cache([tmp_path / "install"])  # writable: Numba's own choice stays
     assert "NUMBA_CACHE_DIR" not in os.environ
+
+
+def test_the_textbook_engine_trains_and_evaluates_to_the_fast_engines_numbers(tmp_path, capsys):
+    from studio import cli
+
+    results = {}
+    for engine in ("fast", "textbook"):
+        out = tmp_path / f"{engine}.npz"
+        assert cli.main(["train", "--arch", "tiny", "--dataset", "synthetic", "--epochs", "1",
+                         "--engine", engine, "--out", str(out)]) == 0
+        capsys.readouterr()
+        assert cli.main(["eval", str(out), "--dataset", "synthetic", "--engine", "textbook"]) == 0
+        results[engine] = capsys.readouterr().out.strip()
+    assert results["fast"].split("(")[0] == results["textbook"].split("(")[0]  # accuracy, loss
+
+
+def test_the_bench_shows_what_the_fast_paths_buy(capsys):
+    from studio import cli
+
+    assert cli.main(["bench", "--engine", "textbook", "--quick"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "× faster" in line]
+    assert [line.split()[0] for line in lines] == ["training", "inference"]
+    assert all(line.split()[4] == "textbook" for line in lines)

@@ -129,6 +129,14 @@ class Network:
                   for i in range(0, len(images), batch_size)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.analysis.output_shape[0]))
 
+    def on_engine(self, engine: str) -> Network:
+        """This network with its weights and buffers, computed by `engine`."""
+        if engine == self.engine:
+            return self
+        other = Network(self.architecture, dtype=self.dtype, engine=engine)
+        other.load_state_dict(self.state_dict())
+        return other
+
     # state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """Views of every parameter and buffer, by the npz / PyTorch names."""
