@@ -466,4 +466,4 @@ def test_the_bench_shows_what_the_fast_paths_buy(capsys):
     assert cli.main(["bench", "--engine", "textbook", "--quick"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if "× faster" in line]
     assert [line.split()[0] for line in lines] == ["training", "inference"]
-    assert all(line.split()[4] == "textbook" for line in lines)
+    assert all(line.split()[3] == "textbook" for line in lines)
