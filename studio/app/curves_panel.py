@@ -26,7 +26,7 @@ def show_grid(plot: pg.PlotWidget) -> None:
 
 def keep_left_label_whole(plot: pg.PlotWidget) -> None:
     """Never let the plot shrink below the height its rotated left-axis label needs
-    (at 1024×700 "cross-entropy loss" was cut to "cross-entropy los")."""
+    (at 1024×700 a label was cut: "cross-entropy los")."""
     label = plot.getAxis("left").label.boundingRect().width()
     plot.setMinimumHeight(int(label + plot.getAxis("bottom").height() + 16))
 
@@ -84,12 +84,12 @@ def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
 
 class LossPanel(Panel):
     def __init__(self, parent=None):
-        super().__init__("lossPanel", "Loss after every batch (faint = raw, bold = smoothed): "
-                         "it should fall quickly, then level off.", parent)
+        super().__init__("lossPanel", "Cross-entropy loss after every batch (faint = raw, bold "
+                         "= smoothed): it should fall quickly, then level off.", parent)
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("lossPlot")  # PlotWidget ignores objectName=
         self.plot.setLabel("bottom", "batch")
-        self.plot.setLabel("left", "cross-entropy loss")
+        self.plot.setLabel("left", "loss")
         show_grid(self.plot)
         keep_left_label_whole(self.plot)
         self.plot.setDownsampling(auto=True, mode="peak")  # thousands of batches stay cheap

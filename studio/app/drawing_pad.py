@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from .panel import Panel
 
-CANVAS = 280  # pixels on screen for the 28×28 input
+CANVAS = 252  # pixels on screen for the 28×28 input (9 per pixel; fits a 700-pixel screen)
 
 
 class Sketch(QWidget):
@@ -103,11 +103,13 @@ class DrawingPad(Panel):
                                "taken for, in the feature maps and the maths panel.")
         self.set_classes([str(c) for c in range(10)])
         self.target.currentIndexChanged.connect(self.target_changed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(clear)
+        buttons.addWidget(QLabel("gradient for"))
+        buttons.addWidget(self.target, 1)
         left = QVBoxLayout()
         left.addWidget(self.sketch)
-        left.addWidget(clear)
-        left.addWidget(QLabel("gradient for"))
-        left.addWidget(self.target)
+        left.addLayout(buttons)
         left.addStretch(1)
         row = QHBoxLayout()
         row.addLayout(left)

@@ -75,7 +75,7 @@ class FeatureMapsPanel(Panel):
         self.body.addWidget(self.label)
         pictures = QHBoxLayout()  # the input beside the maps: the maps get the height
         self.input = ImageGrid(diverging=False, columns=1)
-        self.input.setFixedWidth(110)
+        self.input.setFixedWidth(90)
         self.maps = ImageGrid(diverging=False, colour_bar=True)
         self.maps.setObjectName("featureMapTiles")
         pictures.addWidget(self.input)

@@ -62,17 +62,13 @@ def hover_sentence(explanation: Explanation, plane: tuple[int, int, int]) -> str
 
 class MathInspector(Panel):
     def __init__(self, parent=None):
-        super().__init__("mathInspector", "Click any pixel of a feature map: here is how the "
-                         "network computed it, with its own numbers, and the gradient that "
-                         "came back through it.", parent)
+        super().__init__("mathInspector", "Click a pixel of a feature map: how the network "
+                         "computed it, and the gradient that came back.", parent)
         self.title = QLabel("No pixel chosen yet.")
         self.title.setObjectName("mathTitle")
         bold = self.title.font()
         bold.setBold(True)
         self.title.setFont(bold)
-        self.source = QLabel()
-        self.source.setObjectName("mathSource")
-        self.source.setWordWrap(True)
         self.hover = QLabel()
         self.hover.setObjectName("mathHover")
         self.hover.setWordWrap(True)
@@ -83,19 +79,19 @@ class MathInspector(Panel):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(mono)
+        self.text.setMinimumHeight(3 * self.text.fontMetrics().lineSpacing())
         self.pictures: list[tuple[QLabel, ImageGrid]] = []
         row = QGridLayout()  # two by two: each picture keeps room for its colour bar
         for index in range(MAX_PICTURES):
             column = QVBoxLayout()
             label, grid = QLabel(), ImageGrid(diverging=True, colour_bar=True)
-            grid.setMinimumHeight(90)
+            grid.setMinimumHeight(56)
             grid.hovered.connect(self._on_hover)
             column.addWidget(label)
             column.addWidget(grid, 1)
             row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
         self.body.addWidget(self.title)
-        self.body.addWidget(self.source)
         self.body.addLayout(row, 1)
         self.body.addWidget(self.hover)
         self.body.addWidget(self.text, 2)
@@ -105,10 +101,9 @@ class MathInspector(Panel):
         """`source` says which image this is and which class the gradient is taken for."""
         self.explanation = explanation
         self.title.setText(explanation.title)
-        self.source.setText(source)
         self.hover.setText("Point at a product to see the input pixel and kernel weight "
                            "it multiplies." if explanation.kind == "conv2d" else "")
-        self.text.setPlainText(as_text(explanation))
+        self.text.setPlainText("\n\n".join(filter(None, [source, as_text(explanation)])))
         arrays = [(caption, array) for caption, array in explanation.arrays.items()
                   if array.ndim == 3 or array.shape[0] > 1]  # vectors are only printed
         for (label, grid), item in zip(self.pictures, arrays + [None] * MAX_PICTURES):
@@ -132,7 +127,6 @@ class MathInspector(Panel):
     def show_message(self, message: str) -> None:
         self.explanation = None
         self.title.setText(message)
-        self.source.clear()
         self.hover.clear()
         self.text.clear()
         for label, grid in self.pictures:

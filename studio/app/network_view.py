@@ -43,6 +43,7 @@ class LayerColumn(QWidget):
         self.title.setWordWrap(True)
         self.title.setFixedHeight(3 * self.title.fontMetrics().lineSpacing())  # grids align
         self.grid = ImageGrid(diverging=False)
+        self.grid.setMinimumHeight(60)
         self.setMinimumWidth(COLUMN_WIDTH)
         column = QVBoxLayout(self)
         column.setContentsMargins(1, 0, 1, 0)
@@ -68,6 +69,7 @@ class NetworkView(Panel):
         self.row.setSpacing(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit height
         scroll.setWidget(self.row_widget)
         self.body.addWidget(scroll, 1)
         self.columns: list[LayerColumn] = []
