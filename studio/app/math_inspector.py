@@ -92,7 +92,7 @@ class MathInspector(Panel):
             row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
         self.body.addWidget(self.title)
-        self.body.addLayout(row, 1)
+        self.body.addLayout(row, 3)
         self.body.addWidget(self.hover)
         self.body.addWidget(self.text, 2)
         self.explanation: Explanation | None = None

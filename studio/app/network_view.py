@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from studio.engine import Snapshot
@@ -67,15 +67,27 @@ class NetworkView(Panel):
         self.row = QHBoxLayout(self.row_widget)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(2)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit height
-        scroll.setWidget(self.row_widget)
-        self.body.addWidget(scroll, 1)
+        self.scroll = QScrollArea()  # sideways only: the columns always get the full height
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.row_widget)
+        self.scroll.viewport().installEventFilter(self)
+        self.body.addWidget(self.scroll, 1)
         self.columns: list[LayerColumn] = []
         self.names: list[str] = []  # "index type" of each layer
         self.classes: list[str] = []
         self.snapshot: Snapshot | None = None
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_row()
+        return super().eventFilter(watched, event)
+
+    def _fit_row(self) -> None:
+        """The row as high as the view and as wide as it, or as its columns need."""
+        viewport = self.scroll.viewport()
+        shown = sum(column.isVisibleTo(self.row_widget) for column in self.columns)
+        self.row_widget.resize(max(viewport.width(), shown * (COLUMN_WIDTH + 2)),
+                               viewport.height())
 
     def set_layers(self, names: list[str]) -> None:
         """One column for the input and one per layer."""
@@ -89,6 +101,7 @@ class NetworkView(Panel):
             self.columns.append(column)
         for index, column in enumerate(self.columns):
             column.setVisible(index <= len(names))
+        self._fit_row()
 
     def show_snapshot(self, snapshot: Snapshot, source: str = "") -> None:
         self.snapshot = snapshot
