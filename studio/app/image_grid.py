@@ -29,6 +29,19 @@ def symmetric_levels(images: np.ndarray) -> tuple[float, float]:
     return -bound, bound
 
 
+def rounded_levels(low: float, high: float) -> tuple[float, float]:
+    """(low, high) widened to multiples of a tenth of their magnitude's 1-2-5 step:
+    the colours of successive frames stay comparable, and the colour bar (whose axis
+    is costly to lay out) changes only when the values really do."""
+    largest = max(abs(low), abs(high))
+    if largest == 0 or not math.isfinite(largest):
+        return (low, high) if high > low else (low, low + 1.0)
+    magnitude = 10 ** math.floor(math.log10(largest))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if largest <= m * magnitude) / 10
+    low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+    return (low, high) if high > low else (low, low + step)
+
+
 def mosaic(images: np.ndarray, columns: int, gap: int, title_rows: int, fill: float
            ) -> np.ndarray:
     """(N, H, W) tiles → one (rows·(H + gap + title_rows), columns·(W + gap)) image;
@@ -109,12 +122,11 @@ class ImageGrid(pg.GraphicsLayoutWidget):
         columns = min(self.columns or best_columns(count, height + gap + title_rows,
                                                    width + gap, area_w, area_h), count)
         if levels is None:
-            levels = (symmetric_levels(images) if self.diverging
-                      else (float(images.min()), float(images.max()) or 1.0))
-            if levels[0] == levels[1]:
-                levels = (levels[0], levels[0] + 1.0)
+            levels = rounded_levels(*(symmetric_levels(images) if self.diverging
+                                      else (float(images.min()), float(images.max()))))
         self._shown = (titles, levels)
-        if self.bar is not None:
+        if self.bar is not None and (self.bar.isVisible() == colour
+                                     or tuple(self.bar.levels()) != tuple(levels)):
             self.bar.setVisible(not colour)
             self.bar.setLevels(levels, update_items=False)
         fill = (levels[0] + levels[1]) / 2 if self.diverging and not colour else levels[0]

@@ -73,8 +73,8 @@ class WatchPage(QSplitter):
         self.tabs = QTabWidget()
         for panel, title in ((self.filters, "Filters"),
                              (self.feature_maps_page, "Feature maps"),
-                             (self.network_view, "Whole network"),
                              (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
+                             (self.network_view, "Whole network"),
                              (self.drawing, "Draw a digit"),
                              (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
