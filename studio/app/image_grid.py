@@ -95,6 +95,7 @@ class ImageGrid(pg.GraphicsLayoutWidget):
             self.bar = pg.ColorBarItem(colorMap=colours, interactive=False, width=12,
                                        colorMapMenu=False, pen=None)
             self.ci.addItem(self.bar, row=0, col=1)
+            self.bar.hide()  # until there are values to give
         self._shown: tuple | None = None  # titles and levels of the tiles on show
         self._hover: tuple[int, int, int] | None = None
         self.titles: list[pg.TextItem] = []
@@ -203,6 +204,8 @@ class ImageGrid(pg.GraphicsLayoutWidget):
 
     def clear_images(self) -> None:
         self.item.clear()
+        if self.bar is not None:
+            self.bar.hide()
         self._place_titles(0, 1, 1, 1, False)
         self.images, self._layout, self._shown = None, None, None
 
