@@ -83,9 +83,10 @@ class DrawingPad(Panel):
     target_changed = Signal()
 
     def __init__(self, parent=None):
-        super().__init__("drawingPad", "Draw a digit in the black square. The bars show the "
-                         "trained network's probability for each class; the feature maps panel "
-                         "shows what it sees.", parent)
+        super().__init__("drawingPad", "Draw a digit in the black square: the bars show the "
+                         "trained network's probability for each class, Feature maps what it "
+                         "sees. A drawing has no true label: \"gradient for\" picks the class "
+                         "whose loss its gradients are taken for.", parent)
         self.sketch = Sketch()
         clear = QPushButton("Clear")
         clear.clicked.connect(self.sketch.clear)
