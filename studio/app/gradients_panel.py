@@ -40,7 +40,7 @@ class GradientsPanel(Panel):
         keep_left_label_whole(self.norms)
         self.norms.addLegend(offset=(-10, 10))
         row.addLayout(left, 2)
-        row.addLayout(middle, 1)
+        row.addLayout(middle, 2)  # room for the map beside its colour bar
         row.addWidget(self.norms, 2)
         self.body.addLayout(row, 1)
         self.curves: dict[int, pg.PlotDataItem] = {}
