@@ -87,8 +87,7 @@ def shoot_all(size: tuple[int, int]) -> None:
     for tab, name in ((watch.filters, "training-filters"),
                       (watch.feature_maps_page, "training-feature-maps"),
                       (watch.network_view, "training-whole-network"),
-                      (watch.gradients, "training-gradients"),
-                      (watch.evaluation, "training-mistakes")):
+                      (watch.gradients, "training-gradients")):
         watch.tabs.setCurrentWidget(tab)
         settle(app)
         shoot(window, name)
@@ -113,6 +112,13 @@ def shoot_all(size: tuple[int, int]) -> None:
             widget.close()
     watch.model = None
     train(epochs=3, lr=0.01)  # the same network with a fifth of the learning rate
+    watch.tabs.setCurrentWidget(watch.evaluation)  # the slower run makes a few mistakes
+    settle(app)
+    shoot(window, "training-mistakes")
+    if watch.evaluation.wrong:
+        watch.open_mistake(*watch.evaluation.wrong[0])
+        settle(app)
+        shoot(window, "mistake-opened")
     watch.tabs.setCurrentWidget(watch.runs)
     watch.runs.select_numbers([1, 2])
     settle(app)

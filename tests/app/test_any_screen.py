@@ -92,3 +92,41 @@ def test_every_named_widget_can_be_found(window):
     badges = window.findChildren(QGraphicsObject, "layerHealth")
     blocks = [*window.canvas.blocks, *window.watch.canvas.blocks]
     assert {id(block.badge) for block in blocks} <= set(map(id, badges))
+
+
+AT_200_PERCENT = """
+from PySide6.QtWidgets import QApplication
+from studio.app import create_main_window
+from tests.app.views import show_untrained
+window = create_main_window([])
+window.resize(1280, 800)  # logical pixels: a 2560×1600 screen at 200 %
+window.show()
+watch, _, _ = show_untrained(window)
+watch.tabs.setCurrentWidget(watch.feature_maps_page)
+app = QApplication.instance()
+for _ in range(50):
+    app.processEvents()
+watch._draw_latest()
+app.processEvents()
+print(app.devicePixelRatio(), window.width(), window.height(),
+      watch.timeline.slider.width(), round(watch.feature_maps.maps.tile_size()))
+"""
+
+
+def test_at_200_percent_scale_nothing_collapses(tmp_path):
+    """QT_SCALE_FACTOR must be set before Qt starts: a process of its own."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_SCALE_FACTOR": "2", "QT_QPA_PLATFORM": "offscreen",
+           "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", AT_200_PERCENT], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ratio, width, height, slider, tile = map(float, done.stdout.split()[-5:])
+    assert ratio == 2.0 and (width, height) == (1280, 800)
+    assert slider >= 150 and tile >= 48
