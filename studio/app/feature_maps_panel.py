@@ -138,7 +138,8 @@ class FeatureMapsPanel(Panel):
         self._redraw()
 
     def _mark(self) -> None:
-        if self.chosen is None or self.chosen[0] != self.layer_choice.currentIndex():
+        if (self._snapshot is None or self.chosen is None
+                or self.chosen[0] != self.layer_choice.currentIndex()):
             self.maps.mark(None)
             return
         position = self.chosen[1]
