@@ -2,10 +2,12 @@
 
 Run under a real X server (not offscreen) so fonts and styles are the user's:
 
-    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" \
-        .venv/bin/python docs/make_screenshots.py
+    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" \
+        .venv/bin/python docs/make_screenshots.py [WIDTHxHEIGHT ...]
 
-It trains on the synthetic digits (offline) in a throwaway data folder.
+Each size given (default 1280x800, the README's) gets its own set: the
+README's names at 1280x800, `NAME-WIDTHxHEIGHT.png` at any other size. It
+trains on the synthetic digits (offline) in a throwaway data folder.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "screenshots"
+README_SIZE = (1280, 800)
+SUFFIX = ""  # "-WIDTHxHEIGHT" for a size other than the README's
 
 
 def settle(app, seconds: float = 0.6) -> None:
@@ -28,8 +32,8 @@ def settle(app, seconds: float = 0.6) -> None:
 
 
 def shoot(widget, name: str) -> None:
-    widget.grab().save(str(HERE / f"{name}.png"))
-    print("wrote", name)
+    widget.grab().save(str(HERE / f"{name}{SUFFIX}.png"))
+    print("wrote", name + SUFFIX)
 
 
 def colour_folder(root: Path) -> Path:
@@ -47,6 +51,14 @@ def colour_folder(root: Path) -> Path:
 
 
 def main() -> None:
+    global SUFFIX
+    sizes = [tuple(map(int, arg.split("x"))) for arg in sys.argv[1:]] or [README_SIZE]
+    for size in sizes:
+        SUFFIX = "" if size == README_SIZE else f"-{size[0]}x{size[1]}"
+        shoot_all(size)
+
+
+def shoot_all(size: tuple[int, int]) -> None:
     scratch = Path(tempfile.mkdtemp())
     os.environ["XDG_DATA_HOME"] = str(scratch / "data")  # no autosave left behind
     from PySide6.QtWidgets import QApplication
@@ -56,7 +68,7 @@ def main() -> None:
 
     window = create_main_window([])
     window.confirm_discard = lambda: True  # never wait on a "discard changes?" question
-    window.resize(1280, 800)
+    window.resize(*size)
     window.show()
     app = QApplication.instance()
     watch = window.watch
@@ -74,8 +86,8 @@ def main() -> None:
     train(epochs=3)
     for tab, name in ((watch.filters, "training-filters"),
                       (watch.feature_maps_page, "training-feature-maps"),
-                      (watch.gradients, "training-gradients"),
-                      (watch.evaluation, "training-mistakes")):
+                      (watch.network_view, "training-whole-network"),
+                      (watch.gradients, "training-gradients")):
         watch.tabs.setCurrentWidget(tab)
         settle(app)
         shoot(window, name)
@@ -93,12 +105,20 @@ def main() -> None:
     window.offer_suggestion(max(middle.health, key=lambda h: (h.level != "good",
                                                                h.dead_fraction or 0)))
     settle(app)
-    app.primaryScreen().grabWindow(0).save(str(HERE / "layer-health.png"))  # with the popup
+    app.primaryScreen().grabWindow(0, 0, 0, *size).save(
+        str(HERE / f"layer-health{SUFFIX}.png"))  # with the popup
     for widget in app.topLevelWidgets():
         if widget.objectName() == "layerHealth":
             widget.close()
     watch.model = None
     train(epochs=3, lr=0.01)  # the same network with a fifth of the learning rate
+    watch.tabs.setCurrentWidget(watch.evaluation)  # the slower run makes a few mistakes
+    settle(app)
+    shoot(window, "training-mistakes")
+    if watch.evaluation.wrong:
+        watch.open_mistake(*watch.evaluation.wrong[0])
+        settle(app)
+        shoot(window, "mistake-opened")
     watch.tabs.setCurrentWidget(watch.runs)
     watch.runs.select_numbers([1, 2])
     settle(app)

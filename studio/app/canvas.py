@@ -12,8 +12,8 @@ import math
 from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
-    QGraphicsEllipseItem,
     QGraphicsItem,
+    QGraphicsObject,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
@@ -111,14 +111,35 @@ class LayerBlock(QGraphicsRectItem):
             self.badge.setToolTip(tip)
 
 
-class HealthBadge(QGraphicsEllipseItem):
-    """The small green / amber / red dot on a block with weights, while it trains."""
+class HealthBadge(QGraphicsObject):
+    """The small green / amber / red dot on a block with weights, while it trains.
+
+    A QObject named `layerHealth` and a child of its scene, so that `findChildren`
+    finds every badge (tests, automation)."""
 
     def __init__(self, parent: QGraphicsItem):
-        super().__init__(0, 0, 16, 16, parent)
-        self.setPen(QPen(QColor("#333333"), 1))
+        super().__init__(parent)
+        self.setObjectName("layerHealth")
+        self.brush = QBrush()
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.hide()
+
+    def setBrush(self, brush: QBrush) -> None:
+        self.brush = brush
+        self.update()
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged:
+            self.setParent(self.scene())
+        return super().itemChange(change, value)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, 16, 16)
+
+    def paint(self, painter: QPainter, _option, _widget=None) -> None:
+        painter.setPen(QPen(QColor("#333333"), 1))
+        painter.setBrush(self.brush)
+        painter.drawEllipse(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5))
 
 
 class NetworkCanvas(QGraphicsView):

@@ -24,6 +24,13 @@ def show_grid(plot: pg.PlotWidget) -> None:
         plot.getAxis(side).setStyle(maxTickLevel=1)
 
 
+def keep_left_label_whole(plot: pg.PlotWidget) -> None:
+    """Never let the plot shrink below the height its rotated left-axis label needs
+    (at 1024×700 a label was cut: "cross-entropy los")."""
+    label = plot.getAxis("left").label.boundingRect().width()
+    plot.setMinimumHeight(int(label + plot.getAxis("bottom").height() + 16))
+
+
 def epoch_label_step(epochs: int) -> int:
     """Every how many epochs the accuracy plot labels its axis: 1, 2 or 5 times a power of
     ten, for at most 12 labels (a label per epoch ran together from about 20 epochs)."""
@@ -95,12 +102,14 @@ def smoothed(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
 
 class LossPanel(Panel):
     def __init__(self, parent=None):
-        super().__init__("lossPanel", "Training loss after every batch: faint = raw, bold = "
-                         "smoothed. It should fall quickly, then level off.", parent)
-        self.plot = pg.PlotWidget(objectName="lossPlot")
+        super().__init__("lossPanel", "Cross-entropy loss after every batch (faint = raw, bold "
+                         "= smoothed): it should fall quickly, then level off.", parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("lossPlot")  # PlotWidget ignores objectName=
         self.plot.setLabel("bottom", "batch")
-        self.plot.setLabel("left", "cross-entropy loss")
+        self.plot.setLabel("left", "loss")
         show_grid(self.plot)
+        keep_left_label_whole(self.plot)
         self.plot.setDownsampling(auto=True, mode="peak")  # thousands of batches stay cheap
         self.plot.setClipToView(True)
         self.raw = self.plot.plot(pen=pg.mkPen(faint(LOSS, 110)))
@@ -160,13 +169,14 @@ class LossPanel(Panel):
 
 class AccuracyPanel(Panel):
     def __init__(self, parent=None):
-        super().__init__("accuracyPanel", "Accuracy after each epoch on the training images "
-                         "(what it learned from) and the test images (what it never saw). A "
-                         "widening gap means overfitting.", parent)
-        self.plot = pg.PlotWidget(objectName="accuracyPlot")
+        super().__init__("accuracyPanel", "Accuracy per epoch on the training and the test "
+                         "images: a widening gap means overfitting.", parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("accuracyPlot")  # PlotWidget ignores objectName=
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "accuracy", units="%")
         show_grid(self.plot)
+        keep_left_label_whole(self.plot)
         self.plot.addLegend(offset=(-10, -10))
         self.train = self.plot.plot(pen=pg.mkPen(TRAIN, width=2), symbol="o",
                                     name="training")

@@ -1,4 +1,9 @@
-"""Draw a digit with the mouse and see what the trained network makes of it."""
+"""Draw a digit with the mouse and see what the trained network makes of it.
+
+A drawing has no true label, so the learner says which class the gradients
+(the saliency map, the maths panel's backward pass) are taken for: the class
+the network predicts, or one they pick.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .panel import Panel
 
-CANVAS = 280  # pixels on screen for the 28×28 input
+CANVAS = 252  # pixels on screen for the 28×28 input (9 per pixel; fits a 700-pixel screen)
 
 
 class Sketch(QWidget):
@@ -64,30 +76,61 @@ class Sketch(QWidget):
         QPainter(self).drawImage(0, 0, self.image)
 
 
+PREDICTED = "the class it predicts"
+
+
 class DrawingPad(Panel):
+    target_changed = Signal()
+
     def __init__(self, parent=None):
-        super().__init__("drawingPad", "Draw a digit in the black square. The bars show the "
-                         "trained network's probability for each class; the feature maps panel "
-                         "shows what it sees.", parent)
+        super().__init__("drawingPad", "Draw a digit in the black square: the bars show the "
+                         "trained network's probability for each class, Feature maps what it "
+                         "sees. A drawing has no true label: \"gradient for\" picks the class "
+                         "whose loss its gradients are taken for.", parent)
         self.sketch = Sketch()
         clear = QPushButton("Clear")
         clear.clicked.connect(self.sketch.clear)
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brush=(60, 120, 200))
-        self.plot = pg.PlotWidget(objectName="probabilityPlot")
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("probabilityPlot")
         self.plot.addItem(self.bars)
         self.plot.setYRange(0, 1)
         self.plot.setLabel("left", "probability")
         self.plot.setLabel("bottom", "class")
+        self.target = QComboBox()
+        self.target.setObjectName("drawingTarget")
+        self.target.setToolTip("The class whose loss the gradients of this drawing are "
+                               "taken for, in the feature maps and the maths panel.")
+        self.set_classes([str(c) for c in range(10)])
+        self.target.currentIndexChanged.connect(self.target_changed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(clear)
+        buttons.addWidget(QLabel("gradient for"))
+        buttons.addWidget(self.target, 1)
         left = QVBoxLayout()
         left.addWidget(self.sketch)
-        left.addWidget(clear)
+        left.addLayout(buttons)
         left.addStretch(1)
         row = QHBoxLayout()
         row.addLayout(left)
         row.addWidget(self.plot, 1)
         self.body.addLayout(row, 1)
         self.probabilities: np.ndarray | None = None
+
+    def set_classes(self, classes: list[str]) -> None:
+        """Offer these classes as gradient targets (keeping the choice when it still exists)."""
+        chosen = self.target.currentText()
+        self.target.blockSignals(True)
+        self.target.clear()
+        self.target.addItems([PREDICTED, *classes])
+        self.target.setCurrentIndex(max(self.target.findText(chosen), 0))
+        self.target.blockSignals(False)
+        self.plot.getAxis("bottom").setTicks([[(i, name[:8]) for i, name in enumerate(classes)]])
+
+    def chosen_target(self) -> int | None:
+        """The class picked for the gradient, or None for the predicted class."""
+        return self.target.currentIndex() - 1 if self.target.currentIndex() > 0 else None
 
     def show_probabilities(self, probabilities: np.ndarray) -> None:
         self.probabilities = probabilities

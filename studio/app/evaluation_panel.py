@@ -1,9 +1,14 @@
-"""After each epoch: the confusion matrix, and a gallery of test images the network got wrong."""
+"""After each epoch: the confusion matrix, and a gallery of test images the network got wrong.
+
+Clicking a wrong image asks (`mistake_chosen`) to open it in the feature maps
+and the maths panel.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from studio.engine import Evaluation
@@ -15,12 +20,16 @@ GALLERY_SIZE = 24
 
 
 class EvaluationPanel(Panel):
+    mistake_chosen = Signal(int, int)  # test image index, predicted class
+
     def __init__(self, parent=None):
         super().__init__("evaluationPanel", "Left: the confusion matrix on the test set — row = "
                          "true digit, column = predicted digit; the diagonal is what it gets "
-                         "right. Right: test images it got wrong, as predicted / true.", parent)
+                         "right. Right: test images it got wrong, as predicted / true: "
+                         "click one to see inside it.", parent)
         row = QHBoxLayout()
-        self.matrix_view = pg.PlotWidget(objectName="confusionMatrix")
+        self.matrix_view = pg.PlotWidget()
+        self.matrix_view.setObjectName("confusionMatrix")  # PlotWidget ignores objectName=
         self.matrix_view.setAspectLocked(True)
         self.matrix_view.invertY(True)
         self.matrix_view.setLabel("left", "true")
@@ -38,6 +47,8 @@ class EvaluationPanel(Panel):
         self.body.addLayout(row, 1)
         self.confusion: np.ndarray | None = None
         self.classes: list[str] = []
+        self.wrong: list[tuple[int, int]] = []  # (test index, predicted) of each tile
+        self.gallery.clicked.connect(self._on_gallery_click)
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
         """The confusion matrix: row = true class, column = predicted class."""
@@ -51,6 +62,11 @@ class EvaluationPanel(Panel):
         for item in self.counts:
             item.setText("")
         self.gallery.clear_images()
+        self.wrong = []
+
+    def _on_gallery_click(self, tile: int, _row: int, _column: int) -> None:
+        if tile < len(self.wrong):
+            self.mistake_chosen.emit(*self.wrong[tile])
 
     def show_evaluation(self, evaluation: Evaluation, images: np.ndarray,
                         labels: np.ndarray, classes: list[str]) -> None:
@@ -75,6 +91,7 @@ class EvaluationPanel(Panel):
         for item, count in zip(self.counts, confusion.reshape(-1)):
             item.setText(str(count))
         wrong = np.flatnonzero(evaluation.predictions != labels)[:GALLERY_SIZE]
+        self.wrong = [(int(i), int(evaluation.predictions[i])) for i in wrong]
         if len(wrong):
             pictures = images[wrong].reshape(len(wrong), *images.shape[-2:]) / 255.0
             titles = [f"{classes[evaluation.predictions[i]]} / {classes[labels[i]]}"

@@ -1,4 +1,8 @@
-"""What the network sees: every layer's output for one test image."""
+"""What the network sees: every layer's output for one test image.
+
+The last layer's outputs are the logits: they are drawn one tile per class,
+titled with the class and its softmax probability.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox
 
-from studio.engine import Snapshot
+from studio.engine import Snapshot, softmax
 
 from .image_grid import ImageGrid
 from .panel import Panel
 from .steady_label import SteadyLabel
 
 MAX_MAPS = 32
+MAX_CLASS_TILES = 32  # more logits than this are drawn as one row, as any vector
+CLASS_TILE = 4  # data pixels per side of a class's tile
 
 
 def as_maps(output: np.ndarray) -> np.ndarray:
@@ -20,6 +26,27 @@ def as_maps(output: np.ndarray) -> np.ndarray:
     if output.ndim == 3:
         return output[:MAX_MAPS]
     return output.reshape(1, 1, -1)
+
+
+def class_names(classes: list[str], count: int) -> list[str]:
+    """The names of `count` classes: the dataset's when it has as many, else numbers."""
+    return list(classes) if len(classes) == count else [str(c) for c in range(count)]
+
+
+def class_tiles(logits: np.ndarray, classes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Logits (K,) → K square tiles of the softmax probabilities, titled 'class: p %'."""
+    probabilities = softmax(logits[None].astype(np.float64))[0]
+    tiles = np.repeat(probabilities, CLASS_TILE * CLASS_TILE).reshape(-1, CLASS_TILE,
+                                                                      CLASS_TILE)
+    names = class_names(classes, len(logits))
+    return tiles, [f"{name}: {p:.1%}" for name, p in zip(names, probabilities)]
+
+
+def is_logits(snapshot: Snapshot, layer: int) -> bool:
+    """Whether `layer` is the last one, its outputs few enough to draw one per class."""
+    output = snapshot.feature_maps[layer]
+    return (layer == len(snapshot.feature_maps) - 1 and output.ndim == 1
+            and len(output) <= MAX_CLASS_TILES)
 
 
 class FeatureMapsPanel(Panel):
@@ -40,17 +67,25 @@ class FeatureMapsPanel(Panel):
         controls.addWidget(self.sample)
         controls.addWidget(QLabel("layer"))
         controls.addWidget(self.layer_choice, 1)
-        controls.addWidget(self.label)
         self.body.addLayout(controls)
+        self.source = QLabel()
+        self.source.setObjectName("featureMapsSource")
+        self.source.setWordWrap(True)
+        self.body.addWidget(self.source)
+        self.body.addWidget(self.label)
+        pictures = QHBoxLayout()  # the input beside the maps: the maps get the height
         self.input = ImageGrid(diverging=False, columns=1)
-        self.input.setMaximumHeight(140)
-        self.maps = ImageGrid(diverging=False)
-        self.body.addWidget(self.input)
-        self.body.addWidget(self.maps, 1)
+        self.input.setFixedWidth(90)
+        self.maps = ImageGrid(diverging=False, colour_bar=True)
+        self.maps.setObjectName("featureMapTiles")
+        pictures.addWidget(self.input)
+        pictures.addWidget(self.maps, 1)
+        self.body.addLayout(pictures, 1)
         self.sample.valueChanged.connect(self.sample_changed)
         self.layer_choice.currentIndexChanged.connect(self._on_layer_change)
         self.maps.clicked.connect(self._on_map_click)
         self._snapshot: Snapshot | None = None
+        self.classes: list[str] = []
         self.chosen: tuple[int, tuple[int, ...]] | None = None  # the pixel last clicked
 
     def set_layers(self, names: list[str], test_images: int) -> None:
@@ -62,8 +97,10 @@ class FeatureMapsPanel(Panel):
         if index is not None and index < self.layer_choice.count():
             self.layer_choice.setCurrentIndex(index)
 
-    def show_snapshot(self, snapshot: Snapshot) -> None:
+    def show_snapshot(self, snapshot: Snapshot, source: str = "") -> None:
+        """`source` says which image this is and which class its gradient is taken for."""
         self._snapshot = snapshot
+        self.source.setText(source)
         self._redraw()
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
@@ -89,6 +126,9 @@ class FeatureMapsPanel(Panel):
         layer = self.layer_choice.currentIndex()
         if self._snapshot is None or not 0 <= layer < len(self._snapshot.feature_maps):
             return
+        if is_logits(self._snapshot, layer):
+            self.choose(layer, (tile,))
+            return
         flat = self._snapshot.feature_maps[layer].ndim == 1
         self.choose(layer, (column,) if flat else (tile, row, column))
 
@@ -98,11 +138,15 @@ class FeatureMapsPanel(Panel):
         self._redraw()
 
     def _mark(self) -> None:
-        if self.chosen is None or self.chosen[0] != self.layer_choice.currentIndex():
+        if (self._snapshot is None or self.chosen is None
+                or self.chosen[0] != self.layer_choice.currentIndex()):
             self.maps.mark(None)
             return
         position = self.chosen[1]
-        self.maps.mark(*((0, 0, position[0]) if len(position) == 1 else position))
+        if is_logits(self._snapshot, self.chosen[0]):
+            self.maps.mark(position[0], 0, 0)
+        else:
+            self.maps.mark(*((0, 0, position[0]) if len(position) == 1 else position))
 
     def _redraw(self) -> None:
         snapshot, layer = self._snapshot, self.layer_choice.currentIndex()
@@ -110,11 +154,16 @@ class FeatureMapsPanel(Panel):
             return
         image = snapshot.sample_image
         shown = image.transpose(1, 2, 0)[None] if image.shape[0] == 3 else image[:1]
-        self.input.show_images(shown, [f"label {snapshot.sample_label}"], levels=(0.0, 1.0))
+        self.input.show_images(shown, ["input"], levels=(0.0, 1.0))
         output = snapshot.feature_maps[layer]
-        maps = as_maps(output)
-        titles = [str(c) for c in range(len(maps))] if output.ndim == 3 else None
-        self.maps.show_images(maps, titles)
-        self._mark()
         shape = "×".join(map(str, output.shape))
-        self.label.setText(f"{shape}, min {output.min():.2f}, max {output.max():.2f}")
+        if is_logits(snapshot, layer):
+            tiles, titles = class_tiles(output, self.classes)
+            self.maps.show_images(tiles, titles, levels=(0.0, 1.0))
+            self.label.setText(f"{shape} logits, shown as softmax probabilities")
+        else:
+            maps = as_maps(output)
+            titles = [str(c) for c in range(len(maps))] if output.ndim == 3 else None
+            self.maps.show_images(maps, titles)
+            self.label.setText(f"{shape}, min {output.min():.3g}, max {output.max():.3g}")
+        self._mark()

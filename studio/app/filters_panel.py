@@ -37,7 +37,7 @@ class FiltersPanel(Panel):
                          "subtract; white is zero. They start as noise and turn into edge and "
                          "stroke detectors.", parent)
         self.title = QLabel("Train a network with a conv layer to see its filters.")
-        self.grid = ImageGrid(diverging=True)
+        self.grid = ImageGrid(diverging=True, colour_bar=True)
         self.body.addWidget(self.title)
         self.body.addWidget(self.grid, 1)
         self.layer: int | None = None

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from studio.engine import Snapshot
 
 from .colours import series_colour
+from .curves_panel import keep_left_label_whole
 from .filters_panel import kernel_tiles
 from .image_grid import ImageGrid
 from .panel import Panel
@@ -26,19 +27,21 @@ class GradientsPanel(Panel):
         row = QHBoxLayout()
         left, middle = QVBoxLayout(), QVBoxLayout()
         self.kernel_title = QLabel("dL/dK")
-        self.kernels = ImageGrid(diverging=True)
+        self.kernels = ImageGrid(diverging=True, colour_bar=True)
         left.addWidget(self.kernel_title)
         left.addWidget(self.kernels, 1)
-        self.saliency = ImageGrid(diverging=True, columns=1)
+        self.saliency = ImageGrid(diverging=True, columns=1, colour_bar=True)
         middle.addWidget(QLabel("dL/dX (saliency)"))
         middle.addWidget(self.saliency, 1)
-        self.norms = pg.PlotWidget(objectName="gradientNormPlot")
+        self.norms = pg.PlotWidget()
+        self.norms.setObjectName("gradientNormPlot")  # PlotWidget ignores objectName=
         self.norms.setLogMode(y=True)
         self.norms.setLabel("bottom", "batch")
         self.norms.setLabel("left", "‖dL/dW‖")
+        keep_left_label_whole(self.norms)
         self.norms.addLegend(offset=(-10, 10))
         row.addLayout(left, 2)
-        row.addLayout(middle, 1)
+        row.addLayout(middle, 2)  # room for the map beside its colour bar
         row.addWidget(self.norms, 2)
         self.body.addLayout(row, 1)
         self.curves: dict[int, pg.PlotDataItem] = {}

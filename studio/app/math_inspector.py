@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
 
 from studio.engine import Explanation
 
@@ -15,9 +15,18 @@ MAX_PICTURES = 4
 MAX_PRINTED_SIDE = 7  # number grids up to 7×7 are printed; larger ones are only pictured
 
 
+def number_format(array: np.ndarray) -> str:
+    """One format for all the numbers of an array that shows each of them: three
+    decimals for everyday sizes, scientific notation when the largest is under 0.01
+    (a gradient's ~1e-5 would print as 0.000) or 10,000 and over."""
+    largest = float(np.max(np.abs(array))) if np.size(array) else 0.0
+    return "{:.3f}" if largest == 0 or 1e-2 <= largest < 1e4 else "{:.2e}"
+
+
 def number_grid(array: np.ndarray) -> list[str]:
     """A small 2-D array as aligned rows of numbers."""
-    cells = [[f"{value:.3f}" for value in row] for row in array]
+    shape = number_format(array)
+    cells = [[shape.format(value) for value in row] for row in array]
     width = max(len(cell) for row in cells for cell in row)
     return ["  " + " ".join(cell.rjust(width) for cell in row) for row in cells]
 
@@ -34,16 +43,35 @@ def as_text(explanation: Explanation) -> str:
     return "\n".join(lines)
 
 
+def hover_sentence(explanation: Explanation, plane: tuple[int, int, int]) -> str | None:
+    """The product under the pointer of a conv explanation, with the input pixel and
+    kernel weight it multiplies, as a sentence."""
+    if explanation.kind != "conv2d":
+        return None
+    arrays = list(explanation.arrays.values())
+    patch, kernel, products = arrays[:3]
+    c, i, j = plane
+    f, y, x = explanation.position
+    shape = number_format(products)
+    return (f"X[{c}, patch row {i}, column {j}] · K[{f}, {c}, {i}, {j}] = "
+            f"{number_format(patch).format(patch[c, i, j])} · "
+            f"{number_format(kernel).format(kernel[c, i, j])} = "
+            f"{shape.format(products[c, i, j])}   (one of the products summed into "
+            f"Y[{f}, {y}, {x}])")
+
+
 class MathInspector(Panel):
     def __init__(self, parent=None):
-        super().__init__("mathInspector", "Click any pixel of a feature map: here is how the "
-                         "network computed it, with its own numbers, and the gradient that "
-                         "came back through it.", parent)
+        super().__init__("mathInspector", "Click a pixel of a feature map: how the network "
+                         "computed it, and the gradient that came back.", parent)
         self.title = QLabel("No pixel chosen yet.")
         self.title.setObjectName("mathTitle")
         bold = self.title.font()
         bold.setBold(True)
         self.title.setFont(bold)
+        self.hover = QLabel()
+        self.hover.setObjectName("mathHover")
+        self.hover.setWordWrap(True)
         self.text = QPlainTextEdit()
         self.text.setObjectName("mathText")
         self.text.setReadOnly(True)
@@ -51,25 +79,31 @@ class MathInspector(Panel):
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.text.setFont(mono)
+        self.text.setMinimumHeight(3 * self.text.fontMetrics().lineSpacing())
         self.pictures: list[tuple[QLabel, ImageGrid]] = []
-        row = QHBoxLayout()
-        for _ in range(MAX_PICTURES):
+        row = QGridLayout()  # two by two: each picture keeps room for its colour bar
+        for index in range(MAX_PICTURES):
             column = QVBoxLayout()
-            label, grid = QLabel(), ImageGrid(diverging=True)
-            grid.setMinimumHeight(90)
+            label, grid = QLabel(), ImageGrid(diverging=True, colour_bar=True)
+            grid.setMinimumHeight(56)
+            grid.hovered.connect(self._on_hover)
             column.addWidget(label)
             column.addWidget(grid, 1)
-            row.addLayout(column)
+            row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
         self.body.addWidget(self.title)
-        self.body.addLayout(row, 1)
+        self.body.addLayout(row, 3)
+        self.body.addWidget(self.hover)
         self.body.addWidget(self.text, 2)
         self.explanation: Explanation | None = None
 
-    def show_explanation(self, explanation: Explanation) -> None:
+    def show_explanation(self, explanation: Explanation, source: str = "") -> None:
+        """`source` says which image this is and which class the gradient is taken for."""
         self.explanation = explanation
         self.title.setText(explanation.title)
-        self.text.setPlainText(as_text(explanation))
+        self.hover.setText("Point at a product to see the input pixel and kernel weight "
+                           "it multiplies." if explanation.kind == "conv2d" else "")
+        self.text.setPlainText("\n\n".join(filter(None, [source, as_text(explanation)])))
         arrays = [(caption, array) for caption, array in explanation.arrays.items()
                   if array.ndim == 3 or array.shape[0] > 1]  # vectors are only printed
         for (label, grid), item in zip(self.pictures, arrays + [None] * MAX_PICTURES):
@@ -80,9 +114,20 @@ class MathInspector(Panel):
                 label.setText(caption)
                 grid.show_images(array if array.ndim == 3 else array[None])
 
+    def _on_hover(self, tile: int, row: int, column: int) -> None:
+        """Outline the same cell in every picture: the input pixel, its kernel weight,
+        their product and its share of the gradient."""
+        sentence = (hover_sentence(self.explanation, (tile, row, column))
+                    if self.explanation is not None and tile >= 0 else None)
+        for _, grid in self.pictures:
+            grid.mark(tile if sentence else None, row, column)
+        if sentence:
+            self.hover.setText(sentence)
+
     def show_message(self, message: str) -> None:
         self.explanation = None
         self.title.setText(message)
+        self.hover.clear()
         self.text.clear()
         for label, grid in self.pictures:
             label.hide()

@@ -86,6 +86,7 @@ class TimelineBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timelineSlider")
         self.slider.setRange(0, 0)
+        self.slider.setMinimumWidth(160)  # a long label never squeezes it away
         self.play = QPushButton("▶ Replay")
         self.play.setObjectName("timelinePlay")
         self.play.setCheckable(True)
@@ -156,9 +157,10 @@ class TimelineBar(QWidget):
         megabytes = self.store.bytes / 2**20
         limits = (f"{len(snapshots)} kept, {megabytes:.0f} of {MEMORY_LIMIT // 2**20} MB in "
                   f"memory; up to {DISK_LIMIT // 2**20} MB saved with the project")
+        self.label.setToolTip(limits)  # the details; the label itself stays short
         if not snapshots:
-            self.label.setText(f"no snapshots yet ({limits})")
+            self.label.setText("no snapshots yet")
             return
         shown = snapshots[min(self.slider.value(), len(snapshots) - 1)]
         where = "live" if self.following else f"step {shown.step}, epoch {shown.epoch + 1}"
-        self.label.setText(f"{where} · {limits}")
+        self.label.setText(f"{where} · {len(snapshots)} kept")

@@ -4,6 +4,9 @@ Snapshots arrive from the training thread at a bounded rate; the page keeps
 only the latest and draws it on a 100 ms timer, so a slow frame never queues
 work. The drawing pad and a picked test image run the trained network on the
 GUI thread: a copy of its weights, one image at a time (well under a millisecond).
+Every view of one image says which image it is and which class its gradients
+are taken for: a test image's true label, or for a drawing the class the
+learner picks (the predicted one unless they pick another).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
 from .kernel_playground import KernelPlayground
 from .math_inspector import MathInspector
+from .network_view import NetworkView
 from .runs_panel import RunsPanel
 from .timeline import SnapshotStore, TimelineBar
 
@@ -65,10 +69,12 @@ class WatchPage(QSplitter):
         self.feature_maps_page.addWidget(self.feature_maps)
         self.feature_maps_page.addWidget(self.math)
         self.feature_maps_page.setSizes([560, 420])
+        self.network_view = NetworkView()
         self.tabs = QTabWidget()
         for panel, title in ((self.filters, "Filters"),
                              (self.feature_maps_page, "Feature maps"),
                              (self.gradients, "Gradients"), (self.evaluation, "Mistakes"),
+                             (self.network_view, "Whole network"),
                              (self.drawing, "Draw a digit"),
                              (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
@@ -86,6 +92,8 @@ class WatchPage(QSplitter):
         self.addWidget(self.canvas)
         self.addWidget(right)
         self.setSizes([300, 980])
+        for splitter in (self, right, curves, self.feature_maps_page):
+            splitter.setChildrenCollapsible(False)  # no panel can be squeezed to nothing
         self.canvas.scale(0.75, 0.75)
 
         self.dataset: Dataset | None = None
@@ -105,8 +113,13 @@ class WatchPage(QSplitter):
         self.drawing.sketch.drawn.connect(self._on_drawing)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
+        self.network_view.pixel_clicked.connect(self.open_maths)
+        self.evaluation.mistake_chosen.connect(self.open_mistake)
+        self.drawing.target_changed.connect(self._on_target_change)
         self.timeline.moved.connect(self._on_timeline_move)
         self._explainer: Network | None = None  # the GUI thread's network for explanations
+        self._drawing: np.ndarray | None = None  # the last drawing, (1, H, W)
+        self._own: tuple[Snapshot, str] | None = None  # a snapshot made here, and its source
 
     # a new run ----------------------------------------------------------------------
     def start_run(self, total_steps: int = 1) -> None:
@@ -117,13 +130,17 @@ class WatchPage(QSplitter):
         self.store.replace([])
         self.timeline.go_live()
         analysis = self.document.analysis
-        self.feature_maps.set_layers([f"{i.index} {describe(i)}" for i in analysis.layers],
-                                     len(self.dataset.test_images) if self.dataset else 1)
+        names = [f"{i.index} {describe(i)}" for i in analysis.layers]
+        self.feature_maps.set_layers(names, len(self.dataset.test_images) if self.dataset else 1)
+        self.network_view.set_layers(names)
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.feature_maps.sample.setRange(0, len(dataset.test_images) - 1)
         self.playground.set_images(dataset.test_images)
+        classes = list(dataset.classes)
+        self.feature_maps.classes = self.network_view.classes = classes
+        self.drawing.set_classes(classes)
 
     def _on_document_change(self) -> None:
         self.playground.set_conv_layers([
@@ -204,9 +221,11 @@ class WatchPage(QSplitter):
         if panel is self.filters:
             self.filters.show_snapshot(snapshot, selected)
         elif panel is self.feature_maps_page:
-            self.feature_maps.show_snapshot(snapshot)
+            self.feature_maps.show_snapshot(snapshot, self.source(snapshot))
             if self.feature_maps.chosen is not None:  # follow the chosen pixel as training goes
                 self._explain(*self.feature_maps.chosen)
+        elif panel is self.network_view:
+            self.network_view.show_snapshot(snapshot, self.source(snapshot))
         elif panel is self.gradients:
             self.gradients.show_snapshot(snapshot, selected)
 
@@ -217,6 +236,38 @@ class WatchPage(QSplitter):
     def _redraw(self) -> None:
         self._drawn = None  # the timer draws the latest snapshot again
 
+    def _class_name(self, label: int) -> str:
+        classes = self.dataset.classes if self.dataset is not None else []
+        return classes[label] if label < len(classes) else str(label)
+
+    def source(self, snapshot: Snapshot) -> str:
+        """Which image `snapshot` shows, and which class its gradients are taken for."""
+        if self._own is not None and self._own[0] is snapshot:
+            return self._own[1]
+        name = self._class_name(snapshot.sample_label)
+        return (f"Test image #{self.feature_maps.sample.value()}, true label {name}: the "
+                f"gradients are those of the loss for class {name}.")
+
+    # from one view to another ---------------------------------------------------------
+    def open_maths(self, layer: int, position: tuple[int, ...]) -> None:
+        """The maths of one value of the image on show, in the Feature maps tab."""
+        self.tabs.setCurrentWidget(self.feature_maps_page)
+        self._drawn = None
+        self._draw_latest()
+        self.feature_maps.choose(layer, position)
+
+    def open_mistake(self, index: int, predicted: int) -> None:
+        """A misclassified test image in Feature maps, with the maths of the logit that
+        won."""
+        if self.model is None or self.dataset is None:
+            return
+        self.tabs.setCurrentWidget(self.feature_maps_page)
+        self.feature_maps.sample.blockSignals(True)
+        self.feature_maps.sample.setValue(index)
+        self.feature_maps.sample.blockSignals(False)
+        self.feature_maps.sample_changed.emit(index)  # even when it is the image on show
+        self.open_maths(len(self.model.layers) - 1, (predicted,))
+
     # the GUI thread's own passes ------------------------------------------------------
     def _explain(self, layer: int, position: tuple[int, ...]) -> None:
         """Explain a pixel with the weights of the snapshot on show, on that snapshot's image."""
@@ -226,8 +277,10 @@ class WatchPage(QSplitter):
         if self._explainer is None or self._explainer.architecture != snapshot.architecture:
             self._explainer = Network(snapshot.architecture)
         self._explainer.load_state_dict(snapshot.weights)
+        classes = self.dataset.classes if self.dataset is not None else None
         self.math.show_explanation(explain(self._explainer, snapshot.sample_image,
-                                           snapshot.sample_label, layer, position))
+                                           snapshot.sample_label, layer, position, classes),
+                                   self.source(snapshot))
 
     def _inside(self, image: np.ndarray, label: int) -> Snapshot | None:
         if self.model is None:
@@ -244,10 +297,23 @@ class WatchPage(QSplitter):
                         previous.health)
 
     def _on_drawing(self, pixels: np.ndarray) -> None:
-        image = pixels[None].astype(np.float32)
-        if self.model is None or self.model.input_shape != image.shape:
+        self._drawing = pixels[None].astype(np.float32)
+        self._on_target_change()
+
+    def _on_target_change(self) -> None:
+        """Look inside the drawing again, with the gradient for the class now chosen."""
+        image = self._drawing
+        if image is None or self.model is None or self.model.input_shape != image.shape:
             return
-        self._show_inside(image, int(np.argmax(self.model.forward(image[None])[0])))
+        chosen = self.drawing.chosen_target()
+        predicted = int(np.argmax(self.model.forward(image[None], training=False)[0]))
+        label = predicted if chosen is None else chosen
+        name = self._class_name(label)
+        why = (f"the class you picked (it predicts {self._class_name(predicted)})"
+               if chosen is not None else "the class it predicts; pick another under "
+               "Draw a digit")
+        self._show_inside(image, label, f"Your drawing: the gradients are those of the loss "
+                                        f"for class {name}, {why}.")
 
     def _on_sample_change(self, index: int) -> None:
         if self.dataset is None:
@@ -255,8 +321,11 @@ class WatchPage(QSplitter):
         image = as_input(self.dataset.test_images[index:index + 1])[0]
         self._show_inside(image, int(self.dataset.test_labels[index]))
 
-    def _show_inside(self, image: np.ndarray, label: int) -> None:
+    def _show_inside(self, image: np.ndarray, label: int, source: str | None = None) -> None:
+        """Show `image` with the gradients for `label`; `source` says so (None: a test
+        image, described by `self.source`)."""
         snapshot = self._inside(image, label)
         if snapshot is not None:
-            self._latest = snapshot
+            self._own = (snapshot, source) if source is not None else None
+            self._latest, self._drawn = snapshot, None
             self._draw_latest()

@@ -10,12 +10,13 @@ produced a feature-map pixel and the gradient that came back through it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .layers import Layer
-from .losses import softmax_cross_entropy
+from .losses import softmax, softmax_cross_entropy
 from .network import Network
 
 _ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid",
@@ -32,7 +33,7 @@ class Explanation:
     backward: list[str]  # the gradient at this position and where it goes
     value: float  # what the arithmetic above arrives at (float64)
     engine_value: float  # the network's own forward output at this position
-    gradient: float  # dL/dY at this position, for this image and its label
+    gradient: float  # dL/dY at this position, for this image and the target class
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # small pictures, by caption
 
 
@@ -58,8 +59,11 @@ def _number(value: float) -> str:
 
 
 def explain(network: Network, image: np.ndarray, label: int, layer: int,
-            position: tuple[int, ...]) -> Explanation:
-    """How `network.layers[layer]` computed its output at `position` for `image` (C, H, W).
+            position: tuple[int, ...], classes: Sequence[str] | None = None) -> Explanation:
+    """How `network.layers[layer]` computed its output at `position` for `image` (C, H, W),
+    with the gradient of the loss for target class `label`. The last layer's units
+    are the logits: named by `classes` (default: their index) with their softmax
+    probabilities.
 
     Overwrites the network's gradient buffer (as `look_inside` does): call it on a
     network no other thread is training.
@@ -76,6 +80,10 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
     explain_layer = _EXPLAINERS.get(current.kind, _explain_other)
     forward, backward, value, arrays = explain_layer(current, layer_input, output,
                                                      output_grads[layer], position)
+    if layer == len(network.layers) - 1 and output.ndim == 1:
+        forward, backward = _as_logit(output, label, position[0], classes, forward, backward)
+    else:
+        backward[0] += f"   (the gradient of the loss for target class {label})"
     following = network.layers[layer + 1] if layer + 1 < len(network.layers) else None
     if following is not None and following.kind in _ACTIVATIONS and current.kind not in \
             _ACTIVATIONS:
@@ -87,6 +95,20 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
     return Explanation(layer, current.kind, position, f"layer {layer} ({current.kind}), {where}",
                        forward, backward, value, float(output[position]),
                        float(output_grads[layer][position]), arrays)
+
+
+def _as_logit(logits: np.ndarray, label: int, unit: int, classes: Sequence[str] | None,
+              forward: list[str], backward: list[str]) -> tuple[list[str], list[str]]:
+    """The last layer's lines, with the unit named as the logit of its class."""
+    names = list(classes) if classes is not None else [str(u) for u in range(len(logits))]
+    probabilities = softmax(logits[None])[0]
+    forward = [*forward, f"this is the logit of class {names[unit]}: softmax e^Y[{unit}] / "
+               f"Σ_j e^Y[j] gives it probability {probabilities[unit]:.2%}"]
+    one_hot = float(unit == label)
+    backward = [backward[0] + f" = p − 1[class = target] = {_number(probabilities[unit])} − "
+                f"{one_hot:g}   (softmax cross-entropy, target class {names[label]})",
+                *backward[1:]]
+    return forward, backward
 
 
 def _explain_conv(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.ndarray,
@@ -113,7 +135,7 @@ def _explain_conv(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.ndar
         forward.append(f"  by channel: {per_channel}{', …' if channels > 8 else ''}")
     forward.append(f"+ b[{f}] = {_number(total)} + {_number(bias)} = {_number(total + bias)}")
     backward = [
-        f"dL/dY[{f}, {y}, {x_}] = {_number(g)}   (this image, its true label)",
+        f"dL/dY[{f}, {y}, {x_}] = {_number(g)}",
         f"its share of dL/dK[{f}] = dL/dY[{f}, {y}, {x_}] · X patch (pictured): "
         f"dL/dK = X ⋆ dL/dY adds up such shares from every output position (and, while "
         f"training, every image of the batch)",
