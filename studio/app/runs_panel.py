@@ -7,6 +7,7 @@ line on top (0 turns it off), so smoothing never hides what happened.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,8 @@ from studio.io import Run
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel
 
-COLUMNS = ("run", "started", "status", "epochs", "test accuracy", "optimiser", "learning rate",
-           "batch", "seed", "layers")
+COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
+           "optimiser", "learning rate", "batch", "layers")
 SETTING_NAMES = {"optimizer": "optimiser", "lr": "learning rate", "batch_size": "batch size",
                  "epochs": "epochs", "schedule": "schedule", "weight_decay": "weight decay",
                  "seed": "seed", "dataset": "dataset", "frozen_filters": "fixed filters"}
@@ -39,6 +40,13 @@ SETTING_NAMES = {"optimizer": "optimiser", "lr": "learning rate", "batch_size": 
 def _layer_text(layer: dict[str, Any]) -> str:
     settings = ", ".join(f"{k} {v}" for k, v in layer.items() if k != "type")
     return layer.get("type", "?") + (f" ({settings})" if settings else "")
+
+
+def dataset_text(run: Run) -> str:
+    """The dataset a run trained on, a folder by its name."""
+    kind = run.training.get("dataset", "")
+    folder = run.training.get("folder", "")
+    return f"folder {Path(folder).name}" if kind == "folder" and folder else kind
 
 
 def setting(run: Run, key: str) -> Any:
@@ -127,11 +135,11 @@ class RunsPanel(Panel):
         for row, run in enumerate(runs):
             accuracy = run.test_accuracy
             settings = run.training
-            cells = (run.number, run.started.replace("T", " ")[:16], run.status,
-                     len(run.epochs), "—" if accuracy is None else f"{accuracy:.2%}",
+            cells = (run.number, run.started.replace("T", " ")[:16], run.status, run.lineage,
+                     dataset_text(run), settings.get("seed", ""), len(run.epochs),
+                     "—" if accuracy is None else f"{accuracy:.2%}",
                      settings.get("optimizer", ""), setting(run, "lr"),
-                     settings.get("batch_size", ""), settings.get("seed", ""),
-                     len(run.architecture.get("layers", [])))
+                     settings.get("batch_size", ""), len(run.architecture.get("layers", [])))
             for column, value in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
             if run.number in chosen:

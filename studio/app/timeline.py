@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from studio.engine import Evaluation, Snapshot
 
@@ -18,7 +18,9 @@ from .steady_label import SteadyLabel
 
 MEMORY_LIMIT = 64 * 2**20
 DISK_LIMIT = 32 * 2**20
-PLAY_MS = 120
+#: positions a second that Replay can show, its own speed whatever the run's was
+REPLAY_SPEEDS = (1, 2, 5, 10, 20, 50)
+REPLAY_DEFAULT = 10
 
 
 def snapshot_bytes(snapshot: Snapshot) -> int:
@@ -89,6 +91,12 @@ class TimelineBar(QWidget):
         self.play = QPushButton("▶ Replay")
         self.play.setObjectName("timelinePlay")
         self.play.setCheckable(True)
+        self.speed = QComboBox()
+        self.speed.setObjectName("replaySpeed")
+        self.speed.setToolTip("How many kept snapshots Replay shows a second")
+        for speed in REPLAY_SPEEDS:
+            self.speed.addItem(f"{speed}/s", speed)
+        self.speed.setCurrentIndex(REPLAY_SPEEDS.index(REPLAY_DEFAULT))
         self.live = QPushButton("Live")
         self.label = SteadyLabel()
         self.label.setObjectName("timelineLabel")
@@ -96,12 +104,14 @@ class TimelineBar(QWidget):
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(QLabel("timeline"))
         row.addWidget(self.play)
+        row.addWidget(self.speed)
         row.addWidget(self.slider, 1)
         row.addWidget(self.live)
         row.addWidget(self.label)
         self.timer = QTimer(self)
-        self.timer.setInterval(PLAY_MS)
         self.timer.timeout.connect(self._advance)
+        self.speed.currentIndexChanged.connect(self._on_speed_change)
+        self._on_speed_change()
         self.play.toggled.connect(self._on_play)
         self.live.clicked.connect(self.go_live)
         self.slider.valueChanged.connect(self._on_move)
@@ -135,6 +145,9 @@ class TimelineBar(QWidget):
         self.following = index >= len(snapshots) - 1 and not self.play.isChecked()
         self._label()
         self.moved.emit(None if self.following else snapshots[index])
+
+    def _on_speed_change(self) -> None:
+        self.timer.setInterval(round(1000 / self.speed.currentData()))
 
     def _on_play(self, playing: bool) -> None:
         if playing:

@@ -75,8 +75,7 @@ def test_tiny_steps_are_fine_when_the_schedule_has_annealed_the_rate():
 def test_units_killed_by_huge_steps_suggest_a_lower_learning_rate_not_leaky_relu():
     network = Network(load_preset("lenet5"))
     network.layers[0].params["bias"][:4] = -100.0
-    images, y = synthetic_digits(64, seed=5)
-    network.forward(as_input(images), training=True)
+    network.forward(as_input(synthetic_digits(64, seed=5)[0]), training=True)
     before = network.parameters.copy()
     calm = layer_health(network, before, peak_updates={0: 2e-3})[0]
     assert calm.suggestion.leaky_relu_at == 1
