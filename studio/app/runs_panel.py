@@ -142,8 +142,7 @@ class RunsPanel(Panel):
                      settings.get("batch_size", ""), len(run.architecture.get("layers", [])))
             for column, value in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
-            if run.number in chosen:
-                self.table.selectRow(row)
+        self._select(chosen)
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
         if self.isVisible():
@@ -170,6 +169,10 @@ class RunsPanel(Panel):
         return [self.runs[row] for row in rows if row < len(self.runs)]
 
     def select_numbers(self, numbers: list[int]) -> None:
+        self._select(set(numbers))
+
+    def _select(self, numbers: set[int]) -> None:
+        """Select the rows of these runs (selectRow alone keeps only the last one)."""
         self.table.clearSelection()
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
