@@ -8,6 +8,8 @@ them, evenly spaced, are saved with the project.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
@@ -110,6 +112,7 @@ class TimelineBar(QWidget):
         row.addWidget(self.label)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._advance)
+        self._anchor = (0.0, 0)  # (when, slider position) the replay's speed counts from
         self.speed.currentIndexChanged.connect(self._on_speed_change)
         self._on_speed_change()
         self.play.toggled.connect(self._on_play)
@@ -148,21 +151,27 @@ class TimelineBar(QWidget):
 
     def _on_speed_change(self) -> None:
         self.timer.setInterval(round(1000 / self.speed.currentData()))
+        self._anchor = (time.perf_counter(), self.slider.value())
 
     def _on_play(self, playing: bool) -> None:
         if playing:
             if self.slider.value() >= self.slider.maximum():
                 self.slider.setValue(0)
+            self._anchor = (time.perf_counter(), self.slider.value())
             self.timer.start()
         else:
             self.timer.stop()
         self.play.setText("❚❚ Pause" if playing else "▶ Replay")
 
     def _advance(self) -> None:
+        """The position the chosen speed has reached by now: when drawing a frame takes
+        longer than a tick, frames are skipped rather than the replay slowed down."""
         if self.slider.value() >= self.slider.maximum():
             self.play.setChecked(False)
             return
-        self.slider.setValue(self.slider.value() + 1)
+        started, first = self._anchor
+        due = first + int((time.perf_counter() - started) * self.speed.currentData())
+        self.slider.setValue(min(max(due, self.slider.value() + 1), self.slider.maximum()))
 
     def _label(self) -> None:
         snapshots = self.store.snapshots
