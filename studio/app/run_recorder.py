@@ -12,6 +12,10 @@ from studio.engine import EpochEnd
 from studio.io import Run
 
 
+def _same(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> bool:
+    return a is not None and a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in b)
+
+
 class RunRecorder:
     def __init__(self) -> None:
         self.runs: list[Run] = []
@@ -22,13 +26,10 @@ class RunRecorder:
     def adopt(self, runs: list[Run], weights: dict[str, np.ndarray] | None) -> None:
         """An opened project's runs; its `weights` are the last run's that ended with them."""
         self.runs, self.current = list(runs), None
-        self.weights_from = None if weights is None else 0
-        for run in reversed(self.runs):
-            if run.weights is not None and weights is not None and run.weights.keys() == \
-                    weights.keys() and all(np.array_equal(run.weights[k], weights[k])
-                                           for k in weights):
-                self.weights_from = run.number
-                break
+        self.weights_from = None
+        if weights is not None:
+            ended_with = [run.number for run in self.runs if _same(run.weights, weights)]
+            self.weights_from = ended_with[-1] if ended_with else 0
 
     def begin(self, architecture: dict[str, Any], settings: dict[str, Any],
               resuming: bool = False, continuing: bool = False) -> Run:

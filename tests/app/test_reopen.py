@@ -37,3 +37,8 @@ def test_a_reopened_project_shows_its_last_runs_curves_confusion_and_mistakes(wi
     assert -5 < top <= 0 and 10 <= bottom < 15  # not the empty plot's −400…400
     wrong = int(confusion.sum() - np.trace(confusion))
     assert len(watch.evaluation.gallery.images) == min(wrong, 24)
+    continue_button = window.findChild(QPushButton, "continueButton")
+    assert continue_button.isEnabled()  # the reopened weights are run 1's
+    qtbot.mouseClick(continue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    assert window.recorder.runs[-1].lineage == "continued from run 1"
