@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import Dataset, ImageFolder, default_source, load_dataset
+from studio.data import Dataset, ImageFolder, default_source, is_cached, load_dataset
 from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
 from studio.io import (
     FileFormatError,
@@ -57,13 +57,15 @@ from .autosave import Autosaver
 from .canvas import NetworkCanvas
 from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
+from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
+from .pace_control import PaceControl, speed_text
 from .palette import LayerPalette, new_layer
 from .run_recorder import RunRecorder
 from .summary_table import SummaryTable, memory_text
-from .training_controller import TrainingController
+from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
 from .watch_page import WatchPage
 
@@ -87,6 +89,8 @@ class MainWindow(QMainWindow):
         self.clipboard: dict[str, Any] | None = None
         self.settings_dirty = False
         self.training = TrainingController(self)
+        self.preload = DatasetPreload(self)
+        self.preload.loaded.connect(self._on_preloaded)
         self._dataset: tuple[tuple, Dataset] | None = None  # (source key, dataset)
         self._last_epoch = ""
 
@@ -103,6 +107,12 @@ class MainWindow(QMainWindow):
         self.problems.setObjectName("problemsList")
         self.train_button = QPushButton("Train")
         self.train_button.setObjectName("trainButton")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setObjectName("continueButton")
+        self.step_button = QPushButton("Step")
+        self.step_button.setObjectName("stepButton")
+        self.step_button.setToolTip("While paused: train one batch and show it (F7)")
+        self.pace = PaceControl()
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("pauseButton")
         self.stop_button = QPushButton("Stop")
@@ -172,7 +182,8 @@ class MainWindow(QMainWindow):
         self.pages.addTab(build, "Build")
         self.pages.addTab(self.watch, "Train && watch")
         controls = QHBoxLayout()
-        for widget in (self.train_button, self.pause_button, self.stop_button):
+        for widget in (self.train_button, self.continue_button, self.pause_button,
+                       self.step_button, self.stop_button, self.pace):
             controls.addWidget(widget)
         controls.addWidget(self.progress, 1)
         central = QWidget()
@@ -224,8 +235,11 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         self._action(view, "&Fit network", self.canvas.fit, "Ctrl+0")
         train = bar.addMenu("&Training")
-        self._action(train, "&Train", self.start_training, "F5")
+        self._action(train, "&Train (a new run)", self.start_training, "F5")
+        self.continue_action = self._action(train, "&Continue the last run",
+                                            self.continue_training, "Ctrl+F5")
         self._action(train, "&Pause / resume", self.toggle_pause, "F6")
+        self._action(train, "Step &one batch (while paused)", self.step_training, "F7")
         self._action(train, "&Stop", self.stop_training, "Shift+F5")
         self._action(train, "Training &settings", lambda: self.side_tabs.setCurrentIndex(1),
                      "Ctrl+,")
@@ -250,6 +264,9 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(self._on_clean_change)
         self.training_panel.changed.connect(self._on_settings_change)
         self.train_button.clicked.connect(self.start_training)
+        self.continue_button.clicked.connect(self.continue_training)
+        self.step_button.clicked.connect(self.step_training)
+        self.pace.changed.connect(self.training.set_pace)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
@@ -385,7 +402,8 @@ class MainWindow(QMainWindow):
             self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
         self._match_dataset_classes()
-        self.recorder.runs = list(project.runs)
+        self.recorder.adopt(project.runs, project.weights)
+        self.training.starting_filters = frozen_kernels(project.training, project.weights)
         self.watch.runs.set_runs(self.recorder.runs)
         self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
         if path is not None and timeline_path(path).is_file():
@@ -393,6 +411,9 @@ class MainWindow(QMainWindow):
                 self.watch.load_timeline(*read_timeline(timeline_path(path)))
             except FileFormatError as error:
                 self.statusBar().showMessage(str(error))
+        if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
+            self.watch.show_finished_run(self.recorder.runs[-1])
+            self._preload_dataset()
         self.undo_stack.clear()
         self.settings_dirty = False
         self.path = path
@@ -411,7 +432,7 @@ class MainWindow(QMainWindow):
             self.training.stopped_run = (self.document.architecture, found.config, found.state)
             self.statusBar().showMessage(
                 f"This network's last run stopped in epoch {int(found.state['epoch']) + 1} of "
-                f"{found.config.epochs}: Train continues it exactly where it stopped.")
+                f"{found.config.epochs}: Continue carries it on exactly where it stopped.")
 
     def new_network(self) -> None:
         if self.confirm_discard():
@@ -516,6 +537,7 @@ class MainWindow(QMainWindow):
             self.watch.model = model
         model.layers[layer].params["weight"][f] = kernel
         model.layers[layer].params["bias"][f] = 0.0
+        self.training.starting_filters[(layer, f)] = np.array(kernel, dtype=np.float32)
         pairs = [p for p in self.training_panel.settings["frozen_filters"] if p != [layer, f]]
         self.training_panel.set_frozen_filters(pairs + [[layer, f]] if frozen else pairs)
         self.training.stopped_run = None  # the weights are no longer that run's
@@ -544,7 +566,8 @@ class MainWindow(QMainWindow):
         box.open()
 
     def try_suggestion(self, suggestion: Suggestion) -> None:
-        """Apply the change (undoable) and start a new run with it."""
+        """Apply the change (undoable) and train from scratch with it; the Runs tab then
+        overlays the run it came from and the new one."""
         if self.training.running:  # stop this run first; the new one starts when it has
             self._after_run = lambda: self.try_suggestion(suggestion)
             self.training.stop()
@@ -556,10 +579,12 @@ class MainWindow(QMainWindow):
             config = training_config(self.training_panel.settings)
             self.training_panel.lr.setValue(config.learning_rate
                                             * suggestion.learning_rate_factor)
-        self.watch.model = None  # a new run, not a continuation
-        self.training.stopped_run = None
-        self.statusBar().showMessage(f"Trying it: {suggestion.text}.")
+        before = self.recorder.runs[-1].number if self.recorder.runs else None
         self.start_training()
+        self.statusBar().showMessage(f"Trying it: {suggestion.text}.")
+        if before is not None and self.training.running:
+            self.watch.runs.select_numbers([before, self.recorder.runs[-1].number])
+            self.watch.tabs.setCurrentWidget(self.watch.runs)
 
     def export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
@@ -601,7 +626,15 @@ class MainWindow(QMainWindow):
     # training -----------------------------------------------------------------------
     def _set_training(self, training: bool) -> None:
         self.train_button.setEnabled(not training and self.document.analysis.ok)
+        can_continue = (not training and self.document.analysis.ok
+                        and self.trained_network() is not None)
+        self.continue_button.setEnabled(can_continue)
+        self.continue_action.setEnabled(can_continue)
+        self.continue_button.setToolTip(
+            "Carry on training the current weights (Ctrl+F5): a stopped run exactly where it "
+            "stopped" if can_continue else "Nothing to continue yet: train first")
         self.pause_button.setEnabled(training)
+        self.step_button.setEnabled(training and self.training.paused)
         self.stop_button.setEnabled(training)
         for widget in (self.palette, self.inspector, self.training_panel):
             widget.setEnabled(not training)
@@ -634,25 +667,40 @@ class MainWindow(QMainWindow):
         return load
 
     def start_training(self, config=None) -> None:
+        """A new run, from weights drawn afresh from the run's seed (and any hand-made
+        starting filters): every Train is a fair comparison with the last."""
+        self._launch(config, continuing=False)
+
+    def continue_training(self, config=None) -> None:
+        """Carry on from the current weights: a stopped run with unchanged settings exactly
+        where it stopped, otherwise a new run that records which run it continues."""
+        self._launch(config, continuing=True)
+
+    def _launch(self, config, continuing: bool) -> None:
         if self.training.running or not self.document.analysis.ok:
             return
         config = config or training_config(self.training_panel.settings)
+        initial = self.trained_weights() if continuing else None
+        if continuing and initial is None:
+            self.statusBar().showMessage("Nothing to continue yet: Train starts a new run.")
+            return
         self._last_epoch = ""
         self.pages.setCurrentWidget(self.watch)
-        initial = self.trained_weights()  # continue where the last run (or file) ended
         resume = None
         stopped = self.training.stopped_run
-        if (initial is not None and stopped is not None and stopped[1] == config
+        if (continuing and stopped is not None and stopped[1] == config
                 and stopped[0] == self.document.architecture):
             resume = stopped[2]  # optimiser state, data order and position too
             self.statusBar().showMessage("Continuing the stopped run exactly where it stopped.")
-        elif initial is not None:
-            self.statusBar().showMessage("Continuing from the trained weights.")
+        elif continuing:
+            self.statusBar().showMessage("Continuing from the trained weights, as a new run.")
+        else:
+            self.statusBar().showMessage(f"A new run from fresh weights (seed {config.seed}).")
         if resume is None:
             self.watch.start_run()
         self.recorder.begin(self.document.architecture,
                             settings_of(config, self.training_panel.settings),
-                            continuing=resume is not None)
+                            resuming=resume is not None, continuing=continuing)
         self.watch.runs.set_runs(self.recorder.runs)
         self.training.start(self.document.architecture, self._loader(), config, initial, resume,
                             checkpoint_path(self.path))
@@ -665,8 +713,14 @@ class MainWindow(QMainWindow):
             return
         self.training.toggle_pause()
         self.pause_button.setText("Resume" if self.training.paused else "Pause")
+        self.step_button.setEnabled(self.training.paused)
         if self.training.paused:
             self.progress.setFormat(f"paused — {self.progress.format()}")
+
+    def step_training(self) -> None:
+        """While paused: one batch, shown in every panel, then paused again."""
+        if self.training.running and self.training.paused:
+            self.training.step()
 
     def stop_training(self) -> None:
         self.training.stop()
@@ -675,6 +729,18 @@ class MainWindow(QMainWindow):
         self._dataset = (self._dataset_source(), dataset)
         self.watch.set_dataset(dataset)
         self.statusBar().showMessage(dataset.note or dataset.describe())
+
+    def _preload_dataset(self) -> None:
+        """The opened project's dataset, when it is on this machine (never a download)."""
+        kind = self.training_panel.settings["dataset"]
+        if kind == "folder" or kind == "synthetic" or is_cached(kind):
+            self.preload.start(self._dataset_source(), self._loader())
+
+    def _on_preloaded(self, source: tuple, dataset: Dataset) -> None:
+        if self._dataset is None:
+            self._dataset = (source, dataset)
+        if source == self._dataset_source() and self.watch.dataset is None:
+            self.watch.set_dataset(dataset)
 
     def _on_download(self, name: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -687,10 +753,13 @@ class MainWindow(QMainWindow):
         self.recorder.add_history(history)
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
+        pace = self.training.pace
+        speed = (f"{event.images_per_second:,.0f} img/s · {event.seconds_left:.0f} s left"
+                 if pace is None else f"slowed to {speed_text(pace)}")
         self.progress.setFormat(
-            f"epoch {event.epoch + 1} · batch {event.batch + 1}/{event.batches} · "
-            f"loss {event.loss:.3f} · {event.images_per_second:,.0f} img/s · "
-            f"{event.seconds_left:.0f} s left")
+            f"{'paused — ' if self.training.paused else ''}epoch {event.epoch + 1} · "
+            f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · {speed}"
+            f"{' · ' + self._last_epoch if self._last_epoch else ''}")
 
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)
@@ -700,24 +769,25 @@ class MainWindow(QMainWindow):
             self.watch.set_model(self.training.network)
         if event.test is not None:
             self._last_epoch = (f"Epoch {event.epoch + 1}: test accuracy "
-                                f"{event.test.accuracy:.2%}.")
+                                f"{100 * event.test.accuracy:.2f} %")
             self.statusBar().showMessage(self._last_epoch)
+            self.progress.setFormat(self._last_epoch)
 
     def _on_training_end(self, message: str) -> None:
-        self._set_training(False)
         network = self.training.network
         self.recorder.end("stopped" if self.training.stopped_run is not None else "finished",
                           None if network is None else
                           {k: v.copy() for k, v in network.state_dict().items()})
         self.watch.runs.set_runs(self.recorder.runs)
+        if network is not None:
+            self.watch.set_model(network)  # before the buttons: Continue needs these weights
+            self.settings_dirty = True  # new weights: the project offers to save them
+            self._update_title()
+        self._set_training(False)
         if self._after_run is not None:
             after, self._after_run = self._after_run, None
             after()
             return
-        if self.training.network is not None:
-            self.watch.set_model(self.training.network)
-            self.settings_dirty = True  # new weights: the project offers to save them
-            self._update_title()
         self._reset_progress(f"{message} {self._last_epoch}")
         self.statusBar().showMessage(f"{message} {self._last_epoch}")
 

@@ -12,22 +12,38 @@ from studio.engine import EpochEnd
 from studio.io import Run
 
 
+def _same(a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray]) -> bool:
+    return a is not None and a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in b)
+
+
 class RunRecorder:
     def __init__(self) -> None:
         self.runs: list[Run] = []
         self.current: Run | None = None
+        #: the run whose final weights the window holds (0: weights opened from a file)
+        self.weights_from: int | None = None
+
+    def adopt(self, runs: list[Run], weights: dict[str, np.ndarray] | None) -> None:
+        """An opened project's runs; its `weights` are the last run's that ended with them."""
+        self.runs, self.current = list(runs), None
+        self.weights_from = None
+        if weights is not None:
+            ended_with = [run.number for run in self.runs if _same(run.weights, weights)]
+            self.weights_from = ended_with[-1] if ended_with else 0
 
     def begin(self, architecture: dict[str, Any], settings: dict[str, Any],
-              continuing: bool) -> Run:
-        """A new run, or — when a stopped run continues exactly — that run again."""
+              resuming: bool = False, continuing: bool = False) -> Run:
+        """A new run, fresh or `continuing` the weights the window holds; or — when a
+        stopped run is `resuming` exactly — that run again."""
         last = self.runs[-1] if self.runs else None
-        if continuing and last is not None and last.status == "stopped":
+        if resuming and last is not None and last.status == "stopped":
             last.status = "running"
             self.current = last
             return last
         number = max((run.number for run in self.runs), default=0) + 1
         self.current = Run(number, datetime.now().isoformat(timespec="seconds"),
-                           copy.deepcopy(architecture), copy.deepcopy(settings))
+                           copy.deepcopy(architecture), copy.deepcopy(settings),
+                           continued_from=self.weights_from if continuing or resuming else None)
         self.runs.append(self.current)
         return self.current
 
@@ -49,4 +65,6 @@ class RunRecorder:
         if self.current is not None:
             self.current.status = status if self.current.steps else "stopped"
             self.current.weights = weights
+            if weights is not None:
+                self.weights_from = self.current.number
             self.current = None

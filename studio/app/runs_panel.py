@@ -7,6 +7,7 @@ line on top (0 turns it off), so smoothing never hides what happened.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,8 @@ from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel
 
-COLUMNS = ("run", "started", "status", "epochs", "test accuracy", "optimiser", "learning rate",
-           "batch", "seed", "layers")
+COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
+           "optimiser", "learning rate", "batch", "layers")
 SETTING_NAMES = {"optimizer": "optimiser", "lr": "learning rate", "batch_size": "batch size",
                  "epochs": "epochs", "schedule": "schedule", "weight_decay": "weight decay",
                  "seed": "seed", "dataset": "dataset", "frozen_filters": "fixed filters"}
@@ -40,6 +41,13 @@ SETTING_NAMES = {"optimizer": "optimiser", "lr": "learning rate", "batch_size": 
 def _layer_text(layer: dict[str, Any]) -> str:
     settings = ", ".join(f"{k} {v}" for k, v in layer.items() if k != "type")
     return layer.get("type", "?") + (f" ({settings})" if settings else "")
+
+
+def dataset_text(run: Run) -> str:
+    """The dataset a run trained on, a folder by its name."""
+    kind = run.training.get("dataset", "")
+    folder = run.training.get("folder", "")
+    return f"folder {Path(folder).name}" if kind == "folder" and folder else kind
 
 
 def setting(run: Run, key: str) -> Any:
@@ -128,15 +136,14 @@ class RunsPanel(Panel):
         for row, run in enumerate(runs):
             accuracy = run.test_accuracy
             settings = run.training
-            cells = (run.number, run.started.replace("T", " ")[:16], run.status,
-                     len(run.epochs), "—" if accuracy is None else f"{accuracy:.2%}",
+            cells = (run.number, run.started.replace("T", " ")[:16], run.status, run.lineage,
+                     dataset_text(run), settings.get("seed", ""), len(run.epochs),
+                     "—" if accuracy is None else f"{accuracy:.2%}",
                      settings.get("optimizer", ""), setting(run, "lr"),
-                     settings.get("batch_size", ""), settings.get("seed", ""),
-                     len(run.architecture.get("layers", [])))
+                     settings.get("batch_size", ""), len(run.architecture.get("layers", [])))
             for column, value in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
-            if run.number in chosen:
-                self.table.selectRow(row)
+        self._select(chosen)
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
         if self.isVisible():
@@ -163,6 +170,10 @@ class RunsPanel(Panel):
         return [self.runs[row] for row in rows if row < len(self.runs)]
 
     def select_numbers(self, numbers: list[int]) -> None:
+        self._select(set(numbers))
+
+    def _select(self, numbers: set[int]) -> None:
+        """Select the rows of these runs (selectRow alone keeps only the last one)."""
         self.table.clearSelection()
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)

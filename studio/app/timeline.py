@@ -8,9 +8,11 @@ them, evenly spaced, are saved with the project.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from studio.engine import Evaluation, Snapshot
 
@@ -18,7 +20,9 @@ from .steady_label import SteadyLabel
 
 MEMORY_LIMIT = 64 * 2**20
 DISK_LIMIT = 32 * 2**20
-PLAY_MS = 120
+#: positions a second that Replay can show, its own speed whatever the run's was
+REPLAY_SPEEDS = (1, 2, 5, 10, 20, 50)
+REPLAY_DEFAULT = 10
 
 
 def snapshot_bytes(snapshot: Snapshot) -> int:
@@ -90,6 +94,12 @@ class TimelineBar(QWidget):
         self.play = QPushButton("▶ Replay")
         self.play.setObjectName("timelinePlay")
         self.play.setCheckable(True)
+        self.speed = QComboBox()
+        self.speed.setObjectName("replaySpeed")
+        self.speed.setToolTip("How many kept snapshots Replay shows a second")
+        for speed in REPLAY_SPEEDS:
+            self.speed.addItem(f"{speed}/s", speed)
+        self.speed.setCurrentIndex(REPLAY_SPEEDS.index(REPLAY_DEFAULT))
         self.live = QPushButton("Live")
         self.label = SteadyLabel()
         self.label.setObjectName("timelineLabel")
@@ -97,12 +107,15 @@ class TimelineBar(QWidget):
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(QLabel("timeline"))
         row.addWidget(self.play)
+        row.addWidget(self.speed)
         row.addWidget(self.slider, 1)
         row.addWidget(self.live)
         row.addWidget(self.label)
         self.timer = QTimer(self)
-        self.timer.setInterval(PLAY_MS)
         self.timer.timeout.connect(self._advance)
+        self._anchor = (0.0, 0)  # (when, slider position) the replay's speed counts from
+        self.speed.currentIndexChanged.connect(self._on_speed_change)
+        self._on_speed_change()
         self.play.toggled.connect(self._on_play)
         self.live.clicked.connect(self.go_live)
         self.slider.valueChanged.connect(self._on_move)
@@ -137,20 +150,29 @@ class TimelineBar(QWidget):
         self._label()
         self.moved.emit(None if self.following else snapshots[index])
 
+    def _on_speed_change(self) -> None:
+        self.timer.setInterval(round(1000 / self.speed.currentData()))
+        self._anchor = (time.perf_counter(), self.slider.value())
+
     def _on_play(self, playing: bool) -> None:
         if playing:
             if self.slider.value() >= self.slider.maximum():
                 self.slider.setValue(0)
+            self._anchor = (time.perf_counter(), self.slider.value())
             self.timer.start()
         else:
             self.timer.stop()
         self.play.setText("❚❚ Pause" if playing else "▶ Replay")
 
     def _advance(self) -> None:
+        """The position the chosen speed has reached by now: when drawing a frame takes
+        longer than a tick, frames are skipped rather than the replay slowed down."""
         if self.slider.value() >= self.slider.maximum():
             self.play.setChecked(False)
             return
-        self.slider.setValue(self.slider.value() + 1)
+        started, first = self._anchor
+        due = first + int((time.perf_counter() - started) * self.speed.currentData())
+        self.slider.setValue(min(max(due, self.slider.value() + 1), self.slider.maximum()))
 
     def _label(self) -> None:
         snapshots = self.store.snapshots

@@ -1,6 +1,9 @@
-"""Starts, pauses and stops training runs; owns the worker and its thread.
+"""Starts, pauses, paces and stops training runs; owns the worker and its thread.
 
-The window only connects to these signals; it never touches a thread.
+The window only connects to these signals; it never touches a thread. A run
+starts either fresh (weights drawn from the run's seed, plus any hand-made
+starting filters) or from given weights, continuing a stopped run exactly when
+its checkpoint is passed as `resume`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,20 @@ from studio.engine import Network, TrainConfig
 from .training_worker import TrainingWorker
 
 STOP_WAIT_MS = 2000
+
+
+def frozen_kernels(settings: dict[str, Any], weights: dict[str, np.ndarray] | None
+                   ) -> dict[tuple[int, int], np.ndarray]:
+    """The kernels of a project's fixed filters, from its weights: a fresh run of a reopened
+    project must start them from the hand-made values, as training kept them."""
+    if weights is None:
+        return {}
+    found = {}
+    for layer, f in settings.get("frozen_filters", []):
+        weight = weights.get(f"{layer}.weight")
+        if weight is not None and weight.ndim == 4 and f < len(weight):
+            found[(layer, f)] = weight[f].copy()
+    return found
 
 
 class TrainingController(QObject):
@@ -45,6 +62,9 @@ class TrainingController(QObject):
         self._last_network: Network | None = None
         #: (architecture, config, Trainer.checkpoint()) of a run stopped before its end
         self.stopped_run: tuple[dict[str, Any], TrainConfig, dict[str, Any]] | None = None
+        #: hand-made kernels, by (conv layer, filter), that every fresh run starts with
+        self.starting_filters: dict[tuple[int, int], np.ndarray] = {}
+        self.pace: float | None = None  # steps per second for every run; None: full speed
 
     @property
     def running(self) -> bool:
@@ -67,7 +87,9 @@ class TrainingController(QObject):
         if self.running:
             return
         self.stopped_run = None
-        worker = TrainingWorker(architecture, load, config, initial_state, resume, checkpoint)
+        worker = TrainingWorker(architecture, load, config, initial_state, resume, checkpoint,
+                                starting_filters=dict(self.starting_filters))
+        worker.set_pace(self.pace)
         worker.moveToThread(self.thread)
         self._run.connect(worker.run)
         worker.dataset_ready.connect(self.dataset_ready)
@@ -100,6 +122,17 @@ class TrainingController(QObject):
     def stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Slow this and later runs down to at most this many steps a second (None: full)."""
+        self.pace = steps_per_second
+        if self.worker is not None:
+            self.worker.set_pace(steps_per_second)
+
+    def step(self) -> None:
+        """While paused, train one batch and pause again."""
+        if self.worker is not None:
+            self.worker.step()
 
     def shutdown(self) -> None:
         """Stop the run and end the training thread (closing the window)."""

@@ -11,6 +11,8 @@ learner picks (the predicted one unless they pick another).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -26,6 +28,7 @@ from studio.engine import (
     explain,
     look_inside,
 )
+from studio.io import Run
 
 from .canvas import NetworkCanvas, describe
 from .curves_panel import AccuracyPanel, LossPanel
@@ -187,6 +190,20 @@ class WatchPage(QSplitter):
         """A saved run's snapshots and test evaluations: replayable, the last one on show."""
         self.store.replace(snapshots, evaluations)
         self.timeline.go_live()
+
+    def show_finished_run(self, run: Run) -> None:
+        """A reopened project's last run as it was left: its loss after every batch and its
+        accuracy per epoch (a saved timeline brings back the confusion matrix and mistakes)."""
+        self.loss.reset(max(run.steps[-1] if run.steps else 1, 1))
+        if run.steps:
+            self.loss.add(np.array([run.steps, run.losses, np.full(len(run.steps), np.nan)]))
+        self.accuracy.reset(max(len(run.epochs), int(run.training.get("epochs", 1))))
+        for epoch in run.epochs:
+            index, tested = int(epoch["epoch"]) - 1, epoch.get("test_accuracy")
+            test = self.store.evaluations.get(index)
+            if test is None and tested is not None:  # no timeline: the score alone
+                test = Evaluation(math.nan, tested, np.zeros((0, 0), np.int64), np.zeros(0))
+            self.accuracy.add(EpochEnd(index, epoch["loss"], epoch["train_accuracy"], test, 0.0))
 
     def _on_timeline_move(self, snapshot: Snapshot | None) -> None:
         """Replay a kept snapshot in every panel, or (None) follow the run again."""

@@ -10,11 +10,16 @@ layer with weights (conv2d, dense):
 - ‖dL/dW‖ / ‖W‖ and the update-to-weight ratio ‖ΔW‖ / ‖W‖ of the step. A common rule
   of thumb puts a healthy update ratio near 10⁻³: far below, the layer barely
   moves; far above, it is being thrown around.
+
+The verdict names the likely cause: ReLUs that died after steps far above that
+ratio (the run's peak, tracked by the trainer) were killed by the learning rate,
+so the suggestion lowers it; leaky ReLU is offered when the rate looks sane.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +27,7 @@ import numpy as np
 from .network import Network
 
 GOOD, WARNING, BAD = "good", "warning", "bad"
+TOO_FAST = 1e-2  # an update ratio ten times the rule of thumb
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,14 @@ def _saturated_fraction(kind: str, output: np.ndarray) -> float:
     return float(np.mean(np.abs(output) > 0.96))
 
 
-def _verdict(dead: float | None, saturated: float | None, update: float,
+def _verdict(dead: float | None, saturated: float | None, update: float, peak: float,
              relu_index: int | None, annealed: bool) -> tuple[str, str, Suggestion | None]:
+    if dead is not None and dead >= 0.4 and peak > TOO_FAST:
+        return BAD, (f"{dead:.0%} of this layer's units never activate: steps that changed its "
+                     f"weights by up to {peak:.0%} of their size pushed them where they get no "
+                     "gradient — the learning rate is too high; lower it."), \
+            Suggestion("train again from scratch with a tenth of the learning rate",
+                       learning_rate_factor=0.1)
     if dead is not None and dead >= 0.4:
         return BAD, (f"{dead:.0%} of this layer's units never activate, so they stop "
                      "learning: the learning rate may be too high, or try leaky ReLU."), \
@@ -91,10 +103,13 @@ def _verdict(dead: float | None, saturated: float | None, update: float,
 
 
 def layer_health(network: Network, parameters_before_step: np.ndarray,
-                 annealed: bool = False) -> list[LayerHealth]:
+                 annealed: bool = False,
+                 peak_updates: Mapping[int, float] | None = None) -> list[LayerHealth]:
     """Health of every layer with weights, from `network.outputs` of the last training batch
     and the parameters before the optimiser step that just ran. `annealed`: the schedule
-    has brought the learning rate far below its peak, so tiny steps are intended."""
+    has brought the learning rate far below its peak, so tiny steps are intended.
+    `peak_updates`: each layer's largest update ratio earlier in the run, by layer index."""
+    peaks = peak_updates or {}
     offsets, offset = {}, 0
     for layer in network.layers:
         for name, array in layer.params.items():
@@ -119,7 +134,9 @@ def layer_health(network: Network, parameters_before_step: np.ndarray,
             elif following.kind in ("sigmoid", "tanh"):
                 saturated = _saturated_fraction(following.kind, output)
         ratio = update / norm
-        level, message, suggestion = _verdict(dead, saturated, ratio, relu_index, annealed)
+        peak = max(ratio, peaks.get(layer.index, 0.0))
+        level, message, suggestion = _verdict(dead, saturated, ratio, peak, relu_index,
+                                              annealed)
         found.append(LayerHealth(layer.index, layer.kind, dead, saturated,
                                  gradient / norm if math.isfinite(gradient) else math.inf,
                                  ratio, level, message, suggestion))

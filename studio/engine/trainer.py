@@ -1,10 +1,13 @@
 """The training loop: one generator of events, consumed by the CLI, the GUI worker and tests.
 
 `Trainer.events()` runs epochs of shuffled mini-batches and yields a `BatchEnd`
-after every batch, a `Snapshot` (small copies for the live panels) at most every
-`snapshot_interval` seconds, and an `EpochEnd` after each epoch. `pause()`,
-`resume()` and `stop()` may be called from any thread; the loop checks them
-between batches, so they take effect within one batch (milliseconds).
+after every batch, preceded by a `Snapshot` (small copies for the live panels)
+at most every `snapshot_interval` seconds, every so many steps when
+`snapshot_steps` asks for a timeline of that many positions, and whenever
+`request_snapshot()` asks for the next batch; an `EpochEnd` follows each epoch.
+`pause()`, `resume()`, `stop()` and `request_snapshot()` may be called from any
+thread; the loop checks them between batches, so they take effect within one
+batch (milliseconds).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class TrainConfig:
     schedule: str = "onecycle"
     seed: int = 0
     snapshot_interval: float = 0.25  # seconds between snapshots; 0 turns them off
+    #: with snapshots on, also one every total_steps // snapshot_steps steps, so that even
+    #: a run of a few seconds leaves about this many positions to replay (0: by time only)
+    snapshot_steps: int = 0
     #: (conv layer, filter) pairs whose kernel and bias keep their starting values,
     #: e.g. a hand-made edge detector to compare with what training finds
     frozen_filters: tuple[tuple[int, int], ...] = ()
@@ -189,6 +195,9 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
+        self._snapshot_requested = threading.Event()
+        #: the largest update ratio ‖ΔW‖/‖W‖ each layer has had in this run, for the diagnosis
+        self._peak_updates: dict[int, float] = {}
         self._rng = np.random.default_rng(self.config.seed)
         self._step = self._epoch = self._batch = 0
         self._order = np.arange(len(train_images))
@@ -209,6 +218,10 @@ class Trainer:
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    def request_snapshot(self) -> None:
+        """Take a snapshot of the next batch (slow motion, a single step)."""
+        self._snapshot_requested.set()
 
     @property
     def paused(self) -> bool:
@@ -268,6 +281,7 @@ class Trainer:
         result = TrainResult()
         last_good = network.parameters.copy()
         last_snapshot = -math.inf
+        every = max(1, total_steps // config.snapshot_steps) if config.snapshot_steps else 0
         step = self._step
         # A diverging run overflows on purpose; it is reported as TrainingDiverged.
         with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
@@ -290,8 +304,11 @@ class Trainer:
                     x = as_input(self.train_images[index], network.dtype.type)
                     y = self.train_labels[index]
                     final = step + 1 == total_steps  # the finished network is always seen
+                    requested = self._snapshot_requested.is_set()
+                    self._snapshot_requested.clear()
                     want_snapshot = config.snapshot_interval > 0 and (
-                        final or started - last_snapshot >= config.snapshot_interval)
+                        final or requested or started - last_snapshot >= config.snapshot_interval
+                        or (every and step % every == 0))
                     # layer outputs (a fused conv's own map) only for the health check
                     logits = network.forward(x, training=True, layer_outputs=want_snapshot)
                     loss, grad = softmax_cross_entropy(logits, y)
@@ -315,7 +332,11 @@ class Trainer:
                         view[...] = value
                     if want_snapshot:  # before the snapshot's own pass replaces the outputs
                         health = layer_health(network, last_good,
-                                              annealed=lr < 0.1 * config.learning_rate)
+                                              annealed=lr < 0.1 * config.learning_rate,
+                                              peak_updates=self._peak_updates)
+                        for verdict in health:
+                            self._peak_updates[verdict.layer] = max(
+                                verdict.update_ratio, self._peak_updates.get(verdict.layer, 0.0))
                     step += 1
                     self._step, self._batch = step, batch + 1
                     seen += len(y)
@@ -327,11 +348,11 @@ class Trainer:
                         last_snapshot = started
                         snapshot = self._snapshot(step, epoch, *gradients, health)
                     result.train_seconds += time.perf_counter() - started
+                    if snapshot is not None:  # first: a consumer waiting after each batch
+                        yield snapshot  # has seen that batch's snapshot
                     yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
                                    correct / len(y), result.images, result.images_per_second, lr,
                                    result.train_seconds)
-                    if snapshot is not None:
-                        yield snapshot
                 test = None
                 if self.test_images is not None and self.test_labels is not None:
                     test = evaluate(network, self.test_images, self.test_labels)

@@ -33,6 +33,17 @@ class Run:
     losses: list[float] = field(default_factory=list)
     epochs: list[dict[str, float]] = field(default_factory=list)  # epoch, loss, accuracies
     weights: dict[str, np.ndarray] | None = None  # the final state, by .npz names
+    #: how its weights began: None drawn fresh from the run's seed, a run's number when it
+    #: continued that run's weights, 0 when it continued weights opened from a file
+    continued_from: int | None = None
+
+    @property
+    def lineage(self) -> str:
+        if self.continued_from is None:
+            return "new"
+        if self.continued_from == 0:
+            return "continued from opened weights"
+        return f"continued from run {self.continued_from}"
 
     @property
     def test_accuracy(self) -> float | None:
@@ -47,7 +58,8 @@ class Run:
         return {"number": self.number, "started": self.started,
                 "architecture": self.architecture, "training": self.training,
                 "status": self.status, "steps": [int(s) for s in steps],
-                "losses": [float(v) for v in losses], "epochs": self.epochs}
+                "losses": [float(v) for v in losses], "epochs": self.epochs,
+                "continued_from": self.continued_from}
 
 
 def _check(raw: Any, source: str) -> Run:
@@ -61,8 +73,14 @@ def _check(raw: Any, source: str) -> Run:
                                   f"{key!r}")
     if raw["status"] not in STATUSES or len(raw["steps"]) != len(raw["losses"]):
         raise FileFormatError(f"{source}: run {raw['number']} is malformed (status or curve)")
+    parent = raw.get("continued_from")  # absent in projects saved before lineage was kept
+    if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int)
+                               or parent < 0):
+        raise FileFormatError(f"{source}: run {raw['number']} has an invalid 'continued_from' "
+                              f"({parent!r}); it must be a run number or null")
     return Run(raw["number"], raw["started"], raw["architecture"], raw["training"],
-               raw["status"], raw["steps"], raw["losses"], raw["epochs"])
+               raw["status"], raw["steps"], raw["losses"], raw["epochs"],
+               continued_from=parent)
 
 
 def runs_from_json(raw: Any, source: str) -> list[Run]:

@@ -46,7 +46,7 @@ def uninterrupted_weights(preset: str, config) -> dict:
 
     def run():
         dataset = synthetic_dataset()
-        network = Network(load_preset(preset))
+        network = Network(load_preset(preset), seed=config.seed)  # as the app's fresh runs
         Trainer(network, dataset.train_images, dataset.train_labels, dataset.test_images,
                 dataset.test_labels, config).run()
         weights.update({k: v.copy() for k, v in network.state_dict().items()})
@@ -78,9 +78,9 @@ def stop_midway(window, qtbot, config) -> None:
 
 
 def continue_exactly(window, qtbot, config, expected: dict) -> None:
-    """Train again with `config`: the stopped run must carry on where it stopped and end
+    """Continue with `config`: the stopped run must carry on where it stopped and end
     with exactly the `expected` weights."""
-    window.start_training(config)
+    window.continue_training(config)
     assert "exactly where it stopped" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     assert "Training finished" in window.progress.format()

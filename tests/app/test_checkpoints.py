@@ -43,7 +43,7 @@ def test_a_stopped_run_continues_exactly_after_the_project_is_opened_again(windo
     window.training.stopped_run = None  # forget the run, as a new session would
     window.watch.model = None
     assert window.open_file(path)
-    assert "continues it exactly" in window.statusBar().currentMessage()
+    assert "carries it on exactly" in window.statusBar().currentMessage()
     continue_exactly(window, qtbot, CONFIG, expected)
 
 

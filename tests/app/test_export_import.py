@@ -69,17 +69,18 @@ def test_project_saves_and_reopens_its_weights(trained_window, tmp_path):
     np.testing.assert_array_equal(window.trained_network().parameters, before)
 
 
-def test_opening_an_npz_shows_its_network_and_training_continues_from_it(window, qtbot,
-                                                                          tmp_path):
+def test_opening_an_npz_shows_its_network_and_continue_trains_on_from_it(window, qtbot,
+                                                                         tmp_path):
     network = Network(load_preset("tiny"), seed=9)
     save_weights(tmp_path / "m.npz", network)
     assert window.open_file(tmp_path / "m.npz")
     assert window.document.architecture["name"] == "Tiny CNN"
     np.testing.assert_array_equal(window.trained_network().parameters, network.parameters)
-    window.start_training(TrainConfig(epochs=1, snapshot_interval=0))
+    window.continue_training(TrainConfig(epochs=1, snapshot_interval=0))
     assert "Continuing from the trained weights" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     assert not np.array_equal(window.trained_network().parameters, network.parameters)
+    assert window.recorder.runs[-1].lineage == "continued from opened weights"
 
 
 def test_a_pickled_npz_is_refused_in_a_dialog(window, tmp_path):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from studio.app.gradients_panel import GradientsPanel
-from studio.app.runs_panel import RunsPanel
+from studio.app.runs_panel import COLUMNS, RunsPanel
 from studio.app.steady_label import SteadyLabel
 from studio.app.training_worker import PROGRESS_INTERVAL, TrainingWorker
 from studio.data import synthetic_dataset
@@ -91,6 +91,9 @@ def test_gradient_norms_recorded_while_hidden_are_all_drawn_when_shown(qtbot):
     np.testing.assert_allclose(curve.yData, [0.01, 0.02, 0.03])
 
 
+EPOCHS = COLUMNS.index("epochs")
+
+
 def test_runs_that_move_on_while_the_panel_is_hidden_are_shown_when_it_is(qtbot):
     panel = RunsPanel()
     qtbot.addWidget(panel)
@@ -98,13 +101,13 @@ def test_runs_that_move_on_while_the_panel_is_hidden_are_shown_when_it_is(qtbot)
     panel.set_runs([run])
     run.epochs.append({"epoch": 1, "loss": 1.0, "train_accuracy": 0.5, "test_accuracy": 0.5})
     panel.follow([run])
-    assert panel.table.item(0, 3).text() == "0"  # not refilled while nobody looks
+    assert panel.table.item(0, EPOCHS).text() == "0"  # not refilled while nobody looks
     panel.show()
     qtbot.waitExposed(panel)
-    assert panel.table.item(0, 3).text() == "1"
+    assert panel.table.item(0, EPOCHS).text() == "1"
     run.epochs.append({"epoch": 2, "loss": 0.5, "train_accuracy": 0.9, "test_accuracy": 0.9})
     panel.follow([run])
-    assert panel.table.item(0, 3).text() == "2"  # on show: at once
+    assert panel.table.item(0, EPOCHS).text() == "2"  # on show: at once
 
 
 def test_the_losses_of_many_short_epochs_arrive_in_bundles(qtbot):

@@ -172,7 +172,7 @@ def test_stop_cancels_a_download(window, qtbot, local_mnist):
     assert not window.errors
 
 
-def test_stop_then_train_again_continues_the_run_exactly(window, qtbot):
+def test_stop_then_continue_carries_the_run_on_exactly(window, qtbot):
     config = TrainConfig(epochs=3, snapshot_interval=0, seed=1)
     expected = uninterrupted_weights("tiny", config)
 

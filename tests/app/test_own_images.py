@@ -21,7 +21,7 @@ def test_an_rgb_image_folder_is_previewed_then_trains_with_colour_filters(
     window.start_training(TrainConfig(epochs=10, batch_size=8, snapshot_interval=0.05))
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     assert not window.errors
-    assert "test accuracy 100.00%" in window.progress.format()
+    assert "test accuracy 100.00 %" in window.progress.format()
     watch = window.watch
     watch.tabs.setCurrentWidget(watch.filters)
     qtbot.waitUntil(lambda: watch.filters.grid.images is not None, timeout=5000)

@@ -18,8 +18,7 @@ def two_runs(window, qtbot):
                                         "epochs": 2})
     for lr in (0.05, 0.01):
         window.training_panel.lr.setValue(lr)
-        window.watch.model = None  # a fresh run each time
-        window.start_training()
+        window.start_training()  # a fresh run each time
         qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     return window.watch.runs
 
@@ -66,7 +65,7 @@ def test_a_stopped_run_that_continues_exactly_stays_one_run(window, qtbot):
     config = TrainConfig(epochs=3, snapshot_interval=0)
     stop_midway(window, qtbot, config)
     assert window.recorder.runs[-1].status == "stopped"
-    window.start_training(config)
+    window.continue_training(config)
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     assert [(r.number, r.status) for r in window.recorder.runs] == [(1, "finished")]
     steps = window.recorder.runs[0].steps

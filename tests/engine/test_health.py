@@ -70,3 +70,15 @@ def test_tiny_steps_are_fine_when_the_schedule_has_annealed_the_rate():
     assert layer_health(network, before)[0].level == WARNING
     annealed = layer_health(network, before, annealed=True)[0]
     assert annealed.level == GOOD and "as intended" in annealed.message
+
+
+def test_units_killed_by_huge_steps_suggest_a_lower_learning_rate_not_leaky_relu():
+    network = Network(load_preset("lenet5"))
+    network.layers[0].params["bias"][:4] = -100.0
+    network.forward(as_input(synthetic_digits(64, seed=5)[0]), training=True)
+    before = network.parameters.copy()
+    calm = layer_health(network, before, peak_updates={0: 2e-3})[0]
+    assert calm.suggestion.leaky_relu_at == 1
+    killed = layer_health(network, before, peak_updates={0: 0.15})[0]
+    assert killed.level == BAD and "learning rate is too high" in killed.message
+    assert killed.suggestion.learning_rate_factor == 0.1 and killed.suggestion.leaky_relu_at is None

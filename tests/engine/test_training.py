@@ -63,6 +63,31 @@ def test_the_last_step_is_always_snapshotted(synthetic):
     assert steps == [1, 20]  # the first batch, then nothing until the finished network
 
 
+def test_snapshots_by_step_leave_a_timeline_even_when_time_would_not(synthetic):
+    trainer = Trainer(Network(load_preset("tiny")), synthetic.train_images[:640],
+                      synthetic.train_labels[:640],
+                      config=TrainConfig(epochs=2, batch_size=16, snapshot_interval=3600,
+                                         snapshot_steps=20))
+    events = list(trainer.events())
+    steps = [e.step for e in events if isinstance(e, Snapshot)]
+    assert steps == [*range(1, 81, 4), 80]  # every 80 // 20 = 4 steps, and the last one
+    after = [events[i + 1] for i, e in enumerate(events) if isinstance(e, Snapshot)]
+    assert all(isinstance(e, BatchEnd) and e.step == s for e, s in zip(after, steps))
+
+
+def test_a_requested_snapshot_is_taken_at_the_next_batch(synthetic):
+    trainer = Trainer(Network(load_preset("tiny")), synthetic.train_images[:640],
+                      synthetic.train_labels[:640],
+                      config=TrainConfig(epochs=1, batch_size=64, snapshot_interval=3600))
+    steps = []
+    for event in trainer.events():
+        if isinstance(event, BatchEnd) and event.step == 4:
+            trainer.request_snapshot()
+        elif isinstance(event, Snapshot):
+            steps.append(event.step)
+    assert steps == [1, 5, 10]
+
+
 def test_same_seed_gives_the_same_weights(synthetic):
     def train():
         network = Network(load_preset("tiny"), seed=5)

@@ -61,12 +61,13 @@ def test_runs_round_trip_with_their_final_weights(tmp_path):
                 [{"epoch": 1, "loss": 2.0, "train_accuracy": 0.4, "test_accuracy": 0.5}],
                 weights),
             Run(2, "2026-11-26T04:05:00", load_preset("tiny"), {"epochs": 1}, "stopped",
-                [1], [2.2], [], None)]
+                [1], [2.2], [], None, continued_from=1)]
     write_project(tmp_path / "p.cnnproj", Project(load_preset("tiny"), runs=runs))
     loaded = read_project(tmp_path / "p.cnnproj").runs
     assert [(r.number, r.status, r.losses, r.epochs) for r in loaded] == \
         [(r.number, r.status, r.losses, r.epochs) for r in runs]
     assert loaded[0].test_accuracy == 0.5 and loaded[1].weights is None
+    assert [r.lineage for r in loaded] == ["new", "continued from run 1"]
     for name, array in weights.items():
         np.testing.assert_array_equal(loaded[0].weights[name], array)
 
@@ -88,3 +89,26 @@ def test_a_malformed_run_is_refused(tmp_path):
                                 "runs": [{"number": 1, "status": "exploded"}]}))
     with pytest.raises(FileFormatError, match="run 1 has no valid 'started'"):
         read_project(path)
+
+
+@pytest.mark.parametrize("parent", ["run 1", -1, True, 1.5])
+def test_a_run_with_a_malformed_lineage_is_refused(tmp_path, parent):
+    from studio.io import Run
+
+    raw = {**Run(2, "t", load_preset("tiny"), {}, "finished").to_json(), "continued_from": parent}
+    path = tmp_path / "p.cnnproj"
+    path.write_text(json.dumps({"format": "cnn-studio.project", "version": 1,
+                                "architecture": load_preset("tiny"), "runs": [raw]}))
+    with pytest.raises(FileFormatError, match="run 2 has an invalid 'continued_from'"):
+        read_project(path)
+
+
+def test_runs_saved_before_lineage_was_kept_open_as_new_runs(tmp_path):
+    from studio.io import Run
+
+    raw = Run(1, "t", load_preset("tiny"), {}, "finished").to_json()
+    del raw["continued_from"]
+    path = tmp_path / "p.cnnproj"
+    path.write_text(json.dumps({"format": "cnn-studio.project", "version": 1,
+                                "architecture": load_preset("tiny"), "runs": [raw]}))
+    assert read_project(path).runs[0].lineage == "new"
