@@ -40,6 +40,8 @@ def as_text(explanation: Explanation) -> str:
             which = f" (channel 0 of {array.shape[0]})" if several else ""
             lines += ["", f"{caption}{which}:", *number_grid(plane)]
     lines += ["", "Backward (the last backward pass of this image):", *explanation.backward]
+    if explanation.code:
+        lines += ["", f"In the code: forward {explanation.code}."]
     return "\n".join(lines)
 
 

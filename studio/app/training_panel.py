@@ -51,7 +51,8 @@ def training_config(settings: dict[str, Any],
     return TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
                        optimizer=settings["optimizer"], lr=settings["lr"],
                        schedule=settings["schedule"], weight_decay=settings["weight_decay"],
-                       seed=settings["seed"], snapshot_interval=snapshot_interval,
+                       seed=settings["seed"], engine=settings.get("engine", "fast"),
+                       snapshot_interval=snapshot_interval,
                        snapshot_steps=SNAPSHOT_STEPS if snapshot_interval > 0 else 0,
                        frozen_filters=settings.get("frozen_filters", ()))
 
@@ -60,7 +61,7 @@ def settings_of(config: TrainConfig, base: dict[str, Any]) -> dict[str, Any]:
     """`base` (dataset, folder…) with the settings `config` actually trains with."""
     return {**base, "epochs": config.epochs, "batch_size": config.batch_size,
             "optimizer": config.optimizer, "lr": config.lr, "schedule": config.schedule,
-            "weight_decay": config.weight_decay, "seed": config.seed,
+            "weight_decay": config.weight_decay, "seed": config.seed, "engine": config.engine,
             "frozen_filters": [list(pair) for pair in config.frozen_filters]}
 
 
@@ -98,6 +99,14 @@ class TrainingPanel(QWidget):
                                  "runs. constant: the same rate throughout.")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        self.engine = QComboBox()
+        self.engine.setObjectName("engineChoice")
+        self.engine.addItem("Fast engine", "fast")
+        self.engine.addItem("Textbook engine (the paper's loops: slow, same numbers)", "textbook")
+        self.engine.setToolTip("The textbook engine runs every conv, pool and dense layer on "
+                               "studio/engine/reference.py's plain loops, one multiply-add at "
+                               "a time: about 100× slower than the fast engine, and the same "
+                               "numbers.")
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(self.choose_folder)
@@ -110,6 +119,7 @@ class TrainingPanel(QWidget):
         form.addRow("learning rate", self.lr)
         form.addRow("schedule", self.schedule)
         form.addRow("seed", self.seed)
+        form.addRow("engine", self.engine)
         self.frozen = QLabel()
         self.frozen.setObjectName("frozenFilters")
         self.frozen.setWordWrap(True)
@@ -129,13 +139,15 @@ class TrainingPanel(QWidget):
         self.lr.valueChanged.connect(lambda v: self._change("lr", v))
         self.schedule.currentTextChanged.connect(lambda v: self._change("schedule", v))
         self.seed.valueChanged.connect(lambda v: self._change("seed", v))
+        self.engine.currentIndexChanged.connect(
+            lambda _: self._change("engine", self.engine.currentData()))
 
     def set_settings(self, settings: dict[str, Any]) -> None:
         """Show `settings` without announcing a change."""
         self.settings = {**TRAINING_DEFAULTS, **settings}
         s = self.settings
         widgets = (self.dataset, self.epochs, self.batch_size, self.optimizer, self.lr,
-                   self.schedule, self.seed)
+                   self.schedule, self.seed, self.engine)
         blockers = [QSignalBlocker(w) for w in widgets]
         self.dataset.setCurrentIndex(max(0, self.dataset.findData(s["dataset"])))
         self.epochs.setValue(s["epochs"])
@@ -144,6 +156,7 @@ class TrainingPanel(QWidget):
         self.lr.setValue(s["lr"] if s["lr"] is not None else DEFAULT_LEARNING_RATES[s["optimizer"]])
         self.schedule.setCurrentText(s["schedule"])
         self.seed.setValue(s["seed"])
+        self.engine.setCurrentIndex(max(0, self.engine.findData(s["engine"])))
         del blockers
         self._show_folder()
         self._show_frozen()

@@ -117,7 +117,7 @@ class TrainingWorker(QObject):
             dataset = self.load_dataset(self.download.emit, self._stop.is_set)
             self.dataset_ready.emit(dataset)
             network = Network(self.architecture, seed=self.config.seed,
-                              num_classes=len(dataset.classes))
+                              num_classes=len(dataset.classes), engine=self.config.engine)
             if self.initial_state is not None:
                 network.load_state_dict(self.initial_state)
             else:

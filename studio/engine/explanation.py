@@ -35,6 +35,7 @@ class Explanation:
     engine_value: float  # the network's own forward output at this position
     gradient: float  # dL/dY at this position, for this image and the target class
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # small pictures, by caption
+    code: str = ""  # the textbook functions that compute these formulas, forward and backward
 
 
 def _passes(network: Network, image: np.ndarray, label: int
@@ -56,6 +57,16 @@ def _where(position: tuple[int, ...]) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.4g}"
+
+
+#: The textbook loops (`reference.py`) behind each formula shown: forward, backward.
+TEXTBOOK_FUNCTIONS = {
+    "conv2d": ("conv2d_forward", "conv2d_weight_gradient, conv2d_bias_gradient and "
+                                 "conv2d_input_gradient"),
+    "maxpool2d": ("maxpool2d_forward", "maxpool2d_backward"),
+    "avgpool2d": ("avgpool2d_forward", "avgpool2d_backward"),
+    "dense": ("dense_forward", "dense_backward"),
+}
 
 
 def explain(network: Network, image: np.ndarray, label: int, layer: int,
@@ -90,11 +101,13 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
         activated = float(outputs[layer + 1][position])
         forward.append(f"→ {_ACTIVATIONS[following.kind]} (layer {layer + 1}) → "
                        f"{_number(activated)}")
+    code = (", backward ".join(TEXTBOOK_FUNCTIONS[current.kind]) + " in "
+            "studio/engine/reference.py" if current.kind in TEXTBOOK_FUNCTIONS else "")
     where = (f"channel {position[0]}, row {position[1]}, column {position[2]}"
              if len(position) == 3 else f"unit {position[0]}")
     return Explanation(layer, current.kind, position, f"layer {layer} ({current.kind}), {where}",
                        forward, backward, value, float(output[position]),
-                       float(output_grads[layer][position]), arrays)
+                       float(output_grads[layer][position]), arrays, code)
 
 
 def _as_logit(logits: np.ndarray, label: int, unit: int, classes: Sequence[str] | None,

@@ -26,7 +26,7 @@ from .health import LayerHealth, layer_health
 from .inspection import look_inside
 from .losses import softmax_cross_entropy
 from .memory import memory_problem
-from .network import Network
+from .network import ENGINES, Network
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES, learning_rate
 from .threads import single_threaded_blas
@@ -45,6 +45,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     schedule: str = "onecycle"
     seed: int = 0
+    engine: str = "fast"  # what builds the network computes on: "fast" or "textbook"
     snapshot_interval: float = 0.25  # seconds between snapshots; 0 turns them off
     #: with snapshots on, also one every total_steps // snapshot_steps steps, so that even
     #: a run of a few seconds leaves about this many positions to replay (0: by time only)
@@ -80,6 +81,8 @@ class TrainConfig:
                          f"{', '.join(SCHEDULES)}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             found.append(f"weight decay must be zero or positive, not {self.weight_decay}")
+        if self.engine not in ENGINES:
+            found.append(f"unknown engine {self.engine!r}; choose {' or '.join(ENGINES)}")
         if not 0 <= self.momentum < 1:
             found.append(f"momentum must be from 0 up to 1, not {self.momentum}")
         return found

@@ -41,6 +41,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "schedule": "onecycle",
     "weight_decay": 5e-4,
     "seed": 0,
+    "engine": "fast",  # or "textbook": the paper's loops, slowly
     "frozen_filters": [],  # [conv layer, filter] pairs kept at their hand-made values
 }
 

@@ -65,3 +65,14 @@ def test_a_conv_pixel_shows_patch_kernel_and_products(feature_maps, qtbot):
     patch, kernel = watch.math.explanation.arrays["input patch X"], \
         watch.math.explanation.arrays["kernel K[1]"]
     np.testing.assert_allclose(watch.math.explanation.arrays["products X·K"], patch * kernel)
+
+
+def test_the_maths_text_names_the_textbook_function_behind_it():
+    from studio.app.math_inspector import as_text
+    from studio.engine import Network, explain
+    from studio.io import load_preset
+
+    found = explain(Network(load_preset("lenet5")), np.zeros((1, 28, 28)), 3, 0, (0, 1, 1))
+    assert as_text(found).endswith("In the code: forward conv2d_forward, backward "
+                                   "conv2d_weight_gradient, conv2d_bias_gradient and "
+                                   "conv2d_input_gradient in studio/engine/reference.py.")
