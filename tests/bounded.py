@@ -30,3 +30,20 @@ def read_or_refuse(read: Callable[[Path], Any], path: Path,
     assert time.perf_counter() - started < SECONDS, "the read took too long"
     assert peak < PEAK_BYTES, f"the read allocated {peak / 2**20:.0f} MB"
     return result
+
+
+def refused_within(read: Callable[[Path], Any], path: Path, error: type[BaseException],
+                   match: str, seconds: float, peak_bytes: int) -> None:
+    """`read(path)` raises `error` matching `match` and naming `path`, within the bounds."""
+    import pytest
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(error, match=match) as caught:
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(caught.value)
+    assert time.perf_counter() - started < seconds and peak < peak_bytes

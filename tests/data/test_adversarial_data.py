@@ -12,7 +12,6 @@ import os
 import struct
 import threading
 import time
-import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -21,6 +20,7 @@ from PIL import Image
 
 from studio.data import DataError, fetch, load_dataset, read_idx, read_image
 from studio.data.download import RemoteDataset
+from tests.bounded import refused_within
 
 
 def idx_header(count, rows=28, cols=28):
@@ -41,16 +41,7 @@ def test_an_idx_header_is_checked_before_the_data_is_read(tmp_path, monkeypatch,
     monkeypatch.setattr("studio.data.idx.available_bytes", lambda: 4 * 2**20)
     path = tmp_path / f"train-images-idx3-ubyte{suffix}"
     path.write_bytes(content)
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        with pytest.raises(DataError, match=expected) as caught:
-            read_idx(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(path) in str(caught.value)
-    assert time.perf_counter() - started < 2 and peak < 3 * 2**20
+    refused_within(read_idx, path, DataError, expected, seconds=2, peak_bytes=3 * 2**20)
 
 
 def folder_of(tmp_path, make):

@@ -12,8 +12,6 @@ import io
 import json
 import os
 import stat
-import time
-import tracemalloc
 import zipfile
 
 import numpy as np
@@ -32,6 +30,7 @@ from studio.io import (
     save_weights,
 )
 from studio.io.torch_sequential import pytorch_code
+from tests.bounded import refused_within
 
 TINY = load_preset("tiny")
 
@@ -97,16 +96,7 @@ def test_crafted_weights_are_refused_before_anything_is_inflated(tmp_path, monke
                                                                  expected):
     monkeypatch.setattr("studio.io.npz_archive.available_bytes", lambda: 32 * 2**20)
     path = make(tmp_path / "m.npz")
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        with pytest.raises(FileFormatError, match=expected) as caught:
-            load_network(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert str(path) in str(caught.value)
-    assert time.perf_counter() - started < 5 and peak < 20 * 2**20
+    refused_within(load_network, path, FileFormatError, expected, seconds=5, peak_bytes=20 * 2**20)
 
 
 def checkpoint(tmp_path):
