@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QTimer
 from studio.engine import EpochEnd
 
 from .colours import LOSS, MARKER, TEST, TRAIN, faint
-from .panel import Panel
+from .panel import Panel, plain_axes
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
 CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
@@ -105,6 +105,7 @@ class LossPanel(Panel):
         super().__init__("lossPanel", "Cross-entropy loss after every batch (faint = raw, bold "
                          "= smoothed): it should fall quickly, then level off.", parent)
         self.plot = pg.PlotWidget()
+        plain_axes(self.plot)
         self.plot.setObjectName("lossPlot")  # PlotWidget ignores objectName=
         self.plot.setLabel("bottom", "batch")
         self.plot.setLabel("left", "loss")
@@ -172,6 +173,7 @@ class AccuracyPanel(Panel):
         super().__init__("accuracyPanel", "Accuracy per epoch on the training and the test "
                          "images: a widening gap means overfitting.", parent)
         self.plot = pg.PlotWidget()
+        plain_axes(self.plot)
         self.plot.setObjectName("accuracyPlot")  # PlotWidget ignores objectName=
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "accuracy", units="%")

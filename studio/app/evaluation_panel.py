@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 from studio.engine import Evaluation
 
 from .image_grid import SEQUENTIAL, ImageGrid
-from .panel import Panel
+from .panel import Panel, plain_axes
 
 GALLERY_SIZE = 24
 
@@ -29,6 +29,7 @@ class EvaluationPanel(Panel):
                          "click one to see inside it.", parent)
         row = QHBoxLayout()
         self.matrix_view = pg.PlotWidget()
+        plain_axes(self.matrix_view)
         self.matrix_view.setObjectName("confusionMatrix")  # PlotWidget ignores objectName=
         self.matrix_view.setAspectLocked(True)
         self.matrix_view.invertY(True)
@@ -59,6 +60,7 @@ class EvaluationPanel(Panel):
     def clear(self) -> None:
         self.confusion = None
         self.matrix.clear()
+        self.matrix_view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)  # not ±400
         for item in self.counts:
             item.setText("")
         self.gallery.clear_images()

@@ -12,7 +12,7 @@ from .colours import series_colour
 from .curves_panel import keep_left_label_whole
 from .filters_panel import kernel_tiles
 from .image_grid import ImageGrid
-from .panel import Panel
+from .panel import Panel, plain_axes
 
 MAX_TILES = 64
 
@@ -34,6 +34,7 @@ class GradientsPanel(Panel):
         middle.addWidget(QLabel("dL/dX (saliency)"))
         middle.addWidget(self.saliency, 1)
         self.norms = pg.PlotWidget()
+        plain_axes(self.norms)
         self.norms.setObjectName("gradientNormPlot")  # PlotWidget ignores objectName=
         self.norms.setLogMode(y=True)
         self.norms.setLabel("bottom", "batch")

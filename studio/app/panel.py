@@ -33,6 +33,13 @@ def write_csv(path: Path, array: np.ndarray, columns: list[str]) -> None:
                    fmt="%.9g")
 
 
+def plain_axes(plot) -> None:
+    """Numbers on the axes as they are: pyqtgraph would rescale a loss of 0.2 to "200
+    (×0.001)", which reads as a different quantity."""
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+
+
 class Panel(QWidget):
     def __init__(self, object_name: str, caption: str, parent=None):
         super().__init__(parent)

@@ -29,7 +29,7 @@ from studio.io import Run
 
 from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
-from .panel import Panel
+from .panel import Panel, plain_axes
 
 COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
            "optimiser", "learning rate", "batch", "layers")
@@ -92,11 +92,13 @@ class RunsPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.loss = pg.PlotWidget()
+        plain_axes(self.loss)
         self.loss.setObjectName("runsLossPlot")  # PlotWidget ignores objectName=
         self.loss.setLabel("bottom", "batch")
         self.loss.setLabel("left", "loss")
         self.loss.addLegend(offset=(-10, 10))
         self.accuracy = pg.PlotWidget()
+        plain_axes(self.accuracy)
         self.accuracy.setObjectName("runsAccuracyPlot")
         self.accuracy.setLabel("bottom", "epoch")
         self.accuracy.setLabel("left", "test accuracy", units="%")

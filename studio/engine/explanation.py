@@ -203,7 +203,8 @@ def _explain_dense(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.nda
                "largest terms: " + ", ".join(f"x[{i}]·W[{u},{i}] = {_number(x[i])}·"
                                              f"{_number(weights[i])} = {_number(products[i])}"
                                              for i in largest),
-               f"= {_number(total)} + b[{u}] {_number(bias)} = {_number(total + bias)}"]
+               f"= {_number(total)} + b[{u}] = {_number(total)} + {_number(bias)} = "
+               f"{_number(total + bias)}"]
     backward = [f"dL/dY[{u}] = {_number(g)}",
                 f"dL/dW[{u}, i] = dL/dY[{u}] · x[i]  (row {u} of dL/dW = dYᵀ x)",
                 f"dL/db[{u}] = {_number(g)};  each input receives {_number(g)} · W[{u}, i] "
