@@ -12,7 +12,8 @@ def test_project_round_trip(tmp_path):
     project = Project(load_preset("tiny"), {"dataset": "mnist", "folder": "", "epochs": 2,
                                             "batch_size": 32, "optimizer": "adam", "lr": 0.001,
                                             "schedule": "cosine", "weight_decay": 0.0,
-                                            "seed": 3, "frozen_filters": [[0, 1]]})
+                                            "seed": 3, "engine": "textbook",
+                                            "frozen_filters": [[0, 1]]})
     write_project(tmp_path / "p.cnnproj", project)
     assert read_project(tmp_path / "p.cnnproj") == project
 
