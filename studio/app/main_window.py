@@ -370,12 +370,11 @@ class MainWindow(QMainWindow):
 
     # files --------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
-        """True when there is nothing unsaved, or the person agrees to lose it."""
+        """True when there is nothing unsaved, or the person saved it or chose to lose it."""
         if not self.is_dirty():
             return True
-        answer = QMessageBox.question(self, "Discard changes?",
-                                      "The project has unsaved changes. Discard them?")
-        return answer == QMessageBox.StandardButton.Yes
+        choice = ask_save_discard_or_cancel(self)
+        return self.save() if choice == "save" else choice == "discard"
 
     def offer_recovery(self) -> bool:
         answer = QMessageBox.question(
@@ -807,6 +806,15 @@ class MainWindow(QMainWindow):
         checkpoint_path(None).unlink(missing_ok=True)  # nor an unsaved network's run
         self.settings.setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
+
+
+def ask_save_discard_or_cancel(parent: QWidget) -> str:
+    """"save", "discard" or "cancel": what a desktop program asks before unsaved work goes."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(parent, "Save changes?",
+                                  "The project has unsaved changes. Save them first?",
+                                  buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
 
 def _application(argv: list[str]) -> QApplication:

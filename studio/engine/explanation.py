@@ -95,6 +95,10 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
         forward, backward = _as_logit(output, label, position[0], classes, forward, backward)
     else:
         backward[0] += f"   (the gradient of the loss for target class {label})"
+    if output_grads[layer][position] == 0:
+        reason = _why_no_gradient(network, outputs, layer, position)
+        if reason:
+            backward.insert(1, reason)
     following = network.layers[layer + 1] if layer + 1 < len(network.layers) else None
     if following is not None and following.kind in _ACTIVATIONS and current.kind not in \
             _ACTIVATIONS:
@@ -108,6 +112,33 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
     return Explanation(layer, current.kind, position, f"layer {layer} ({current.kind}), {where}",
                        forward, backward, value, float(output[position]),
                        float(output_grads[layer][position]), arrays, code)
+
+
+def _why_no_gradient(network: Network, outputs: list[np.ndarray], layer: int,
+                     position: tuple[int, ...]) -> str | None:
+    """Why dL/dY is exactly 0 at `position`: a ReLU after it stopped it, or a max-pool did
+    not pick it (a learner otherwise takes the blank gradient pictures for a fault)."""
+    at, value = layer + 1, float(outputs[layer][position])
+    if at < len(network.layers) and network.layers[at].kind == "relu":
+        if value <= 0:
+            return (f"why 0: the ReLU after it (layer {at}) outputs 0 for an input ≤ 0, and "
+                    f"passes no gradient back there: dL/dY = dL/d ReLU · [Y > 0] = 0")
+        at, value = at + 1, float(outputs[at][position])
+    if at < len(network.layers) and network.layers[at].kind == "maxpool2d" and \
+            len(position) == 3:
+        pool, (c, y, x) = network.layers[at], position
+        source = outputs[at - 1][c]
+        for py in range(outputs[at].shape[1]):
+            for px in range(outputs[at].shape[2]):
+                top, left = py * pool.stride, px * pool.stride
+                window = source[top:top + pool.size, left:left + pool.size]
+                i, j = np.unravel_index(int(np.argmax(window)), window.shape)
+                if (top + i, left + j) == (y, x):
+                    return None  # it won a window: its 0 came from further on
+        return (f"why 0: in every window of the max-pool (layer {at}) that holds it, "
+                f"another value was larger, and a max-pool sends its gradient only to "
+                f"each window's maximum")
+    return None
 
 
 def _as_logit(logits: np.ndarray, label: int, unit: int, classes: Sequence[str] | None,

@@ -77,3 +77,24 @@ def test_each_formula_names_the_textbook_function_that_computes_it(kind, layer):
     assert found.code == f"{forward_code}, backward {backward_code} in studio/engine/reference.py"
     for name in (forward_code, *backward_code.replace(" and", ",").split(", ")):
         assert callable(getattr(reference, name))  # the names are real functions
+
+
+
+def test_a_zero_gradient_says_why(lenet):
+    network, image = lenet
+    network.forward(image[None])
+    conv = network.outputs[0][0]  # conv → ReLU → 2×2 max-pool
+    stopped = tuple(int(v) for v in np.argwhere(conv <= 0)[0])
+    assert "the ReLU after it (layer 1)" in explain(network, image, 7, 0, stopped).backward[1]
+    windows = conv.reshape(conv.shape[0], 14, 2, 14, 2).transpose(0, 1, 3, 2, 4)
+    largest = windows.reshape(*windows.shape[:3], 4).max(axis=3)
+    for c, y, x in np.argwhere(conv > 0):
+        if conv[c, y, x] < largest[c, y // 2, x // 2]:  # positive, but not its window's max
+            seen = explain(network, image, 7, 0, (int(c), int(y), int(x)))
+            assert seen.gradient == 0 and "max-pool (layer 2)" in seen.backward[1]
+            break
+    else:
+        pytest.fail("no positive value lost its window")
+    winner = tuple(int(v) for v in np.argwhere((conv > 0) & (conv == np.repeat(np.repeat(
+        largest, 2, axis=1), 2, axis=2)))[0])
+    assert not any("why 0" in line for line in explain(network, image, 7, 0, winner).backward)
