@@ -16,7 +16,7 @@ run: $(VENV)/.installed
 	$(PY) -m studio
 
 test: $(VENV)/.installed
-	$(VENV)/bin/ruff check studio tests
+	$(VENV)/bin/ruff check studio tests resources
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 

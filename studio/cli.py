@@ -95,7 +95,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                         help="without --data: which dataset (downloaded and cached on first "
                              "use; 'synthetic' needs no network)")
     parser.add_argument("--mirror", metavar="URL",
-                        help="download from this mirror (also $STUDIO_MNIST_MIRROR)")
+                        help="download from this mirror (also $STUDIO_DATA_MIRROR)")
 
 
 def _add_engine_option(parser: argparse.ArgumentParser,

@@ -34,7 +34,7 @@ from .idx import DataError
 #: progress(file name, bytes done, bytes total or 0 when unknown)
 Progress = Callable[[str, int, int], None]
 
-MIRROR_VARIABLE = "STUDIO_MNIST_MIRROR"
+MIRROR_VARIABLE = "STUDIO_DATA_MIRROR"
 pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…" lines
 
 
@@ -160,7 +160,7 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
     """Make sure the files are in the cache, verified (and extracted); return the folder
     holding the data.
 
-    The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own. Each
+    The mirror is, in order: `mirror`, `$STUDIO_DATA_MIRROR`, the dataset's own. Each
     file must arrive within `deadline` seconds.
     """
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url

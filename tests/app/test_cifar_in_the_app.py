@@ -7,7 +7,7 @@ from studio.engine import TrainConfig
 
 def test_cifar10_downloads_and_trains_an_rgb_preset_with_colour_filters(
         window, qtbot, cifar_mirror, monkeypatch):
-    monkeypatch.setenv("STUDIO_MNIST_MIRROR", cifar_mirror)
+    monkeypatch.setenv("STUDIO_DATA_MIRROR", cifar_mirror)
     window.load_preset("lenet5_rgb")
     panel = window.training_panel
     panel.dataset.setCurrentIndex(panel.dataset.findData("cifar10"))

@@ -147,7 +147,7 @@ def local_mnist(mirror, monkeypatch, tmp_path):
     monkeypatch.setitem(catalogue.REMOTE, "mnist",
                         RemoteDataset("mnist", "MNIST", "http://unused.invalid/", hashes))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("STUDIO_MNIST_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}/")
+    monkeypatch.setenv("STUDIO_DATA_MIRROR", f"http://127.0.0.1:{mirror.server_address[1]}/")
     return mirror
 
 

@@ -33,7 +33,7 @@ def test_download_verifies_caches_and_loads(mirror, tmp_path):
 
 
 def test_mirror_comes_from_the_environment(mirror, tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDIO_MNIST_MIRROR", url(mirror))
+    monkeypatch.setenv("STUDIO_DATA_MIRROR", url(mirror))
     fetch(local_dataset(mirror), folder=tmp_path)
     assert len(mirror.requests) == 4
 
