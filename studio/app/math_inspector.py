@@ -12,6 +12,7 @@ from .image_grid import ImageGrid
 from .panel import Panel
 
 MAX_PICTURES = 4
+COLOUR_CHANNELS = ("red", "green", "blue")
 MAX_PRINTED_SIDE = 7  # number grids up to 7×7 are printed; larger ones are only pictured
 
 
@@ -34,15 +35,26 @@ def number_grid(array: np.ndarray) -> list[str]:
 def as_text(explanation: Explanation) -> str:
     lines = list(explanation.forward)
     for caption, array in explanation.arrays.items():
-        plane = array[0] if array.ndim == 3 else array
-        if plane.shape[0] <= MAX_PRINTED_SIDE and plane.shape[1] <= MAX_PRINTED_SIDE:
-            several = array.ndim == 3 and len(array) > 1
-            which = f" (channel 0 of {array.shape[0]})" if several else ""
-            lines += ["", f"{caption}{which}:", *number_grid(plane)]
+        planes = array if array.ndim == 3 else array[None]
+        if planes.shape[1] <= MAX_PRINTED_SIDE and planes.shape[2] <= MAX_PRINTED_SIDE:
+            lines += _channel_grids(caption, planes)
     lines += ["", "Backward (the last backward pass of this image):", *explanation.backward]
     if explanation.code:
         lines += ["", f"In the code: forward {explanation.code}."]
     return "\n".join(lines)
+
+
+def _channel_grids(caption: str, planes: np.ndarray) -> list[str]:
+    """Every channel of a colour patch (the sum runs over all three), the first of many."""
+    if len(planes) == 1:
+        return ["", f"{caption}:", *number_grid(planes[0])]
+    names = COLOUR_CHANNELS if len(planes) == len(COLOUR_CHANNELS) else None
+    shown = range(len(planes)) if names else range(1)
+    lines: list[str] = []
+    for c in shown:
+        which = f"channel {c}, {names[c]}" if names else f"channel 0 of {len(planes)}"
+        lines += ["", f"{caption} ({which}):", *number_grid(planes[c])]
+    return lines
 
 
 def hover_sentence(explanation: Explanation, plane: tuple[int, int, int]) -> str | None:

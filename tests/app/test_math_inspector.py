@@ -76,3 +76,16 @@ def test_the_maths_text_names_the_textbook_function_behind_it():
     assert as_text(found).endswith("In the code: forward conv2d_forward, backward "
                                    "conv2d_weight_gradient, conv2d_bias_gradient and "
                                    "conv2d_input_gradient in studio/engine/reference.py.")
+
+
+def test_a_colour_pixel_prints_the_patch_and_kernel_of_all_three_channels():
+    from studio.app.math_inspector import as_text
+    from studio.engine import Network, explain
+    from studio.io import load_preset
+
+    image = np.random.default_rng(0).random((3, 32, 32))
+    text = as_text(explain(Network(load_preset("lenet5_rgb")), image, 3, 0, (0, 4, 4)))
+    assert "over the 3×5×5 patch" in text
+    for caption in ("input patch X", "kernel K[0]", "products X·K"):
+        for c, name in enumerate(("red", "green", "blue")):
+            assert f"{caption} (channel {c}, {name}):" in text
