@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.data import Dataset, ImageFolder, default_source, is_cached, load_dataset
-from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
+from studio.engine import LayerHealth, Network, Suggestion, bytes_needed, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
@@ -320,8 +320,7 @@ class MainWindow(QMainWindow):
         self.summary.setText(
             f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
             f"{analysis.total_macs:,} multiply-adds per image · "
-            f"{memory_text(2 * analysis.activations_per_image * batch)} of activations and "
-            f"gradients per batch of {batch}")
+            f"{memory_text(bytes_needed(analysis, batch))} of training memory per batch of {batch}")
         self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
