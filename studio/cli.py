@@ -411,36 +411,31 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from studio.io import (
-        load_network,
-        write_architecture,
-        write_onnx,
-        write_pytorch,
-        write_pytorch_trainer,
-    )
+#: the export options and the ending each one's file name must have
+_EXPORT_OPTIONS = {"--json": ".json", "--onnx": ".onnx", "--pytorch": ".py"}
 
-    if not (args.json or args.onnx or args.pytorch or args.pytorch_trainer):
+
+def _export(args: argparse.Namespace) -> int:
+    from studio.io import export, export_format, load_network, write_pytorch_trainer
+
+    files = {option: getattr(args, option[2:]) for option in _EXPORT_OPTIONS}
+    if not (any(files.values()) or args.pytorch_trainer):
         raise CommandError("nothing to export — give --json, --onnx, --pytorch and/or "
                            "--pytorch-trainer")
-    outputs: dict[str, Path | str | None] = {"--json": args.json, "--onnx": args.onnx,
-                                             "--pytorch": args.pytorch}
+    outputs: dict[str, Path | str | None] = dict(files)
     if args.pytorch_trainer and Path(args.pytorch_trainer).is_dir():
         from studio.io import PYTORCH_TRAINER_FILES
 
         outputs.update({f"--pytorch-trainer's {name}": Path(args.pytorch_trainer) / name
                         for name in PYTORCH_TRAINER_FILES})
     _checked_paths(args, {"the model": args.model}, outputs)
+    for option, path in files.items():
+        if path and export_format(path) != _EXPORT_OPTIONS[option]:
+            raise CommandError(f"{option} {path}: the file's name must end in "
+                               f"{_EXPORT_OPTIONS[option]}")
     network = load_network(args.model)
-    if args.json:
-        write_architecture(args.json, network.architecture)
-        _say(f"architecture written to {args.json}")
-    if args.onnx:
-        write_onnx(args.onnx, network)
-        _say(f"ONNX model (opset 13, input 'input', output 'logits') written to {args.onnx}")
-    if args.pytorch:
-        write_pytorch(args.pytorch, network.architecture, args.model)
-        _say(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
+    for path in filter(None, files.values()):
+        _say(f"{path}: {export(path, network, weights_file=args.model)}")
     if args.pytorch_trainer:
         write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
         _say(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "

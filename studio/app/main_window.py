@@ -39,18 +39,16 @@ from studio.engine import LayerHealth, Network, Suggestion, bytes_needed, serial
 from studio.io import (
     FileFormatError,
     Project,
+    export,
     load_preset,
     preset_names,
     read_project,
     read_timeline,
     resource_files,
     save_timeline,
-    save_weights,
     timeline_path,
     write_architecture,
-    write_onnx,
     write_project,
-    write_pytorch,
 )
 
 from .autosave import Autosaver
@@ -585,35 +583,20 @@ class MainWindow(QMainWindow):
             self.watch.tabs.setCurrentWidget(self.watch.runs)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
-        if path:
-            self.export_to(Path(path))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
+        if path:  # a name typed without an ending takes the chosen filter's
+            ending = chosen[chosen.rfind("*") + 1:-1] if "*" in chosen else ""
+            self.export_to(Path(path) if Path(path).suffix else Path(path + ending))
 
     def export_to(self, path: Path) -> bool:
-        """Write the format the name's suffix says; say what was written."""
+        """Write the format the name's ending says; say what was written."""
         path = Path(path)
         network = self.trained_network()
-        if path.suffix == ".json":
-            write_architecture(path, self.document.architecture)
-            summary = "the architecture (no weights)"
-        elif network is None:
-            self.show_error("Train the network (or open trained weights) before exporting "
-                            "weights, ONNX or PyTorch — the architecture alone exports as .json.")
+        try:
+            summary = export(path, self.document.architecture if network is None else network)
+        except (FileFormatError, OSError) as error:
+            self.show_error(str(error))
             return False
-        elif path.suffix == ".onnx":
-            write_onnx(path, network)
-            c, h, w = network.input_shape
-            summary = (f"an ONNX model (opset 13): input 'input' N×{c}×{h}×{w} in [0, 1], "
-                       f"output 'logits' N×{network.analysis.output_shape[0]}")
-        elif path.suffix == ".py":
-            weights = path.with_suffix(".npz")
-            save_weights(weights, network)
-            write_pytorch(path, network.architecture, weights)
-            summary = f"a PyTorch module; its load(\"{weights.name}\") reads the weights beside it"
-        else:
-            path = path.with_suffix(".npz")
-            save_weights(path, network)
-            summary = "the weights and architecture (.npz, loads with allow_pickle=False)"
         self.statusBar().showMessage(f"Exported {path.name}: {summary}.")
         self.export_done(path, summary)
         return True

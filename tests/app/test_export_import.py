@@ -40,6 +40,12 @@ def test_export_onnx_pytorch_npz_and_json(trained_window, tmp_path):
     assert "opset 13" in window.exported[0][1]
 
 
+def test_an_unknown_ending_is_refused_with_the_clis_sentence(trained_window, tmp_path):
+    assert not trained_window.export_to(tmp_path / "m.txt")
+    assert "the ending .txt names no export format" in trained_window.errors[-1]
+    assert not (tmp_path / "m.txt").exists() and not trained_window.exported
+
+
 def test_weights_exports_need_a_trained_network(window, tmp_path):
     assert not window.export_to(tmp_path / "m.onnx")
     assert "Train the network" in window.errors[-1]
