@@ -416,7 +416,7 @@ _EXPORT_OPTIONS = {"--json": ".json", "--onnx": ".onnx", "--pytorch": ".py"}
 
 
 def _export(args: argparse.Namespace) -> int:
-    from studio.io import export, export_format, load_network, write_pytorch_trainer
+    from studio.io import export_format, export_model, load_network, write_pytorch_trainer
 
     files = {option: getattr(args, option[2:]) for option in _EXPORT_OPTIONS}
     if not (any(files.values()) or args.pytorch_trainer):
@@ -435,7 +435,7 @@ def _export(args: argparse.Namespace) -> int:
                                f"{_EXPORT_OPTIONS[option]}")
     network = load_network(args.model)
     for path in filter(None, files.values()):
-        _say(f"{path}: {export(path, network, weights_file=args.model)}")
+        _say(f"{path}: {export_model(path, network, weights_file=args.model)}")
     if args.pytorch_trainer:
         write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
         _say(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "

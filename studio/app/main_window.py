@@ -39,7 +39,7 @@ from studio.engine import LayerHealth, Network, Suggestion, bytes_needed, serial
 from studio.io import (
     FileFormatError,
     Project,
-    export,
+    export_model,
     load_preset,
     preset_names,
     read_project,
@@ -593,7 +593,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         network = self.trained_network()
         try:
-            summary = export(path, self.document.architecture if network is None else network)
+            summary = export_model(path, self.document.architecture if network is None else network)
         except (FileFormatError, OSError) as error:
             self.show_error(str(error))
             return False

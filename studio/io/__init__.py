@@ -10,7 +10,7 @@ from .architecture_file import (
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
 from .errors import FileFormatError, FileWriteError
-from .export import EXPORT_FORMATS, export, export_format
+from .export import EXPORT_FORMATS, export_format, export_model
 from .onnx_export import to_onnx, write_onnx
 from .output_check import check_outputs
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
@@ -34,8 +34,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_outputs",
-    "export",
     "export_format",
+    "export_model",
     "load_network",
     "load_preset",
     "preset_names",

@@ -33,7 +33,7 @@ def export_format(path: str | os.PathLike) -> str:
     return suffix
 
 
-def export(path: str | os.PathLike, model: Network | dict[str, Any],
+def export_model(path: str | os.PathLike, model: Network | dict[str, Any],
            weights_file: str | os.PathLike | None = None) -> str:
     """Write `model` (a trained network, or an architecture alone) to `path` in the format
     its ending names; the sentence that says what was written.
