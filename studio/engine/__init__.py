@@ -18,6 +18,7 @@ from .architecture import (
 )
 from .evaluation import Evaluation, as_input, evaluate
 from .explanation import Explanation, explain
+from .filters import set_filter
 from .hand_kernels import KERNEL_PRESETS, apply_kernel, input_gradient_by_full_convolution
 from .health import BAD, GOOD, WARNING, LayerHealth, Suggestion, layer_health
 from .inspection import Inside, look_inside
@@ -47,6 +48,6 @@ __all__ = [
     "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "activation_bytes", "analyse",
     "apply_kernel", "as_input", "bytes_needed", "check", "compile_kernels", "evaluate", "explain",
     "input_gradient_by_full_convolution", "layer_health", "learning_rate", "look_inside",
-    "output_size", "serial_in_this_thread", "single_threaded_blas", "softmax",
+    "output_size", "serial_in_this_thread", "set_filter", "single_threaded_blas", "softmax",
     "softmax_cross_entropy",
 ]
