@@ -14,7 +14,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.engine import Trainer, TrainResult
+    from studio.training_setup import CheckpointPolicy
 
 COMMANDS = ("train", "eval", "export", "bench", "gui", "desktop-entry")
 EXIT_ERROR = 2
@@ -284,7 +288,8 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_training(trainer: Any, policy: Any, epoch_count: int) -> tuple[Any, list[dict]]:
+def _run_training(trainer: Trainer, policy: CheckpointPolicy, epoch_count: int
+                  ) -> tuple[TrainResult, list[dict[str, Any]]]:
     """Run with a progress bar on a terminal (a line per epoch otherwise), saving as the
     policy says; the result and one metrics row per epoch."""
     from studio.engine import BatchEnd, EpochEnd
@@ -322,7 +327,7 @@ def _run_training(trainer: Any, policy: Any, epoch_count: int) -> tuple[Any, lis
     return result, epochs
 
 
-def _report_training(args: argparse.Namespace, trainer: Any, result: Any,
+def _report_training(args: argparse.Namespace, trainer: Trainer, result: TrainResult,
                      epochs: list[dict[str, Any]], dataset_name: str, seconds: float) -> None:
     """The closing line, the final weights in --out and the --metrics file."""
     from studio.io import FileWriteError, atomic_write_text, save_weights

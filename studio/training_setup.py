@@ -80,7 +80,7 @@ class CheckpointPolicy:
     for the CLI's --out, its weights), so a kill at any moment leaves a run to continue.
     A write that fails is reported once, through `warn`, and the training goes on."""
 
-    def __init__(self, checkpoint: Path | None, warn: Callable[[str], None],
+    def __init__(self, checkpoint: str | os.PathLike | None, warn: Callable[[str], None],
                  weights: str | os.PathLike | None = None):
         self.checkpoint, self.weights, self.warn = checkpoint, weights, warn
         self.failures: list[FileWriteError] = []

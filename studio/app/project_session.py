@@ -7,10 +7,10 @@ problem as a sentence), so the file rules are tested without a window.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QSettings
 
@@ -44,7 +44,8 @@ class ProjectSession:
     """The files of the project open in one window; `snapshot()` gives the unsaved project
     (or None when nothing is unsaved) for the autosave every minute."""
 
-    def __init__(self, settings: QSettings, snapshot: Any, parent: QObject | None = None):
+    def __init__(self, settings: QSettings, snapshot: Callable[[], Project | None],
+                 parent: QObject | None = None):
         self.settings = settings
         self.path: Path | None = None
         self.autosaver = Autosaver(snapshot, parent)
