@@ -56,11 +56,11 @@ def export_model(path: str | os.PathLike, model: Network | dict[str, Any],
         return (f"an ONNX model (opset 13): input 'input' N×{c}×{h}×{w} in [0, 1], "
                 f"output 'logits' N×{model.analysis.output_shape[0]}")
     if suffix == ".py":
+        where = "" if weights_file is not None else " beside it"
         if weights_file is None:
             weights_file = path.with_suffix(".npz")
             save_weights(weights_file, model)
         write_pytorch(path, architecture, weights_file)
-        return (f"a PyTorch module; its load(\"{Path(weights_file).name}\") reads the weights "
-                "beside it")
+        return f"a PyTorch module; its load(\"{Path(weights_file).name}\") reads the weights{where}"
     save_weights(path, model)
     return "the weights and architecture (.npz, loads with allow_pickle=False)"
