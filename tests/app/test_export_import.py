@@ -97,3 +97,19 @@ def test_a_pickled_npz_is_refused_in_a_dialog(window, tmp_path):
     assert not window.open_file(tmp_path / "evil.npz")
     assert "pickled Python objects" in window.errors[-1]
     assert window.document.architecture == before and not marker.exists()
+
+
+@pytest.mark.parametrize(("typed", "chosen", "exported"), [
+    ("model", "ONNX model (*.onnx)", "model.onnx"),  # no ending: the chosen filter's
+    ("model", "PyTorch module (*.py)", "model.py"),
+    ("model.npz", "ONNX model (*.onnx)", "model.npz"),  # a typed ending wins
+])
+def test_the_export_dialog_gives_a_bare_name_the_chosen_filters_ending(window, monkeypatch,
+                                                                      tmp_path, typed, chosen,
+                                                                      exported):
+    monkeypatch.setattr("studio.app.main_window.QFileDialog.getSaveFileName",
+                        lambda *args: (str(tmp_path / typed), chosen))
+    asked = []
+    monkeypatch.setattr(window, "export_to", asked.append)
+    window.export_dialog()
+    assert asked == [tmp_path / exported]
