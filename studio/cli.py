@@ -14,7 +14,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from studio.engine import Trainer, TrainResult
+    from studio.training_setup import CheckpointPolicy
 
 COMMANDS = ("train", "eval", "export", "bench", "gui", "desktop-entry")
 EXIT_ERROR = 2
@@ -53,15 +57,10 @@ class _LogProgress:
         print(f"downloading {name}: {done / 1e6:.1f}{of}", file=sys.stderr, flush=True)
 
 
-def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 28, 28)):
-    """The dataset the arguments name; a folder of class sub-folders of images is converted
-    to `image_shape`, the network's input."""
-    from studio.data import load_dataset
-
-    if args.data:
-        return load_dataset("folder", args.data, image_shape=image_shape)
+def _download_progress():
+    """A download progress callback: a tqdm bar on a terminal, log lines otherwise; and a
+    function that closes the bar."""
     bar = None
-
     log = _LogProgress()
 
     def progress(name: str, done: int, total: int) -> None:
@@ -78,11 +77,20 @@ def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int] = (1, 2
         bar.n = done
         bar.refresh()
 
+    return progress, lambda: bar is not None and bar.close()
+
+
+def _dataset(args: argparse.Namespace, image_shape: tuple[int, int, int]):
+    """The dataset the arguments name, for a network whose input is `image_shape`."""
+    from studio.training_setup import training_data
+
+    if args.data:
+        return training_data(image_shape, "folder", args.data)
+    progress, close = _download_progress()
     try:
-        return load_dataset(args.dataset, mirror=args.mirror, progress=progress)
+        return training_data(image_shape, args.dataset, mirror=args.mirror, progress=progress)
     finally:
-        if bar is not None:
-            bar.close()
+        close()
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -117,12 +125,35 @@ def _seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from studio import __version__
-    from studio.engine import OPTIMIZERS, SCHEDULES
 
     parser = argparse.ArgumentParser(prog="python -m studio", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--version", action="version", version=f"CNN Studio {__version__}")
     commands = parser.add_subparsers(dest="command")
+    _add_train_command(commands)
+    _add_eval_and_export_commands(commands)
+    bench = commands.add_parser("bench", help="measure training and inference speed")
+    bench.add_argument("--vs-torch", action="store_true",
+                       help="also measure PyTorch CPU on the same threads (needs torch)")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    _add_engine_option(bench, "textbook: only LeNet-5 on the textbook loops beside the fast "
+                              "engine (the full bench prints that comparison too)")
+    bench.add_argument("--gui", action="store_true",
+                       help="train in the real window (offscreen) and compare with headless")
+    bench.add_argument("--data", metavar="DIR",
+                       help="also time start-up to the first batch on this IDX folder")
+
+    gui = commands.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
+    gui.add_argument("--data", metavar="DIR", help="dataset folder: MNIST IDX files, or "
+                                                   "one sub-folder of images per class")
+    commands.add_parser("desktop-entry", help="add CNN Studio to this user's Linux desktop "
+                                              "menu (a .desktop entry and its icon)")
+    return parser
+
+
+def _add_train_command(commands: Any) -> None:
+    from studio.engine import OPTIMIZERS, SCHEDULES
 
     train = commands.add_parser("train", help="train a network headless")
     train.add_argument("--arch",
@@ -147,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--metrics", metavar="FILE.json", help="write metrics as JSON here")
     _add_engine_option(train)
 
+
+def _add_eval_and_export_commands(commands: Any) -> None:
     evaluate = commands.add_parser("eval", help="evaluate saved weights on a test set")
     evaluate.add_argument("model", help="weights file (.npz) written by CNN Studio")
     _add_engine_option(evaluate)
@@ -162,25 +195,6 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pytorch-trainer", metavar="DIR",
                         help="write DIR/model.py and DIR/train.py, which trains the network "
                              "with torchrun (DistributedDataParallel) and writes a studio .npz")
-
-    bench = commands.add_parser("bench", help="measure training and inference speed")
-    bench.add_argument("--vs-torch", action="store_true",
-                       help="also measure PyTorch CPU on the same threads (needs torch)")
-    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
-    _add_engine_option(bench, "textbook: only LeNet-5 on the textbook loops beside the fast "
-                              "engine (the full bench prints that comparison too)")
-    bench.add_argument("--gui", action="store_true",
-                       help="train in the real window (offscreen) and compare with headless")
-    bench.add_argument("--data", metavar="DIR",
-                       help="also time start-up to the first batch on this IDX folder")
-
-    gui = commands.add_parser("gui", help="open the desktop app (the default)")
-    gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
-    gui.add_argument("--data", metavar="DIR", help="dataset folder: MNIST IDX files, or "
-                                                   "one sub-folder of images per class")
-    commands.add_parser("desktop-entry", help="add CNN Studio to this user's Linux desktop "
-                                              "menu (a .desktop entry and its icon)")
-    return parser
 
 
 def _checked_paths(args: argparse.Namespace, inputs: dict[str, str | None],
@@ -238,17 +252,11 @@ def _architecture(args: argparse.Namespace) -> tuple[Any, dict[str, Any] | None]
 
 
 def _train(args: argparse.Namespace) -> int:
-    from studio.engine import BatchEnd, EpochEnd, Network, TrainConfig, Trainer, check
-    from studio.io import (
-        FileWriteError,
-        atomic_write_text,
-        resolve_architecture,
-        resume_problem,
-        save_checkpoint,
-        save_weights,
-    )
+    from studio.engine import Network, TrainConfig, check
+    from studio.io import resolve_architecture
+    from studio.training_setup import CheckpointPolicy, checkpoint_beside, trainer_for
 
-    checkpoint = Path(args.out).with_suffix(".checkpoint.npz") if args.out else None
+    checkpoint = checkpoint_beside(args.out) if args.out else None
     arch_file = args.arch if args.arch and Path(args.arch).is_file() else None
     _checked_paths(args, {"--arch": arch_file, "--init": args.init, "--resume": args.resume},
                    {"--out": args.out, "the checkpoint beside --out": checkpoint,
@@ -259,47 +267,44 @@ def _train(args: argparse.Namespace) -> int:
     architecture = initial.architecture if initial else resolve_architecture(args.arch or
                                                                              "lenet5")
     dataset = _dataset(args, check(architecture).input_shape)
-    check(architecture, num_classes=len(dataset.classes))
     network = (initial.on_engine(args.engine) if initial
                else Network(architecture, seed=args.seed, engine=args.engine))
-    expected = network.input_shape
-    if dataset.image_shape != expected:
-        raise CommandError(f"the architecture expects {'×'.join(map(str, expected))} input but "
-                           f"the dataset's images are {'×'.join(map(str, dataset.image_shape))}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                          lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                          seed=args.seed, snapshot_interval=0)
-    if resume is not None:
-        problem = resume_problem(args.resume, resume, config, len(dataset.train_images))
-        if problem:
-            raise CommandError(problem)
-    tested = len(dataset.test_images) > 0
-    try:
-        trainer = Trainer(network, dataset.train_images, dataset.train_labels,
-                          dataset.test_images if tested else None,
-                          dataset.test_labels if tested else None, config, resume=resume)
-    except (KeyError, TypeError, IndexError) as error:  # only a resume state can cause these
-        raise CommandError(f"{args.resume}: its training state does not fit this run "
-                           f"({type(error).__name__}: {error}) — start with --init instead"
-                           ) from None
+    trainer = trainer_for(network, dataset, config, resume, args.resume)
     print(f"{dataset.describe()}", file=sys.stderr)
     if dataset.note:
         print(f"note: {dataset.note}", file=sys.stderr)
-    if not tested:
+    if trainer.test_images is None:
         print(f"note: {dataset.name} has no test images, so no test accuracy is measured",
               file=sys.stderr)
+    policy = CheckpointPolicy(checkpoint, lambda text: print(f"warning: {text}",
+                                                             file=sys.stderr),
+                              weights=args.out)
+    started = time.perf_counter()
+    result, epochs = _run_training(trainer, policy, args.epochs)
+    _report_training(args, trainer, result, epochs, dataset.name, time.perf_counter() - started)
+    return 0
+
+
+def _run_training(trainer: Trainer, policy: CheckpointPolicy, epoch_count: int
+                  ) -> tuple[TrainResult, list[dict[str, Any]]]:
+    """Run with a progress bar on a terminal (a line per epoch otherwise), saving as the
+    policy says; the result and one metrics row per epoch."""
+    from studio.engine import BatchEnd, EpochEnd
+
     bar = None
     if _progress_enabled():
         from tqdm import tqdm
 
-        bar = tqdm(total=len(dataset.train_images) * args.epochs, unit="img", leave=False)
+        bar = tqdm(total=len(trainer.train_images) * epoch_count, unit="img", leave=False)
     epochs: list[dict[str, Any]] = []
-    unsaved: list[FileWriteError] = []  # a failed save after an epoch; training goes on
 
     def report(event: Any) -> None:
         if isinstance(event, BatchEnd) and bar is not None:
             bar.update(event.images - bar.n)
-            bar.set_description(f"epoch {event.epoch + 1}/{args.epochs} loss {event.loss:.3f}")
+            bar.set_description(f"epoch {event.epoch + 1}/{epoch_count} loss {event.loss:.3f}")
         elif isinstance(event, EpochEnd):
             row = {"epoch": event.epoch + 1, "train_loss": event.train_loss,
                    "train_accuracy": event.train_accuracy, "seconds": event.seconds,
@@ -311,21 +316,23 @@ def _train(args: argparse.Namespace) -> int:
             line = (f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, accuracy "
                     f"{row['train_accuracy']:.2%}; {test}")
             bar.write(line) if bar is not None else _say(line)
-            if args.out:  # a kill from now on still leaves loadable weights and a checkpoint
-                try:
-                    save_weights(args.out, network)
-                    save_checkpoint(checkpoint, network, trainer)
-                except FileWriteError as error:
-                    if not unsaved:
-                        print(f"warning: {error}; training goes on", file=sys.stderr)
-                    unsaved.append(error)
+            policy.after_epoch(trainer)  # a kill from now on leaves weights and a checkpoint
 
-    started = time.perf_counter()
     try:
         result = trainer.run(report)
     finally:
         if bar is not None:
             bar.close()
+    policy.after_run(trainer)
+    return result, epochs
+
+
+def _report_training(args: argparse.Namespace, trainer: Trainer, result: TrainResult,
+                     epochs: list[dict[str, Any]], dataset_name: str, seconds: float) -> None:
+    """The closing line, the final weights in --out and the --metrics file."""
+    from studio.io import FileWriteError, atomic_write_text, save_weights
+
+    network, config = trainer.network, trainer.config
     final = result.epochs[-1].test if result.epochs else None
     speed = f"{result.images_per_second:.0f} images/s"
     _say(f"test accuracy {final.accuracy:.2%}, test loss {final.loss:.4f}; {speed}" if final
@@ -336,24 +343,23 @@ def _train(args: argparse.Namespace) -> int:
         except FileWriteError as error:
             raise _rescue(network, error) from None
         print(f"weights written to {args.out}", file=sys.stderr)
-    if args.metrics:
-        metrics = {"architecture": network.architecture.get("name", args.arch),
-                   "dataset": dataset.name, "test_accuracy": final.accuracy if final else None,
-                   "test_loss": final.loss if final else None,
-                   "train_seconds": result.train_seconds,
-                   "wall_seconds": time.perf_counter() - started,
-                   "train_images_per_second": result.images_per_second,
-                   "epochs": epochs, "settings": {"epochs": args.epochs,
-                                                  "batch_size": args.batch_size,
-                                                  "optimizer": args.optimizer,
-                                                  "lr": config.learning_rate,
-                                                  "schedule": args.schedule, "seed": args.seed}}
-        try:
-            atomic_write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
-        except FileWriteError as error:
-            raise (CommandError(f"{error}; the trained weights are in {args.out}") if args.out
-                   else _rescue(network, error)) from None
-    return 0
+    if not args.metrics:
+        return
+    metrics = {"architecture": network.architecture.get("name", args.arch),
+               "dataset": dataset_name, "test_accuracy": final.accuracy if final else None,
+               "test_loss": final.loss if final else None,
+               "train_seconds": result.train_seconds, "wall_seconds": seconds,
+               "train_images_per_second": result.images_per_second,
+               "epochs": epochs, "settings": {"epochs": args.epochs,
+                                              "batch_size": args.batch_size,
+                                              "optimizer": args.optimizer,
+                                              "lr": config.learning_rate,
+                                              "schedule": args.schedule, "seed": args.seed}}
+    try:
+        atomic_write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+    except FileWriteError as error:
+        raise (CommandError(f"{error}; the trained weights are in {args.out}") if args.out
+               else _rescue(network, error)) from None
 
 
 def _onnx_logits(path: str, images: Any) -> Any:
@@ -380,13 +386,13 @@ def _onnx_logits(path: str, images: Any) -> Any:
 def _eval(args: argparse.Namespace) -> int:
     from studio.engine import evaluate, softmax_cross_entropy
     from studio.io import load_network
+    from studio.training_setup import image_shape_problem
 
     network = load_network(args.model).on_engine(args.engine)
     dataset = _dataset(args, network.input_shape)
-    if dataset.image_shape != network.input_shape:
-        raise CommandError(f"{args.model} expects {'×'.join(map(str, network.input_shape))} "
-                           f"images but the dataset's are "
-                           f"{'×'.join(map(str, dataset.image_shape))}")
+    problem = image_shape_problem(network.input_shape, dataset, args.model)
+    if problem:
+        raise CommandError(problem)
     outputs = network.analysis.output_shape[0]
     if len(dataset.classes) > outputs:
         raise CommandError(f"{args.model} tells {outputs} classes apart but {dataset.name} has "
@@ -411,36 +417,31 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    from studio.io import (
-        load_network,
-        write_architecture,
-        write_onnx,
-        write_pytorch,
-        write_pytorch_trainer,
-    )
+#: the export options and the ending each one's file name must have
+_EXPORT_OPTIONS = {"--json": ".json", "--onnx": ".onnx", "--pytorch": ".py"}
 
-    if not (args.json or args.onnx or args.pytorch or args.pytorch_trainer):
+
+def _export(args: argparse.Namespace) -> int:
+    from studio.io import export_format, export_model, load_network, write_pytorch_trainer
+
+    files = {option: getattr(args, option[2:]) for option in _EXPORT_OPTIONS}
+    if not (any(files.values()) or args.pytorch_trainer):
         raise CommandError("nothing to export — give --json, --onnx, --pytorch and/or "
                            "--pytorch-trainer")
-    outputs: dict[str, Path | str | None] = {"--json": args.json, "--onnx": args.onnx,
-                                             "--pytorch": args.pytorch}
+    outputs: dict[str, Path | str | None] = dict(files)
     if args.pytorch_trainer and Path(args.pytorch_trainer).is_dir():
         from studio.io import PYTORCH_TRAINER_FILES
 
         outputs.update({f"--pytorch-trainer's {name}": Path(args.pytorch_trainer) / name
                         for name in PYTORCH_TRAINER_FILES})
     _checked_paths(args, {"the model": args.model}, outputs)
+    for option, path in files.items():
+        if path and export_format(path) != _EXPORT_OPTIONS[option]:
+            raise CommandError(f"{option} {path}: the file's name must end in "
+                               f"{_EXPORT_OPTIONS[option]}")
     network = load_network(args.model)
-    if args.json:
-        write_architecture(args.json, network.architecture)
-        _say(f"architecture written to {args.json}")
-    if args.onnx:
-        write_onnx(args.onnx, network)
-        _say(f"ONNX model (opset 13, input 'input', output 'logits') written to {args.onnx}")
-    if args.pytorch:
-        write_pytorch(args.pytorch, network.architecture, args.model)
-        _say(f"PyTorch module written to {args.pytorch}; load(\"{args.model}\") rebuilds it")
+    for path in filter(None, files.values()):
+        _say(f"{path}: {export_model(path, network, weights_file=args.model)}")
     if args.pytorch_trainer:
         write_pytorch_trainer(args.pytorch_trainer, network.architecture, args.model)
         _say(f"PyTorch trainer written to {args.pytorch_trainer}; run it with: torchrun "

@@ -61,6 +61,10 @@ def write(path, text):
     (lambda t: ["export", write(t / "m.npz", "not a zip"), "--json", str(t / "a.json")],
      "not a .npz archive"),
     (lambda t: ["export", str(t / "m.npz")], "nothing to export"),
+    (lambda t: ["export", str(t / "m.npz"), "--onnx", str(t / "m.bin")],
+     "the ending .bin names no export format"),  # the window's refusal, word for word
+    (lambda t: ["export", str(t / "m.npz"), "--onnx", str(t / "m.py")],
+     "m.py: the file's name must end in .onnx"),
     (lambda t: ["train", "--dataset", "synthetic", "--arch", write(t / "a.json", json.dumps(
         {**load_preset("tiny"), "input": {"channels": 1, "height": 32, "width": 32}}))],
      "expects 1×32×32 input but the dataset's images are 1×28×28"),

@@ -16,16 +16,15 @@ import platformdirs
 
 from studio.engine import Network, TrainConfig, analyse
 from studio.io import FileFormatError, read_checkpoint
-
-SUFFIX = ".checkpoint.npz"
+from studio.training_setup import CHECKPOINT_SUFFIX, checkpoint_beside
 
 
 def checkpoint_path(project: Path | None) -> Path:
     """Beside a saved project (digits.cnnproj → digits.checkpoint.npz, as the CLI's
     --out does); in the user's data folder for a project never saved."""
     if project is not None:
-        return project.with_name(project.stem + SUFFIX)
-    return Path(platformdirs.user_data_dir("cnn-studio")) / f"untitled{SUFFIX}"
+        return checkpoint_beside(project)
+    return Path(platformdirs.user_data_dir("cnn-studio")) / f"untitled{CHECKPOINT_SUFFIX}"
 
 
 @dataclasses.dataclass

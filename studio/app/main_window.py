@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -34,54 +33,46 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.data import Dataset, ImageFolder, default_source, is_cached, load_dataset
-from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
+from studio.data import Dataset, ImageFolder, default_source, is_cached
+from studio.engine import LayerHealth, Network, Suggestion, bytes_needed, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
+    export_model,
     load_preset,
     preset_names,
-    read_project,
-    read_timeline,
     resource_files,
-    save_timeline,
-    save_weights,
-    timeline_path,
-    write_architecture,
-    write_onnx,
-    write_project,
-    write_pytorch,
 )
+from studio.training_setup import training_data
 
-from .autosave import Autosaver
 from .canvas import NetworkCanvas
-from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
+from .filter_command import PutKernel
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
 from .palette import LayerPalette, new_layer
+from .project_session import PROJECT_SUFFIX, ProjectSession
 from .run_recorder import RunRecorder
+from .run_start import run_start
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
 from .watch_page import WatchPage
 
-PROJECT_SUFFIX = ".cnnproj"
 FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
                 "Trained weights (*.npz)")
 EXPORT_FILTERS = ("ONNX model (*.onnx);;PyTorch module (*.py);;Weights (*.npz);;"
                   "Architecture JSON (*.json)")
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
     def __init__(self, file: str | None = None, data: str | None = None):
         super().__init__()
         self.settings = QSettings()  # the application's organisation and name
-        self.path: Path | None = None
+        self.session = ProjectSession(self.settings, self._autosave_snapshot, self)
         self.recorder = RunRecorder()
         self._after_run: Callable[[], None] | None = None  # what to start once a run has ended
         self.document = NetworkDocument(load_preset("lenet5"))
@@ -93,7 +84,40 @@ class MainWindow(QMainWindow):
         self.preload.loaded.connect(self._on_preloaded)
         self._dataset: tuple[tuple, Dataset] | None = None  # (source key, dataset)
         self._last_epoch = ""
+        self._build_widgets()
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self._on_document_change()
+        self._set_training(False)
+        self._reset_progress()
+        self.resize(1280, 800)
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._open_at_start(file, data)
+        self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
+                                     "only on the first launch)…")
+        self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
+                                   int(self.training_panel.settings.get("batch_size", 64)), self)
+        self.warmup.done.connect(self._on_kernels_ready)
 
+    def _open_at_start(self, file: str | None, data: str | None) -> None:
+        """Work recovered after a crash, else the file given on the command line; its
+        dataset folder wins over the project's."""
+        leftover = self.session.leftover()
+        if leftover is not None and self.offer_recovery():
+            self._replace_project(leftover, None)
+            self.settings_dirty = True  # recovered work is unsaved until saved
+            self._update_title()
+        elif file:
+            self.open_file(file)
+        if data:
+            self.training_panel.set_settings({**self.training_panel.settings,
+                                              "dataset": "folder", "folder": data})
+
+    # layout, menus, wiring ------------------------------------------------------------
+    def _build_widgets(self) -> None:
         self.palette = LayerPalette()
         self.canvas = NetworkCanvas(self.document)
         self.inspector = LayerInspector(self.document)
@@ -120,34 +144,7 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.watch = WatchPage(self.document)
-        self._build_layout()
-        self._build_menus()
-        self._connect()
-        self._on_document_change()
-        self._set_training(False)
-        self._reset_progress()
-        self.resize(1280, 800)
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        self.autosaver = Autosaver(self._autosave_snapshot, self)
-        leftover = Autosaver.leftover()
-        if leftover is not None and self.offer_recovery():
-            self._replace_project(leftover, None)
-            self.settings_dirty = True  # recovered work is unsaved until saved
-            self._update_title()
-        elif file:
-            self.open_file(file)
-        if data:  # the command line wins over the project's dataset
-            self.training_panel.set_settings({**self.training_panel.settings,
-                                              "dataset": "folder", "folder": data})
-        self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
-                                     "only on the first launch)…")
-        self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
-                                   int(self.training_panel.settings.get("batch_size", 64)), self)
-        self.warmup.done.connect(self._on_kernels_ready)
 
-    # layout, menus, wiring ------------------------------------------------------------
     def _build_layout(self) -> None:
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.inspector, "Layer")
@@ -320,8 +317,7 @@ class MainWindow(QMainWindow):
         self.summary.setText(
             f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
             f"{analysis.total_macs:,} multiply-adds per image · "
-            f"{memory_text(2 * analysis.activations_per_image * batch)} of activations and "
-            f"gradients per batch of {batch}")
+            f"{memory_text(bytes_needed(analysis, batch))} of training memory per batch of {batch}")
         self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
@@ -365,7 +361,8 @@ class MainWindow(QMainWindow):
         return not self.undo_stack.isClean() or self.settings_dirty
 
     def _update_title(self) -> None:
-        name = self.path.name if self.path else self.document.architecture.get("name", "Untitled")
+        path = self.session.path
+        name = path.name if path else self.document.architecture.get("name", "Untitled")
         self.setWindowTitle(f"CNN Studio — {name}{'*' if self.is_dirty() else ''}")
 
     # files --------------------------------------------------------------------------
@@ -386,6 +383,10 @@ class MainWindow(QMainWindow):
     def _autosave_snapshot(self) -> Project | None:
         if not self.is_dirty():
             return None
+        return self._project()
+
+    def _project(self) -> Project:
+        """The open project as it is now: network, settings, trained weights, runs."""
         return Project(self.document.architecture, dict(self.training_panel.settings),
                        self.trained_weights(), self.recorder.runs)
 
@@ -405,23 +406,23 @@ class MainWindow(QMainWindow):
         self.training.starting_filters = frozen_kernels(project.training, project.weights)
         self.watch.runs.set_runs(self.recorder.runs)
         self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
-        if path is not None and timeline_path(path).is_file():
-            try:
-                self.watch.load_timeline(*read_timeline(timeline_path(path)))
-            except FileFormatError as error:
-                self.statusBar().showMessage(str(error))
+        timeline, problem = self.session.timeline(path)
+        if timeline is not None:
+            self.watch.load_timeline(*timeline)
+        elif problem:
+            self.statusBar().showMessage(problem)
         if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
             self.watch.show_finished_run(self.recorder.runs[-1])
             self._preload_dataset()
         self.undo_stack.clear()
         self.settings_dirty = False
-        self.path = path
+        self.session.path = path
         self._adopt_checkpoint(project, path)
         self._on_document_change()
 
     def _adopt_checkpoint(self, project: Project, path: Path | None) -> None:
         """Continue from this project's checkpoint, if it has one (see `checkpoints`)."""
-        found = find_checkpoint(path, project.architecture, project.weights)
+        found = self.session.checkpoint(project, path)
         if found is None:
             return
         if not found.same_weights:
@@ -446,18 +447,19 @@ class MainWindow(QMainWindow):
         """Open a project or architecture JSON; a broken file shows a dialog and keeps
         the current network."""
         try:
-            project = read_project(path)
+            project = self.session.read(path)
         except FileFormatError as error:
             self.show_error(str(error))
             return False
         if not self.confirm_discard():
             return False
         self._replace_project(project, Path(path))
-        self._remember(Path(path))
+        self.session.remember(Path(path))
+        self._refresh_recent()
         return True
 
     def save(self) -> bool:
-        return self.save_to(self.path) if self.path else self.save_as()
+        return self.save_to(self.session.path) if self.session.path else self.save_as()
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, "Save", f"network{PROJECT_SUFFIX}",
@@ -466,44 +468,21 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: Path) -> bool:
         """A .json path gets the architecture alone; anything else the whole project."""
-        path = Path(path)
-        if path.suffix not in (".json", PROJECT_SUFFIX):
-            path = path.with_name(path.name + PROJECT_SUFFIX)
-        try:
-            if path.suffix == ".json":
-                write_architecture(path, self.document.architecture)
-            else:
-                write_project(path, Project(self.document.architecture,
-                                            dict(self.training_panel.settings),
-                                            self.trained_weights(), self.recorder.runs))
-        except OSError as error:
-            self.show_error(f"{path}: cannot be saved ({error.strerror})")
+        store = self.watch.store
+        saved = self.session.save(path, self._project(), (store.for_disk(), store.evaluations)
+                                  if store.snapshots else None)
+        for problem in saved.problems:
+            self.show_error(problem)
+        if saved.path is None:
             return False
-        if self.watch.store.snapshots and path.suffix == PROJECT_SUFFIX:
-            try:
-                save_timeline(timeline_path(path), self.watch.store.for_disk(),
-                              self.watch.store.evaluations)
-            except OSError as error:
-                self.show_error(f"{timeline_path(path)}: the training timeline cannot be "
-                                f"saved ({error.strerror}); the project itself was saved")
-        if self.path is None:  # the unsaved network's checkpoint now belongs to the file
-            with suppress(OSError):
-                checkpoint_path(None).replace(checkpoint_path(path))
-        self.path = path
         self.undo_stack.setClean()
         self.settings_dirty = False
-        self._remember(path)
+        self._refresh_recent()
         self._update_title()
         return True
 
-    def _remember(self, path: Path) -> None:
-        recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
-        self.settings.setValue("recentFiles", recent[:MAX_RECENT])
-        self._refresh_recent()
-
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recentFiles") or []
-        return [value] if isinstance(value, str) else list(value)
+        return self.session.recent_files()
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
@@ -534,14 +513,10 @@ class MainWindow(QMainWindow):
         if model is None:  # not trained yet: the starting weights a run would draw
             model = Network(self.document.architecture)
             self.watch.model = model
-        model.layers[layer].params["weight"][f] = kernel
-        model.layers[layer].params["bias"][f] = 0.0
-        self.training.starting_filters[(layer, f)] = np.array(kernel, dtype=np.float32)
-        pairs = [p for p in self.training_panel.settings["frozen_filters"] if p != [layer, f]]
-        self.training_panel.set_frozen_filters(pairs + [[layer, f]] if frozen else pairs)
+        self.push(PutKernel(model, layer, f, kernel, frozen, self.training.starting_filters,
+                            lambda: self.training_panel.settings["frozen_filters"],
+                            self.training_panel.set_frozen_filters))
         self.training.stopped_run = None  # the weights are no longer that run's
-        self.settings_dirty = True
-        self._update_title()
         self.statusBar().showMessage(
             f"Filter {f} of layer {layer} now starts as your kernel"
             + (" and stays fixed while training" if frozen else "")
@@ -586,35 +561,20 @@ class MainWindow(QMainWindow):
             self.watch.tabs.setCurrentWidget(self.watch.runs)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
-        if path:
-            self.export_to(Path(path))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
+        if path:  # a name typed without an ending takes the chosen filter's
+            ending = chosen[chosen.rfind("*") + 1:-1] if "*" in chosen else ""
+            self.export_to(Path(path) if Path(path).suffix else Path(path + ending))
 
     def export_to(self, path: Path) -> bool:
-        """Write the format the name's suffix says; say what was written."""
+        """Write the format the name's ending says; say what was written."""
         path = Path(path)
         network = self.trained_network()
-        if path.suffix == ".json":
-            write_architecture(path, self.document.architecture)
-            summary = "the architecture (no weights)"
-        elif network is None:
-            self.show_error("Train the network (or open trained weights) before exporting "
-                            "weights, ONNX or PyTorch — the architecture alone exports as .json.")
+        try:
+            summary = export_model(path, self.document.architecture if network is None else network)
+        except (FileFormatError, OSError) as error:
+            self.show_error(str(error))
             return False
-        elif path.suffix == ".onnx":
-            write_onnx(path, network)
-            c, h, w = network.input_shape
-            summary = (f"an ONNX model (opset 13): input 'input' N×{c}×{h}×{w} in [0, 1], "
-                       f"output 'logits' N×{network.analysis.output_shape[0]}")
-        elif path.suffix == ".py":
-            weights = path.with_suffix(".npz")
-            save_weights(weights, network)
-            write_pytorch(path, network.architecture, weights)
-            summary = f"a PyTorch module; its load(\"{weights.name}\") reads the weights beside it"
-        else:
-            path = path.with_suffix(".npz")
-            save_weights(path, network)
-            summary = "the weights and architecture (.npz, loads with allow_pickle=False)"
         self.statusBar().showMessage(f"Exported {path.name}: {summary}.")
         self.export_done(path, summary)
         return True
@@ -658,10 +618,7 @@ class MainWindow(QMainWindow):
             if cached is not None and cached[0] == source:
                 return cached[1]
             kind, folder, shape = source
-            if kind == "folder":
-                return load_dataset("folder", folder, image_shape=shape, progress=progress,
-                                    cancelled=cancelled)
-            return load_dataset(kind, progress=progress, cancelled=cancelled)
+            return training_data(shape, kind, folder, progress=progress, cancelled=cancelled)
 
         return load
 
@@ -679,30 +636,23 @@ class MainWindow(QMainWindow):
         if self.training.running or not self.document.analysis.ok:
             return
         config = config or training_config(self.training_panel.settings)
-        initial = self.trained_weights() if continuing else None
-        if continuing and initial is None:
+        start = run_start(continuing, self.document.architecture, config,
+                          self.trained_weights() if continuing else None,
+                          self.training.stopped_run)
+        if start is None:
             self.statusBar().showMessage("Nothing to continue yet: Train starts a new run.")
             return
         self._last_epoch = ""
         self.pages.setCurrentWidget(self.watch)
-        resume = None
-        stopped = self.training.stopped_run
-        if (continuing and stopped is not None and stopped[1] == config
-                and stopped[0] == self.document.architecture):
-            resume = stopped[2]  # optimiser state, data order and position too
-            self.statusBar().showMessage("Continuing the stopped run exactly where it stopped.")
-        elif continuing:
-            self.statusBar().showMessage("Continuing from the trained weights, as a new run.")
-        else:
-            self.statusBar().showMessage(f"A new run from fresh weights (seed {config.seed}).")
-        if resume is None:
+        self.statusBar().showMessage(start.message)
+        if start.resume is None:
             self.watch.start_run()
         self.recorder.begin(self.document.architecture,
                             settings_of(config, self.training_panel.settings),
-                            resuming=resume is not None, continuing=continuing)
+                            resuming=start.resume is not None, continuing=continuing)
         self.watch.runs.set_runs(self.recorder.runs)
-        self.training.start(self.document.architecture, self._loader(), config, initial, resume,
-                            checkpoint_path(self.path))
+        self.training.start(self.document.architecture, self._loader(), config, start.initial,
+                            start.resume, self.session.checkpoint_path())
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)
@@ -802,8 +752,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()
-        Autosaver.clear()  # a clean exit: nothing to recover next time
-        checkpoint_path(None).unlink(missing_ok=True)  # nor an unsaved network's run
+        self.session.close()
         self.settings.setValue("geometry", self.saveGeometry())
         super().closeEvent(event)
 

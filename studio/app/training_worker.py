@@ -36,8 +36,9 @@ from studio.engine import (
     Trainer,
     TrainingDiverged,
     WeightsError,
+    set_filter,
 )
-from studio.io import save_checkpoint
+from studio.training_setup import CheckpointPolicy, trainer_for
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
 
@@ -114,47 +115,12 @@ class TrainingWorker(QObject):
     # the worker thread -----------------------------------------------------------------
     def run(self) -> None:
         try:
-            dataset = self.load_dataset(self.download.emit, self._stop.is_set)
-            self.dataset_ready.emit(dataset)
-            network = Network(self.architecture, seed=self.config.seed,
-                              num_classes=len(dataset.classes), engine=self.config.engine)
-            if self.initial_state is not None:
-                network.load_state_dict(self.initial_state)
-            else:
-                self._put_starting_filters(network)
-            if dataset.image_shape != network.input_shape:
-                raise DataError(f"the network expects {'×'.join(map(str, network.input_shape))}"
-                                f" images but {dataset.name} has "
-                                f"{'×'.join(map(str, dataset.image_shape))}")
-            self.trainer = Trainer(network, dataset.train_images, dataset.train_labels,
-                                   dataset.test_images, dataset.test_labels, self.config,
-                                   resume=self.resume_state)
+            self.trainer = self._prepare()
             if self._pause.is_set():
                 self.trainer.pause()
             if self._stop.is_set():
                 self.trainer.stop()
-            last = 0.0
-            history: list[tuple[int, float, float]] = []
-            latest: BatchEnd | None = None
-            for event in self.trainer.events():
-                if isinstance(event, BatchEnd):
-                    latest = event
-                    history.append((event.step, event.loss, event.accuracy))
-                    slow = self._pace is not None or self._single_step
-                    if slow or time.perf_counter() - last > PROGRESS_INTERVAL:
-                        last = time.perf_counter()
-                        self.progress.emit(latest, np.array(history).T)
-                        history = []
-                    self._between_batches()
-                elif isinstance(event, EpochEnd):
-                    self.epoch_finished.emit(event)
-                    self._save_checkpoint()
-                elif isinstance(event, Snapshot):
-                    self.snapshot.emit(event)
-            if history:
-                self.progress.emit(latest, np.array(history).T)
-            if self.trainer.stopped:
-                self._save_checkpoint()
+            self._train(self.trainer)
         except TrainingDiverged as error:
             self.failed.emit(str(error))
             return
@@ -172,16 +138,44 @@ class TrainingWorker(QObject):
             return
         self.finished.emit("Training stopped." if self._stop.is_set() else "Training finished.")
 
-    def _put_starting_filters(self, network: Network) -> None:
-        """Hand-made kernels (zero bias) into the filters they were made for, where the
-        network still has such a filter of that shape."""
-        for (layer, f), kernel in self.starting_filters.items():
-            target = network.layers[layer] if layer < len(network.layers) else None
-            if (target is not None and target.kind == "conv2d"
-                    and f < len(target.params["weight"])
-                    and target.params["weight"][f].shape[-2:] == kernel.shape[-2:]):
-                target.params["weight"][f] = kernel
-                target.params["bias"][f] = 0.0
+    def _prepare(self) -> Trainer:
+        """Load the dataset, build the network (the given weights, or fresh ones with the
+        hand-made starting filters) and its trainer, as the CLI's train does."""
+        dataset = self.load_dataset(self.download.emit, self._stop.is_set)
+        self.dataset_ready.emit(dataset)
+        network = Network(self.architecture, seed=self.config.seed,
+                          num_classes=len(dataset.classes), engine=self.config.engine)
+        if self.initial_state is not None:
+            network.load_state_dict(self.initial_state)
+        else:
+            for (layer, f), kernel in self.starting_filters.items():
+                set_filter(network, layer, f, kernel)
+        return trainer_for(network, dataset, self.config, resume=self.resume_state)
+
+    def _train(self, trainer: Trainer) -> None:
+        """Run it, forwarding batches in bundles, epochs and snapshots as signals."""
+        policy = CheckpointPolicy(self.checkpoint, self.notice.emit)
+        last = 0.0
+        history: list[tuple[int, float, float]] = []
+        latest: BatchEnd | None = None
+        for event in trainer.events():
+            if isinstance(event, BatchEnd):
+                latest = event
+                history.append((event.step, event.loss, event.accuracy))
+                slow = self._pace is not None or self._single_step
+                if slow or time.perf_counter() - last > PROGRESS_INTERVAL:
+                    last = time.perf_counter()
+                    self.progress.emit(latest, np.array(history).T)
+                    history = []
+                self._between_batches()
+            elif isinstance(event, EpochEnd):
+                self.epoch_finished.emit(event)
+                policy.after_epoch(trainer)
+            elif isinstance(event, Snapshot):
+                self.snapshot.emit(event)
+        if history:
+            self.progress.emit(latest, np.array(history).T)
+        policy.after_run(trainer)
 
     def _between_batches(self) -> None:
         """After a single step, pause again; slowed down, wait out the rest of the step's
@@ -205,14 +199,3 @@ class TrainingWorker(QObject):
         self._paced_at = time.perf_counter()
         if self._pace is not None:
             trainer.request_snapshot()
-
-    def _save_checkpoint(self) -> None:
-        if self.checkpoint is None or self.trainer is None:
-            return
-        try:
-            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            save_checkpoint(self.checkpoint, self.trainer.network, self.trainer)
-        except OSError as error:  # the run goes on; only the insurance is missing
-            self.notice.emit(f"The checkpoint {self.checkpoint} could not be written "
-                             f"({error.strerror}); training continues without it.")
-

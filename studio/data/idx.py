@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from studio.engine.memory import available_bytes
-from studio.io.atomic import atomic_write_bytes
+from studio.io import atomic_write_bytes
 
 
 class DataError(ValueError):

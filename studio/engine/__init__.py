@@ -18,10 +18,12 @@ from .architecture import (
 )
 from .evaluation import Evaluation, as_input, evaluate
 from .explanation import Explanation, explain
+from .filters import set_filter
 from .hand_kernels import KERNEL_PRESETS, apply_kernel, input_gradient_by_full_convolution
 from .health import BAD, GOOD, WARNING, LayerHealth, Suggestion, layer_health
 from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
+from .memory import activation_bytes, bytes_needed
 from .network import ENGINES, Network, WeightsError
 from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
 from .schedules import SCHEDULES, learning_rate
@@ -43,9 +45,9 @@ __all__ = [
     "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
     "ArchitectureError", "BatchEnd", "EpochEnd", "Evaluation", "Event", "Explanation", "Inside",
     "LayerHealth", "LayerInfo", "Network", "Problem", "Snapshot", "Suggestion", "TrainConfig",
-    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "apply_kernel",
-    "as_input", "check", "compile_kernels", "evaluate", "explain",
+    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "activation_bytes", "analyse",
+    "apply_kernel", "as_input", "bytes_needed", "check", "compile_kernels", "evaluate", "explain",
     "input_gradient_by_full_convolution", "layer_health", "learning_rate", "look_inside",
-    "output_size", "serial_in_this_thread", "single_threaded_blas", "softmax",
+    "output_size", "serial_in_this_thread", "set_filter", "single_threaded_blas", "softmax",
     "softmax_cross_entropy",
 ]

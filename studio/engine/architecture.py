@@ -337,6 +337,29 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
     problems: list[Problem] = []
     if not isinstance(spec, Mapping):
         return Analysis(None, [], [Problem(None, None, "an architecture must be a JSON object")])
+    name = _check_header(spec, problems)
+    shape = _check_input(spec.get("input"), problems)
+    analysis = Analysis(shape, name=name)
+    raw_layers = spec.get("layers")
+    if not isinstance(raw_layers, list):
+        problems.append(Problem(None, None, "'layers' must be a list of layer objects"))
+        raw_layers = []
+    elif not raw_layers:
+        problems.append(Problem(None, None, "the network has no layers — add at least a flatten "
+                                            "and a dense layer"))
+    current = shape
+    for index, raw in enumerate(raw_layers):
+        info = _layer_info(index, raw, current, problems)
+        analysis.layers.append(info)
+        current = info.output_shape
+    if current is not None and raw_layers and not problems:
+        _check_ending(analysis, current, num_classes, problems)
+    analysis.problems = problems
+    return analysis
+
+
+def _check_header(spec: Mapping, problems: list[Problem]) -> str:
+    """The top-level keys, format and version; the network's name ("" when not text)."""
     for key in spec:
         if key not in _TOP_KEYS:
             problems.append(Problem(None, None, f"unknown key {key!r} (an architecture has "
@@ -350,51 +373,44 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
     name = spec.get("name", "")
     if not isinstance(name, str):
         problems.append(Problem(None, None, "'name' must be text"))
-        name = ""
-    shape = _check_input(spec.get("input"), problems)
-    analysis = Analysis(shape, name=name)
-    raw_layers = spec.get("layers")
-    if not isinstance(raw_layers, list):
-        problems.append(Problem(None, None, "'layers' must be a list of layer objects"))
-        raw_layers = []
-    elif not raw_layers:
-        problems.append(Problem(None, None, "the network has no layers — add at least a flatten "
-                                            "and a dense layer"))
-    current: tuple[int, ...] | None = shape
-    for index, raw in enumerate(raw_layers):
-        normalised = _normalise_layer(index, raw, problems)
-        if normalised is None:
-            is_mapping = isinstance(raw, Mapping)
-            layer_type = raw.get("type") if is_mapping else None
-            config = {k: v for k, v in raw.items() if k != "type"} if is_mapping else {}
-            analysis.layers.append(LayerInfo(index, str(layer_type), config, current, None, 0, 0))
-            current = None
-            continue
-        layer_type, config = normalised
-        if current is None:
-            analysis.layers.append(LayerInfo(index, layer_type, config, None, None, 0, 0))
-            continue
-        out, params, macs, padding, reason = _infer(layer_type, config, current)
-        if reason:
-            problems.append(Problem(index, layer_type, reason))
-        elif min(out) < 1:
-            problems.append(Problem(index, layer_type, "its output would be empty"))
-            out = None
-        analysis.layers.append(LayerInfo(index, layer_type, config, current, out, params, macs,
-                                         padding))
-        current = out
-    if current is not None and raw_layers and not problems:
-        if len(current) != 1:
-            problems.append(Problem(None, None, "the network must end in a flat vector of class "
-                                                "scores — add flatten and dense layers at the end"))
-        elif num_classes is not None and current[0] != num_classes:
-            last = analysis.layers[-1]
-            problems.append(Problem(last.index, last.type,
-                                    f"the network ends in {current[0]} outputs but the dataset has "
-                                    f"{num_classes} classes — set the last dense layer to "
-                                    f"{num_classes} units"))
-    analysis.problems = problems
-    return analysis
+        return ""
+    return name
+
+
+def _layer_info(index: int, raw: Any, shape: tuple[int, ...] | None,
+                problems: list[Problem]) -> LayerInfo:
+    """Layer `index` on an input of `shape` (None: unknown, after a broken layer); its
+    output shape is None when the layer is broken or its input unknown."""
+    normalised = _normalise_layer(index, raw, problems)
+    if normalised is None:
+        is_mapping = isinstance(raw, Mapping)
+        layer_type = raw.get("type") if is_mapping else None
+        config = {k: v for k, v in raw.items() if k != "type"} if is_mapping else {}
+        return LayerInfo(index, str(layer_type), config, shape, None, 0, 0)
+    layer_type, config = normalised
+    if shape is None:
+        return LayerInfo(index, layer_type, config, None, None, 0, 0)
+    out, params, macs, padding, reason = _infer(layer_type, config, shape)
+    if reason:
+        problems.append(Problem(index, layer_type, reason))
+    elif min(out) < 1:
+        problems.append(Problem(index, layer_type, "its output would be empty"))
+        out = None
+    return LayerInfo(index, layer_type, config, shape, out, params, macs, padding)
+
+
+def _check_ending(analysis: Analysis, output: tuple[int, ...], num_classes: int | None,
+                  problems: list[Problem]) -> None:
+    """A valid network ends in a flat vector of one score per class."""
+    if len(output) != 1:
+        problems.append(Problem(None, None, "the network must end in a flat vector of class "
+                                            "scores — add flatten and dense layers at the end"))
+    elif num_classes is not None and output[0] != num_classes:
+        last = analysis.layers[-1]
+        problems.append(Problem(last.index, last.type,
+                                f"the network ends in {output[0]} outputs but the dataset has "
+                                f"{num_classes} classes — set the last dense layer to "
+                                f"{num_classes} units"))
 
 
 def check(spec: Any, num_classes: int | None = None) -> Analysis:

@@ -13,11 +13,17 @@ PARAMETER_COPIES = 5
 ACTIVATION_COPIES = 3
 
 
+def activation_bytes(activations_per_image: int, batch_size: int) -> int:
+    """The bytes a layer's outputs (`activations_per_image` values each) take while training a
+    batch: the output, its gradient and the kernels' scratch."""
+    return activations_per_image * batch_size * ACTIVATION_COPIES * BYTES_PER_FLOAT
+
+
 def bytes_needed(analysis: Analysis, batch_size: int) -> int:
-    """An upper estimate of the bytes training `analysis` at `batch_size` takes."""
-    parameters = analysis.total_parameters * PARAMETER_COPIES
-    activations = analysis.activations_per_image * batch_size * ACTIVATION_COPIES
-    return (parameters + activations) * BYTES_PER_FLOAT
+    """An upper estimate of the bytes training `analysis` at `batch_size` takes: every
+    layer's `activation_bytes` and the parameters' copies."""
+    parameters = analysis.total_parameters * PARAMETER_COPIES * BYTES_PER_FLOAT
+    return parameters + activation_bytes(analysis.activations_per_image, batch_size)
 
 
 def _proc_field(path: str, field: str) -> int | None:

@@ -10,6 +10,7 @@ from .architecture_file import (
 from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
 from .errors import FileFormatError, FileWriteError
+from .export import EXPORT_FORMATS, export_format, export_model
 from .onnx_export import to_onnx, write_onnx
 from .output_check import check_outputs
 from .project import TRAINING_DEFAULTS, Project, read_project, write_project
@@ -22,6 +23,7 @@ from .timeline import read_timeline, save_timeline, timeline_path
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
+    "EXPORT_FORMATS",
     "PYTORCH_TRAINER_FILES",
     "TRAINING_DEFAULTS",
     "FileFormatError",
@@ -32,6 +34,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_outputs",
+    "export_format",
+    "export_model",
     "load_network",
     "load_preset",
     "preset_names",

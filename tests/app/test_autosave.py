@@ -9,7 +9,7 @@ from studio.app.autosave import autosave_path
 def test_unsaved_work_is_autosaved_and_offered_back_after_a_crash(window, qtbot, monkeypatch):
     window.load_preset("tiny")
     window.training_panel.epochs.setValue(9)
-    window.autosaver.save_now()  # what the one-minute timer does
+    window.session.autosaver.save_now()  # what the one-minute timer does
     assert autosave_path().is_file()
     from studio.app.main_window import MainWindow
 
@@ -22,10 +22,10 @@ def test_unsaved_work_is_autosaved_and_offered_back_after_a_crash(window, qtbot,
 
 
 def test_nothing_unsaved_writes_nothing_and_a_clean_exit_removes_the_copy(window, qtbot):
-    window.autosaver.save_now()
+    window.session.autosaver.save_now()
     assert not autosave_path().exists()
     window.load_preset("mlp")
-    window.autosaver.save_now()
+    window.session.autosaver.save_now()
     assert autosave_path().exists()
     window.close()
     assert not autosave_path().exists()
@@ -33,7 +33,7 @@ def test_nothing_unsaved_writes_nothing_and_a_clean_exit_removes_the_copy(window
 
 def test_declined_recovery_opens_the_default_network(window, qtbot, monkeypatch):
     window.load_preset("mlp")
-    window.autosaver.save_now()
+    window.session.autosaver.save_now()
     from studio.app.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "offer_recovery", lambda self: False)

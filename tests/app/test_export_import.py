@@ -40,6 +40,12 @@ def test_export_onnx_pytorch_npz_and_json(trained_window, tmp_path):
     assert "opset 13" in window.exported[0][1]
 
 
+def test_an_unknown_ending_is_refused_with_the_clis_sentence(trained_window, tmp_path):
+    assert not trained_window.export_to(tmp_path / "m.txt")
+    assert "the ending .txt names no export format" in trained_window.errors[-1]
+    assert not (tmp_path / "m.txt").exists() and not trained_window.exported
+
+
 def test_weights_exports_need_a_trained_network(window, tmp_path):
     assert not window.export_to(tmp_path / "m.onnx")
     assert "Train the network" in window.errors[-1]
@@ -91,3 +97,19 @@ def test_a_pickled_npz_is_refused_in_a_dialog(window, tmp_path):
     assert not window.open_file(tmp_path / "evil.npz")
     assert "pickled Python objects" in window.errors[-1]
     assert window.document.architecture == before and not marker.exists()
+
+
+@pytest.mark.parametrize(("typed", "chosen", "exported"), [
+    ("model", "ONNX model (*.onnx)", "model.onnx"),  # no ending: the chosen filter's
+    ("model", "PyTorch module (*.py)", "model.py"),
+    ("model.npz", "ONNX model (*.onnx)", "model.npz"),  # a typed ending wins
+])
+def test_the_export_dialog_gives_a_bare_name_the_chosen_filters_ending(window, monkeypatch,
+                                                                      tmp_path, typed, chosen,
+                                                                      exported):
+    monkeypatch.setattr("studio.app.main_window.QFileDialog.getSaveFileName",
+                        lambda *args: (str(tmp_path / typed), chosen))
+    asked = []
+    monkeypatch.setattr(window, "export_to", asked.append)
+    window.export_dialog()
+    assert asked == [tmp_path / exported]

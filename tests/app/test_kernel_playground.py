@@ -62,3 +62,30 @@ def test_a_hand_made_kernel_goes_into_the_network_and_stays_fixed(window, qtbot)
     np.testing.assert_array_equal(after[2, 0], KERNEL_PRESETS["Gaussian blur 5×5"]
                                   .astype(np.float32))
     assert not np.allclose(after[0], before[0])
+
+
+def test_putting_a_kernel_in_is_undone_by_undo(window, qtbot):
+    """The kernel goes in through an undo command: undo puts back the filter, the kernel a
+    fresh run starts with and the fixed filters; redo puts them in again."""
+    window.load_preset("lenet5")
+    window.use_kernel(0, 2, np.ones((5, 5)), frozen=False)  # draws the starting weights
+    network = window.trained_network()
+    before = network.layers[0].params["weight"][1].copy(), network.layers[0].params["bias"][1]
+    kernel = KERNEL_PRESETS["Gaussian blur 5×5"]
+    window.use_kernel(0, 1, kernel, frozen=True)
+    np.testing.assert_array_equal(network.layers[0].params["weight"][1, 0],
+                                  kernel.astype(np.float32))
+    assert network.layers[0].params["bias"][1] == 0
+    assert window.training_panel.settings["frozen_filters"] == [[0, 1]]
+    assert set(window.training.starting_filters) == {(0, 1), (0, 2)}
+    assert window.windowTitle().endswith("*")
+
+    window.undo_stack.undo()
+    np.testing.assert_array_equal(network.layers[0].params["weight"][1], before[0])
+    assert network.layers[0].params["bias"][1] == before[1]
+    assert window.training_panel.settings["frozen_filters"] == []
+    assert set(window.training.starting_filters) == {(0, 2)}
+    window.undo_stack.redo()
+    assert window.training_panel.settings["frozen_filters"] == [[0, 1]]
+    np.testing.assert_array_equal(network.layers[0].params["weight"][1, 0],
+                                  kernel.astype(np.float32))
