@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds, known_non_negative, sum_over_chunks
+from ..chunking import chunk_bounds, known_non_negative, sum_over_chunks
 
 
 @njit(cache=True, nogil=True)
