@@ -57,6 +57,12 @@ class ConvPlan:
     pooled_backward: str
     epilogue_pool: bool = False  # the shifted-row forward also pools (2×2, stride 2) in cache
 
+    @property
+    def summary(self) -> str:
+        """A training step's paths, forward / backward (+ max-pool where the forward pools)."""
+        pooled = " + max-pool" if self.epilogue_pool and self.forward == SHIFTED_ROWS else ""
+        return f"{self.forward}{pooled} / {self.backward}"
+
     def forward_path(self, fused: bool) -> str:
         """The path of a forward pass; `fused`: it rectifies and keeps no layer outputs."""
         return self.forward if fused else self.kept_forward
