@@ -337,20 +337,7 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
     problems: list[Problem] = []
     if not isinstance(spec, Mapping):
         return Analysis(None, [], [Problem(None, None, "an architecture must be a JSON object")])
-    for key in spec:
-        if key not in _TOP_KEYS:
-            problems.append(Problem(None, None, f"unknown key {key!r} (an architecture has "
-                                                f"{', '.join(_TOP_KEYS)})"))
-    if spec.get("format") != FORMAT:
-        problems.append(Problem(None, None, f"'format' must be {FORMAT!r}, not "
-                                            f"{spec.get('format')!r}"))
-    if spec.get("version") != VERSION:
-        problems.append(Problem(None, None, f"'version' {spec.get('version')!r} is not supported "
-                                            f"(this CNN Studio reads version {VERSION})"))
-    name = spec.get("name", "")
-    if not isinstance(name, str):
-        problems.append(Problem(None, None, "'name' must be text"))
-        name = ""
+    name = _check_top_level(spec, problems)
     shape = _check_input(spec.get("input"), problems)
     analysis = Analysis(shape, name=name)
     raw_layers = spec.get("layers")
@@ -384,17 +371,42 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
                                          padding))
         current = out
     if current is not None and raw_layers and not problems:
-        if len(current) != 1:
-            problems.append(Problem(None, None, "the network must end in a flat vector of class "
-                                                "scores — add flatten and dense layers at the end"))
-        elif num_classes is not None and current[0] != num_classes:
-            last = analysis.layers[-1]
-            problems.append(Problem(last.index, last.type,
-                                    f"the network ends in {current[0]} outputs but the dataset has "
-                                    f"{num_classes} classes — set the last dense layer to "
-                                    f"{num_classes} units"))
+        _check_ending(analysis, current, num_classes, problems)
     analysis.problems = problems
     return analysis
+
+
+def _check_top_level(spec: Mapping, problems: list[Problem]) -> str:
+    """The keys, format, version and name of an architecture; returns the name."""
+    for key in spec:
+        if key not in _TOP_KEYS:
+            problems.append(Problem(None, None, f"unknown key {key!r} (an architecture has "
+                                                f"{', '.join(_TOP_KEYS)})"))
+    if spec.get("format") != FORMAT:
+        problems.append(Problem(None, None, f"'format' must be {FORMAT!r}, not "
+                                            f"{spec.get('format')!r}"))
+    if spec.get("version") != VERSION:
+        problems.append(Problem(None, None, f"'version' {spec.get('version')!r} is not supported "
+                                            f"(this CNN Studio reads version {VERSION})"))
+    name = spec.get("name", "")
+    if not isinstance(name, str):
+        problems.append(Problem(None, None, "'name' must be text"))
+        name = ""
+    return name
+
+
+def _check_ending(analysis: Analysis, current: tuple[int, ...], num_classes: int | None,
+                  problems: list[Problem]) -> None:
+    """A network ends in a flat vector of class scores, one per class when that is known."""
+    if len(current) != 1:
+        problems.append(Problem(None, None, "the network must end in a flat vector of class "
+                                            "scores — add flatten and dense layers at the end"))
+    elif num_classes is not None and current[0] != num_classes:
+        last = analysis.layers[-1]
+        problems.append(Problem(last.index, last.type,
+                                f"the network ends in {current[0]} outputs but the dataset has "
+                                f"{num_classes} classes — set the last dense layer to "
+                                f"{num_classes} units"))
 
 
 def check(spec: Any, num_classes: int | None = None) -> Analysis:

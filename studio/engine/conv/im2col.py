@@ -203,6 +203,9 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
                     grad_bias, need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
 
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
+
     - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: dY · colsᵀ, or its transpose)
     - dL/db[f]    = Σ_n Σ_y,x dL/dY[n, f, y, x]
     - dL/dX[n, c] = Σ_f dL/dY[n, f] full-convolved with rot180(K[f, c])

@@ -277,6 +277,9 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
     codes : what `conv_relu_pool_forward` wrote;  grad_weight, grad_bias overwritten.
     tap_count : C·f·f + 1 (the bias's tap) rounded up to whole `DOT_TAPS`; the rest as in
     `conv_relu_pool_forward`.
+
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]

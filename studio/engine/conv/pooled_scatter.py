@@ -40,6 +40,9 @@ def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x,
                     grad_bias, need_grad_x, chunks):
     """dL/dK, dL/db and (when need_grad_x) dL/dX of conv2d → ReLU → max-pool.
 
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
+
     Parameters
     ----------
     x : (N, C, H, W) the conv's input;  weight : (F, C, f, f)

@@ -468,6 +468,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
 
     Arguments as in `im2col.conv2d_backward` (without the stride), plus
     filter_rows as in `conv2d_forward` and tap_count, `backward_tap_count`.
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
