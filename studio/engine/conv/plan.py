@@ -214,7 +214,7 @@ def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
     return "; ".join(reasons)
 
 
-def plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
+def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
     """The paths of one conv layer (see `ConvPlan`), `forced` where a test asks."""
     forced = forced or Force()
     for path, direction in ((forced.forward, "forward"), (forced.backward, "backward")):
@@ -282,7 +282,7 @@ def plan_layers(infos: Sequence[LayerInfo], engine: str = "fast",
     plans: list[Plan] = [None] * len(infos)
     for i, info in enumerate(infos):
         if info.type == "conv2d":
-            plan = plan_conv(_conv_facts(infos, i), force.get(i))
+            plan = _plan_conv(_conv_facts(infos, i), force.get(i))
             plans[i] = plan
             if plan.relu:
                 plans[i + 1] = Fused(i, f"applied by layer {i}'s conv in passes that fuse")
