@@ -195,13 +195,15 @@ def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
     if plan.forward == POOLED_PHASES and not forced.forward:
         reasons.append(f"1 channel, 3×3, {conv.filters} filters before ReLU and a 2×2 pool: "
                        "conv, ReLU and pool at the pooled resolution")
+    kept = "when its output is kept, " if plan.forward == POOLED_PHASES else ""
     if plan.kept_forward == WINOGRAD and not forced.forward:
-        reasons.append(f"3×3, stride 1, {conv.channels} channels, {conv.out_height}-row maps: "
-                       "Winograd forward")
+        reasons.append(f"{kept}3×3, stride 1, {conv.channels} channels, {conv.out_height}-row "
+                       "maps: Winograd forward")
     elif not forced.forward:
-        reasons.append(f"stride {conv.stride}, {conv.filters} filters: {plan.kept_forward}"
-                       + (" (stride 1, ≤ 32 filters)" if plan.kept_forward == SHIFTED_ROWS
-                          else ""))
+        settings = f"stride {conv.stride} and {conv.filters} filters"
+        reasons.append(kept + (f"shifted rows ({settings}: stride 1, ≤ 32 filters)"
+                               if plan.kept_forward == SHIFTED_ROWS else
+                               f"im2col ({settings}: shifted rows want stride 1, ≤ 32 filters)"))
     if plan.pooled_backward == POOLED_SCATTER and not forced.backward:
         reasons.append(f"{conv.kernel}×{conv.channels} numbers a kernel row (≥ {LANES}): "
                        "the pooled scatter backward")
