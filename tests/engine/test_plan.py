@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from studio.engine import ConvPlan, Network
@@ -15,6 +16,7 @@ from studio.engine.conv import (
     SHIFTED_ROWS,
     WINOGRAD,
     Fused,
+    reference,
 )
 from studio.io import load_preset
 
@@ -58,3 +60,16 @@ def test_the_textbook_engine_plans_the_reference_loops_and_fuses_nothing():
     plans = Network(load_preset("lenet5"), engine="textbook").plans
     assert (plans[0].forward, plans[0].backward) == (REFERENCE, REFERENCE)
     assert not any(isinstance(plan, Fused) for plan in plans)
+
+
+def test_a_pass_that_keeps_the_layers_output_runs_the_path_that_computes_it():
+    network = Network(load_preset("wide"))
+    plan, conv = network.plans[0], network.layers[0]
+    assert (plan.forward, plan.kept_forward) == (POOLED_PHASES, SHIFTED_ROWS)
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    network.forward(x)  # inspection: every layer's output
+    assert not conv.pooled_in_phases
+    want = reference.conv2d_forward(x, conv.params["weight"], conv.params["bias"], 1, 1)
+    np.testing.assert_allclose(network.outputs[0], want, rtol=1e-4, atol=1e-5)
+    network.forward(x, layer_outputs=False)  # evaluation: the conv's own map is not needed
+    assert conv.pooled_in_phases
