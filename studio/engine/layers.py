@@ -21,11 +21,13 @@ from .conv.plan import (
     POOLED_PHASES,
     POOLED_SCATTER,
     SHIFTED_ROWS,
+    UNROLLED_2X2,
     WINOGRAD,
     ConvPlan,
     DensePlan,
     Fused,
     Plan,
+    PoolPlan,
 )
 
 
@@ -214,8 +216,9 @@ class _Pool(Layer):
 
 
 class MaxPool2D(_Pool):
-    """While training after conv2d → ReLU, the conv does this layer's backward pass (and the
-    ReLU's) in cache from the pooled gradient, so `backward` passes it through untouched."""
+    """While training after conv2d → ReLU, the conv its `PoolPlan` names does this layer's
+    backward pass (and the ReLU's) in cache from the pooled gradient, so `backward` passes it
+    through untouched; the plan also picks this layer's own kernel."""
 
     kind = "maxpool2d"
 
@@ -235,7 +238,7 @@ class MaxPool2D(_Pool):
         return self.out, self.argmax
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self.deferred = training and isinstance(self.plan, Fused)
+        self.deferred = training and isinstance(self.plan, PoolPlan) and self.plan.by is not None
         if x is self._pooled_from:  # what reaches it is that conv's output, passed on by the ReLU
             self._pooled_from = None
             return self.out
@@ -249,20 +252,20 @@ class MaxPool2D(_Pool):
 
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         self.argmax = self._workspace("argmax", out.shape, np.int32)
-        if self._two_by_two:
+        if self._unrolled:
             pool_kernels.maxpool2x2_forward(np.ascontiguousarray(x), out, self.argmax)
         else:
             pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self.argmax)
 
     def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
-        if self._two_by_two:
+        if self._unrolled:
             pool_kernels.maxpool2x2_backward(grad_y, self.argmax, grad_x)
         else:
             pool_kernels.maxpool2d_backward(grad_y, self.argmax, grad_x)
 
     @property
-    def _two_by_two(self) -> bool:
-        return self.size == 2 and self.stride == 2
+    def _unrolled(self) -> bool:
+        return isinstance(self.plan, PoolPlan) and self.plan.path == UNROLLED_2X2
 
 
 class AvgPool2D(_Pool):

@@ -9,11 +9,13 @@ import pytest
 
 from studio.engine import ConvPlan, Network
 from studio.engine.conv import (
+    ANY_WINDOW,
     IM2COL,
     POOLED_PHASES,
     POOLED_SCATTER,
     REFERENCE,
     SHIFTED_ROWS,
+    UNROLLED_2X2,
     WINOGRAD,
     Fused,
     reference,
@@ -73,3 +75,13 @@ def test_a_pass_that_keeps_the_layers_output_runs_the_path_that_computes_it():
     np.testing.assert_allclose(network.outputs[0], want, rtol=1e-4, atol=1e-5)
     network.forward(x, layer_outputs=False)  # evaluation: the conv's own map is not needed
     assert conv.pooled_in_phases
+
+
+@pytest.mark.parametrize(("pool", "path"), [((2, 2), UNROLLED_2X2), ((3, 2), ANY_WINDOW),
+                                            ((2, 1), ANY_WINDOW)])
+def test_a_max_pool_runs_the_unrolled_kernel_only_for_the_2x2_stride_2_window(pool, path):
+    size, stride = pool
+    layers = [{"type": "conv2d", "filters": 2, "kernel": 3, "padding": 1}, {"type": "relu"},
+              {"type": "maxpool2d", "size": size, "stride": stride}, {"type": "flatten"}]
+    plans = Network(architecture((1, 8, 8), *layers)).plans
+    assert (plans[2].path, plans[2].by) == (path, 0)

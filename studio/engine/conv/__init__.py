@@ -7,6 +7,7 @@
 """
 
 from .plan import (
+    ANY_WINDOW,
     BACKWARD_PATHS,
     FORWARD_PATHS,
     IM2COL,
@@ -14,6 +15,7 @@ from .plan import (
     POOLED_SCATTER,
     REFERENCE,
     SHIFTED_ROWS,
+    UNROLLED_2X2,
     WINOGRAD,
     ConvPlan,
     DensePlan,
@@ -21,11 +23,12 @@ from .plan import (
     Fused,
     Plan,
     PlanError,
+    PoolPlan,
     plan_layers,
 )
 
 __all__ = [
-    "BACKWARD_PATHS", "FORWARD_PATHS", "IM2COL", "POOLED_PHASES", "POOLED_SCATTER", "REFERENCE",
-    "SHIFTED_ROWS", "WINOGRAD", "ConvPlan", "DensePlan", "Force", "Fused", "Plan", "PlanError",
-    "plan_layers",
+    "ANY_WINDOW", "BACKWARD_PATHS", "FORWARD_PATHS", "IM2COL", "POOLED_PHASES",
+    "POOLED_SCATTER", "REFERENCE", "SHIFTED_ROWS", "UNROLLED_2X2", "WINOGRAD", "ConvPlan",
+    "DensePlan", "Force", "Fused", "Plan", "PlanError", "PoolPlan", "plan_layers",
 ]

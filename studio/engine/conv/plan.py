@@ -5,9 +5,10 @@ returns a frozen plan per layer. A conv's `ConvPlan` names its forward and backw
 (each measured fastest where it is chosen: the `use_*` tests below keep the figures) and
 what it fuses: the ReLU after it (applied while its output is in cache) and a max-pool
 after that (whose backward pass, with the ReLU's, it takes over from the pool's gradient).
-The ReLU and pool it fuses get `Fused` plans naming it. A dense layer before a ReLU gets a
-`DensePlan`. The layers only follow their plans; `force` lets a test run any path where it
-is valid, and a path that cannot run there is refused with one sentence saying why.
+The ReLU it fuses gets a `Fused` plan naming it; a max-pool, a `PoolPlan` (its own kernel,
+and the conv that fuses it, if one does). A dense layer gets a `DensePlan`. The layers only
+follow their plans; `force` lets a test run any path where it is valid, and a path that
+cannot run there is refused with one sentence saying why.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from ..chunking import LANES
 #: The paths, by the names the plans, the bench and the docs use.
 IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER, POOLED_PHASES, REFERENCE = (
     "im2col", "shifted rows", "Winograd", "pooled scatter", "pooled phases", "reference")
+#: A max-pool's own kernels (`pool_kernels`): unrolled for the 2×2 window, or any window.
+UNROLLED_2X2, ANY_WINDOW = "2×2 unrolled", "any window"
 FORWARD_PATHS = (IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_PHASES)
 BACKWARD_PATHS = (IM2COL, SHIFTED_ROWS, POOLED_SCATTER, POOLED_PHASES)
 
@@ -83,13 +86,22 @@ class DensePlan:
 
 @dataclass(frozen=True)
 class Fused:
-    """A ReLU or max-pool whose work the layer `by` does in passes that fuse."""
+    """A ReLU whose work the layer `by` does in passes that fuse."""
 
     by: int
     why: str
 
 
-Plan = ConvPlan | DensePlan | Fused | None
+@dataclass(frozen=True)
+class PoolPlan:
+    """A max-pool's kernel when it pools itself, and the conv (`by`) that fuses it, if any."""
+
+    path: str  # UNROLLED_2X2 or ANY_WINDOW
+    by: int | None
+    why: str
+
+
+Plan = ConvPlan | DensePlan | Fused | PoolPlan | None
 
 
 def use_shifted_rows(stride: int, filters: int) -> bool:
@@ -246,6 +258,20 @@ def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
     return replace(plan, why=_why(conv, plan, forced))
 
 
+def _plan_pool(info: LayerInfo, two_before: Plan) -> PoolPlan:
+    """The unrolled kernel for the 2×2, stride-2 window (about 6× faster), else any window's;
+    fused by the conv two layers before when that conv's plan takes its work."""
+    two_by_two = info.config["size"] == 2 and info.config["stride"] == 2
+    path = UNROLLED_2X2 if two_by_two else ANY_WINDOW
+    by = two_before if isinstance(two_before, ConvPlan) and two_before.pool else None
+    if by is None:
+        return PoolPlan(path, None, f"{path} kernel")
+    conv = info.index - 2
+    also = ", its forward too" if by.epilogue_pool or by.forward == POOLED_PHASES else ""
+    return PoolPlan(path, conv, f"{path} kernel when it pools itself; its backward pass done "
+                                f"by layer {conv}'s conv while training{also}")
+
+
 def _conv_facts(infos: Sequence[LayerInfo], i: int) -> _Conv:
     info = infos[i]
     after = infos[i + 1].type if i + 1 < len(infos) else None
@@ -288,11 +314,8 @@ def plan_layers(infos: Sequence[LayerInfo], engine: str = "fast",
             plans[i] = plan
             if plan.relu:
                 plans[i + 1] = Fused(i, f"applied by layer {i}'s conv in passes that fuse")
-            if plan.pool:
-                plans[i + 2] = Fused(i, f"its backward pass done by layer {i}'s conv while "
-                                        "training" + (", its forward too" if plan.epilogue_pool
-                                                      or plan.forward == POOLED_PHASES
-                                                      else ""))
+        elif info.type == "maxpool2d":
+            plans[i] = _plan_pool(info, plans[i - 2] if i >= 2 else None)
         elif info.type == "dense":
             relu = i + 1 < len(infos) and infos[i + 1].type == "relu"
             plans[i] = DensePlan(relu, "fuses the ReLU" if relu else "")
