@@ -2,7 +2,9 @@
 
 Both run on the same number of threads (Numba's thread count; torch is set to
 it), on the same random batches, after a warm-up. Ratios are what to compare;
-absolute figures vary from run to run on a shared machine.
+absolute figures vary from run to run on a shared machine. Headless: it reaches the
+engine through `studio.engine` only, imports torch only when asked to compare, and
+never the app (the `--gui` bench is `studio.app.bench_window`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,20 +22,21 @@ import numba
 import numpy as np
 from numba import njit
 
-from studio.engine import Network, analyse, softmax_cross_entropy
-from studio.engine.layers import POOLED_PHASES, Conv2D
-from studio.engine.optimizers import SGD
-from studio.engine.threads import blas_kernels, single_threaded_blas
-from studio.io import load_preset
+from studio.engine import (
+    ConvPlan,
+    Network,
+    analyse,
+    blas_kernels,
+    make_optimizer,
+    single_threaded_blas,
+    softmax_cross_entropy,
+)
+from studio.io import load_preset, to_torch_sequential
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
 TRAINING_BATCHES = (16, 32, 64, 128, 256)
 INFERENCE_BATCH = 1000
 ROUNDS = 3  # engine and PyTorch alternate, best round of each: a shared machine's noise hits both
-# Training runs of about two seconds, headless and in the window: one run's figure moved by
-# ±20 % on the shared host (a window run once measured 115 % of the best headless one), so
-# the GUI bench keeps the best of more rounds.
-GUI_ROUNDS = 5
 
 
 @dataclass
@@ -54,7 +56,7 @@ def _batch(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
 def engine_steps(architecture: dict[str, Any], batch: int, engine: str = "fast") -> Steps:
     """The engine's steps, as the trainer runs them (SGD with Nesterov momentum)."""
     network = Network(architecture, engine=engine)
-    optimizer = SGD(network.parameters, network.gradients)
+    optimizer = make_optimizer("sgd", network.parameters, network.gradients)
     rng = np.random.default_rng(0)
     x, y = _batch(batch, rng)
     x_big, _ = _batch(INFERENCE_BATCH, rng)
@@ -72,8 +74,6 @@ def engine_steps(architecture: dict[str, Any], batch: int, engine: str = "fast")
 def torch_steps(architecture: dict[str, Any], batch: int) -> Steps:
     """The same steps in PyTorch CPU, with the same optimiser."""
     import torch
-
-    from studio.io.torch_sequential import to_torch_sequential
 
     model = to_torch_sequential(architecture)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
@@ -157,19 +157,10 @@ def _sgemm(a, b, out, repeats):
         np.dot(a, b, out)
 
 
-def conv_kernel_names(architecture: dict[str, Any]) -> dict[int, tuple[str, str]]:
-    """(forward, backward) kernel of each conv layer in a training step, as one (on two
-    images) chooses them."""
-    network = Network(architecture)
-    network.forward(_batch(2, np.random.default_rng(0))[0], training=True, layer_outputs=False)
-    names = {}
-    for i, layer in enumerate(network.layers):
-        if isinstance(layer, Conv2D):
-            forward = (POOLED_PHASES if layer.pooled_in_phases else
-                       layer.forward_kernel + (" + max-pool" if layer.fuses_pool else ""))
-            names[layer.index] = (forward, layer.backward_kernel(layer.pool_after is not None,
-                                                                 need_grad_x=i > 0))
-    return names
+def conv_paths(architecture: dict[str, Any]) -> dict[int, str]:
+    """Each conv layer's paths in a training step, as its plan names them (`summary`)."""
+    return {i: plan.summary for i, plan in enumerate(Network(architecture).plans)
+            if isinstance(plan, ConvPlan)}
 
 
 def flops_per_image(architecture: dict[str, Any]) -> tuple[float, float]:
@@ -247,8 +238,6 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
               ) -> list[dict]:
     """Print the tables and return the throughput rows."""
     threads = numba.get_num_threads()
-    seconds = 0.3 if quick else 1.5
-    batches = (64,) if quick else TRAINING_BATCHES
     torch_version = ""
     if vs_torch:
         import torch
@@ -263,6 +252,20 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
     print(f"sgemm peak, measured: {per_core:.0f} GFLOP/s per thread, {peak:.0f} GFLOP/s "
           f"for {threads} ({blas_kernels()} kernels"
           + (f"; OPENBLAS_CORETYPE={forced} is set)" if forced else ")"))
+    rows = _throughput_table(vs_torch, quick, peak)
+    _single_image_line(vs_torch, quick)
+    if not quick:
+        _start_up_line(data)
+    for label, preset in NETWORKS.items():
+        _per_layer_table(label, load_preset(preset), peak, 3 if quick else 20)
+    textbook_comparison(quick)
+    return rows
+
+
+def _throughput_table(vs_torch: bool, quick: bool, peak: float) -> list[dict]:
+    """Images/s of each network, training at each batch size and in inference."""
+    seconds = 0.3 if quick else 1.5
+    batches = (64,) if quick else TRAINING_BATCHES
     print("images/s, higher is better; best of "
           f"{ROUNDS} alternating rounds; limit = peak ÷ FLOPs per image\n")
     header = f"{'network':<12} {'phase':<10} {'batch':>5} {'engine':>9}"
@@ -273,9 +276,9 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
     for label, preset in NETWORKS.items():
         architecture = load_preset(preset)
         train_flops, infer_flops = flops_per_image(architecture)
-        plan = [("training", b, train_flops) for b in batches]
-        plan.append(("inference", INFERENCE_BATCH, infer_flops))
-        for phase, batch, flops in plan:
+        phases = [("training", b, train_flops) for b in batches]
+        phases.append(("inference", INFERENCE_BATCH, infer_flops))
+        for phase, batch, flops in phases:
             steps = [engine_steps(architecture, batch)]
             if vs_torch:
                 steps.append(torch_steps(architecture, batch))
@@ -289,6 +292,11 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
             print(line + f" {limit:>9.0f} {rates[0] / limit:>7.0%}")
             rows.append({"network": label, "phase": phase, "batch": batch, "engine": rates[0],
                          "pytorch": rates[1] if vs_torch else None, "limit": limit})
+    return rows
+
+
+def _single_image_line(vs_torch: bool, quick: bool) -> None:
+    """LeNet-5's latency for one image, as the drawing pad runs it."""
     lenet = load_preset("lenet5")
     singles = [engine_steps(lenet, 1).single]
     if vs_torch:
@@ -296,32 +304,36 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
     engine_ms, *torch_ms = [_latency_ms(run, 50 if quick else 300) for run in singles]
     print(f"\nLeNet-5, one image (the drawing pad): engine {engine_ms:.3f} ms"
           + (f", PyTorch {torch_ms[0]:.3f} ms" if vs_torch else "") + " (median)")
-    if not quick:
-        seconds_to_first_batch("synthetic", runs=1)  # fills Numba's cache if it is cold
-        starts = [("generating the synthetic digits", seconds_to_first_batch("synthetic"))]
-        if data:
-            starts.append((f"IDX files in {data}", seconds_to_first_batch("folder", data)))
-        print("start-up to the first training batch (new process, Numba's cache filled): "
-              + "; ".join(f"{seconds:.2f} s {what}" for what, seconds in starts))
-    for label, preset in NETWORKS.items():
-        print(f"\nper-layer time, {label}, one training batch of 64 (median ms; GFLOP/s "
-              f"and share of the {peak:.0f} GFLOP/s peak)")
-        print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
-              f"{'bwd GFLOP/s':>16}")
-        kernels = conv_kernel_names(load_preset(preset))
-        for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(
-                load_preset(preset), 64, 3 if quick else 20):
-            line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"
-            if fwd_rate:
-                line += (f" {fwd_rate:>7.1f} ({fwd_rate / peak:>4.0%}) "
-                         f"{bwd_rate:>7.1f} ({bwd_rate / peak:>4.0%})")
-            if index in kernels:
-                line += "  " + " / ".join(kernels[index])
-            print(line)
-        print("Winograd and pooled scatter skip multiplications: their rates are effective "
-              "(direct convolution's FLOPs ÷ time).")
-    textbook_comparison(quick)
-    return rows
+
+
+def _start_up_line(data: str | None) -> None:
+    """Seconds from a new process to its first trained batch."""
+    seconds_to_first_batch("synthetic", runs=1)  # fills Numba's cache if it is cold
+    starts = [("generating the synthetic digits", seconds_to_first_batch("synthetic"))]
+    if data:
+        starts.append((f"IDX files in {data}", seconds_to_first_batch("folder", data)))
+    print("start-up to the first training batch (new process, Numba's cache filled): "
+          + "; ".join(f"{seconds:.2f} s {what}" for what, seconds in starts))
+
+
+def _per_layer_table(label: str, architecture: dict[str, Any], peak: float,
+                     repeats: int) -> None:
+    """Each layer's share of a training batch of 64, with the paths its plan chose."""
+    print(f"\nper-layer time, {label}, one training batch of 64 (median ms; GFLOP/s "
+          f"and share of the {peak:.0f} GFLOP/s peak)")
+    print(f"{'layer':<16} {'forward':>8} {'backward':>9} {'fwd GFLOP/s':>16} "
+          f"{'bwd GFLOP/s':>16}")
+    paths = conv_paths(architecture)
+    for index, kind, fwd, bwd, fwd_rate, bwd_rate in layer_times(architecture, 64, repeats):
+        line = f"{f'{index} {kind}':<16} {fwd:>8.3f} {bwd:>9.3f}"
+        if fwd_rate:
+            line += (f" {fwd_rate:>7.1f} ({fwd_rate / peak:>4.0%}) "
+                     f"{bwd_rate:>7.1f} ({bwd_rate / peak:>4.0%})")
+        if index in paths:
+            line += "  " + paths[index]
+        print(line)
+    print("Winograd and pooled scatter skip multiplications: their rates are effective "
+          "(direct convolution's FLOPs ÷ time).")
 
 
 def textbook_comparison(quick: bool = False) -> None:
@@ -336,82 +348,3 @@ def textbook_comparison(quick: bool = False) -> None:
             textbook, fast = (batch / t for t in _best_of_rounds(runs, seconds))
         print(f"  {phase:<10} batch {batch:>4}: textbook {textbook:>8.0f}, fast {fast:>8.0f} "
               f"({fast / textbook:.0f}× faster)")
-
-
-def _window_run(epochs: int, probe: bool) -> tuple[float, np.ndarray]:
-    """Train in the real window; (images/s, GUI-timer gaps in ms when `probe`)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from studio.app import create_main_window
-
-    window = create_main_window([])
-    window.confirm_discard = lambda: True  # a throwaway window: never ask to save it
-    window.warmup.ready.wait()  # as when a person clicks Train: the kernels are loaded
-    window.show()
-    window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-    rates: list[float] = []
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    window.training.progress.connect(lambda event, _: rates.append(event.images_per_second))
-    window.training.ended.connect(QApplication.instance().quit)
-    window.training.failed.connect(QApplication.instance().quit)
-    window.training_panel.set_settings({"dataset": "synthetic", "epochs": epochs})
-    window.start_training()  # the app's own settings: snapshots at its default rate
-    if probe:
-        timer.start(10)
-    QApplication.instance().exec()
-    timer.stop()
-    window.close()
-    return rates[-1], np.array(gaps[1:]) * 1000
-
-
-def run_gui_bench(epochs: int = 20) -> dict[str, float]:
-    """Headless vs in-window training of LeNet-5 on the synthetic digits, same batches.
-
-    The window runs offscreen showing the feature-maps panel. Throughput is
-    measured without the 10 ms probe timer (the probe itself costs the worker
-    GIL hand-offs), headless and in the window alternating over GUI_ROUNDS rounds and
-    keeping each one's best, as the main bench does; the gaps are measured in a
-    last run with the probe.
-    """
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from studio.data import synthetic_dataset
-    from studio.engine import TrainConfig, Trainer, compile_kernels
-
-    def train_headless() -> None:  # on its own thread, as the app's worker does
-        compile_kernels()  # loaded before timing, as the window's warm-up does
-        dataset = synthetic_dataset()
-        trainer = Trainer(Network(load_preset("lenet5")), dataset.train_images,
-                          dataset.train_labels, dataset.test_images, dataset.test_labels,
-                          TrainConfig(epochs=epochs, snapshot_interval=0))
-        rates.append(trainer.run().images_per_second)
-
-    rates: list[float] = []
-    windowed = []
-    for _ in range(GUI_ROUNDS):  # a shared machine's noise hits both
-        thread = threading.Thread(target=train_headless)
-        thread.start()
-        thread.join()
-        windowed.append(_window_run(epochs, probe=False)[0])
-    headless, gui = max(rates), max(windowed)
-    probed, gaps = _window_run(epochs, probe=True)
-    figures = {"headless": headless, "gui": gui, "gui_probed": probed,
-               "p50": float(np.median(gaps)), "p99": float(np.percentile(gaps, 99)),
-               "max": float(gaps.max())}
-    print(f"LeNet-5 on synthetic digits, {epochs} epochs of batch 64, live panels showing; "
-          f"best of {GUI_ROUNDS} alternating rounds")
-    print(f"headless training          {headless:>8.0f} images/s")
-    print(f"in the window              {gui:>8.0f} images/s  ({gui / headless:.0%} of headless)")
-    print(f"in the window, 10 ms probe {probed:>8.0f} images/s  ({probed / headless:.0%})")
-    print(f"GUI-thread gaps of the 10 ms probe: median {figures['p50']:.1f} ms, "
-          f"p99 {figures['p99']:.1f} ms, max {figures['max']:.1f} ms")
-    return figures

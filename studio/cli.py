@@ -451,11 +451,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from studio.bench import run_bench, run_gui_bench, textbook_comparison
+    from studio.bench import run_bench, textbook_comparison
 
     if args.engine == "textbook":
         textbook_comparison(args.quick)
     elif args.gui:
+        from studio.app.bench_window import run_gui_bench
+
         run_gui_bench()
     else:
         run_bench(vs_torch=args.vs_torch, quick=args.quick, data=args.data)

@@ -114,7 +114,7 @@ def test_bench_quick_prints_the_table(capsys):
     assert all(row["engine"] > 0 for row in rows)
     out = capsys.readouterr().out
     assert "per-layer time" in out
-    from studio.engine.threads import blas_kernels
+    from studio.engine import blas_kernels
 
     # the controller that keeps BLAS on one thread sees the library Numba calls...
     assert blas_kernels().startswith("OpenBLAS")

@@ -104,7 +104,7 @@ class TrainingPanel(QWidget):
         self.engine.addItem("Fast engine", "fast")
         self.engine.addItem("Textbook engine (the paper's loops: slow, same numbers)", "textbook")
         self.engine.setToolTip("The textbook engine runs every conv, pool and dense layer on "
-                               "studio/engine/reference.py's plain loops, one multiply-add at "
+                               "studio/engine/conv/reference.py's plain loops, one multiply-add at "
                                "a time: about 100× slower than the fast engine, and the same "
                                "numbers.")
         folder_row = QHBoxLayout()

@@ -16,6 +16,7 @@ from .architecture import (
     check,
     output_size,
 )
+from .conv import BACKWARD_PATHS, FORWARD_PATHS, ConvPlan, Force, PlanError
 from .evaluation import Evaluation, as_input, evaluate
 from .explanation import Explanation, explain
 from .filters import set_filter
@@ -25,9 +26,9 @@ from .inspection import Inside, look_inside
 from .losses import softmax, softmax_cross_entropy
 from .memory import activation_bytes, bytes_needed
 from .network import ENGINES, Network, WeightsError
-from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
+from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES, learning_rate
-from .threads import serial_in_this_thread, single_threaded_blas
+from .threads import blas_kernels, serial_in_this_thread, single_threaded_blas
 from .trainer import (
     BatchEnd,
     EpochEnd,
@@ -41,13 +42,15 @@ from .trainer import (
 from .warmup import compile_kernels
 
 __all__ = [
-    "BAD", "DEFAULT_LEARNING_RATES", "ENGINES", "FORMAT", "GOOD", "KERNEL_PRESETS",
-    "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
-    "ArchitectureError", "BatchEnd", "EpochEnd", "Evaluation", "Event", "Explanation", "Inside",
-    "LayerHealth", "LayerInfo", "Network", "Problem", "Snapshot", "Suggestion", "TrainConfig",
-    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "activation_bytes", "analyse",
-    "apply_kernel", "as_input", "bytes_needed", "check", "compile_kernels", "evaluate", "explain",
+    "BACKWARD_PATHS", "BAD", "DEFAULT_LEARNING_RATES", "ENGINES", "FORMAT", "FORWARD_PATHS",
+    "GOOD", "KERNEL_PRESETS", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES",
+    "VERSION", "WARNING", "Analysis", "ArchitectureError", "BatchEnd", "ConvPlan", "EpochEnd",
+    "Evaluation", "Event", "Explanation", "Force", "Inside", "LayerHealth", "LayerInfo",
+    "Network", "PlanError", "Problem", "Snapshot", "Suggestion", "TrainConfig", "TrainResult",
+    "Trainer", "TrainingDiverged", "WeightsError", "activation_bytes", "analyse", "apply_kernel",
+    "as_input", "blas_kernels", "bytes_needed", "check", "compile_kernels", "evaluate", "explain",
     "input_gradient_by_full_convolution", "layer_health", "learning_rate", "look_inside",
-    "output_size", "serial_in_this_thread", "set_filter", "single_threaded_blas", "softmax",
+    "make_optimizer", "output_size", "serial_in_this_thread", "set_filter",
+    "single_threaded_blas", "softmax",
     "softmax_cross_entropy",
 ]

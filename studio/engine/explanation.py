@@ -106,7 +106,7 @@ def explain(network: Network, image: np.ndarray, label: int, layer: int,
         forward.append(f"→ {_ACTIVATIONS[following.kind]} (layer {layer + 1}) → "
                        f"{_number(activated)}")
     code = (", backward ".join(TEXTBOOK_FUNCTIONS[current.kind]) + " in "
-            "studio/engine/reference.py" if current.kind in TEXTBOOK_FUNCTIONS else "")
+            "studio/engine/conv/reference.py" if current.kind in TEXTBOOK_FUNCTIONS else "")
     where = (f"channel {position[0]}, row {position[1]}, column {position[2]}"
              if len(position) == 3 else f"unit {position[0]}")
     return Explanation(layer, current.kind, position, f"layer {layer} ({current.kind}), {where}",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import conv_kernels
 from .architecture import output_size, resolve_padding
+from .conv import im2col
 
 _GAUSSIAN_5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0
 
@@ -45,7 +45,7 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
         raise ValueError(f"a {k}×{k} kernel does not fit a {height}×{width} image with "
                          f"padding {pad}")
     out = np.empty((1, 1, out_h, out_w), np.float32)
-    conv_kernels.conv2d_forward(image[None, None].astype(np.float32),
+    im2col.conv2d_forward(image[None, None].astype(np.float32),
                                 kernel[None, None].astype(np.float32), np.zeros(1, np.float32),
                                 stride, pad, out, False, 1)
     return out[0, 0]

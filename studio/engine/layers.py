@@ -13,26 +13,22 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import (
-    activation_kernels,
-    conv_kernels,
-    dense_kernels,
-    phase_kernels,
-    pool_kernels,
-    pooled_gradient_kernels,
-    shifted_row_kernels,
-    winograd_kernels,
-)
+from . import activation_kernels, dense_kernels, pool_kernels
 from .architecture import LayerInfo
 from .chunking import thread_chunks
-from .phase_kernels import use_phases
-from .pooled_gradient_kernels import use_pooled_scatter
-from .shifted_row_kernels import use_shifted_rows
-from .winograd_kernels import use_winograd
-
-#: The convolution kernels, named for `Conv2D.forward_kernel` and `backward_kernel`.
-IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER, POOLED_PHASES = (
-    "im2col", "shifted rows", "Winograd", "pooled scatter", "pooled phases")
+from .conv import im2col, pooled_phases, pooled_scatter, shifted_rows, winograd
+from .conv.plan import (
+    POOLED_PHASES,
+    POOLED_SCATTER,
+    SHIFTED_ROWS,
+    UNROLLED_2X2,
+    WINOGRAD,
+    ConvPlan,
+    DensePlan,
+    Fused,
+    Plan,
+    PoolPlan,
+)
 
 
 class Layer:
@@ -40,8 +36,10 @@ class Layer:
 
     kind: ClassVar[str] = ""
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        """`plan`: what `conv.plan.plan_layers` chose for this layer (fusion, paths)."""
         assert info.input_shape is not None and info.output_shape is not None
+        self.plan = plan
         self.index = info.index
         self.config = dict(info.config)
         self.input_shape = info.input_shape
@@ -92,17 +90,20 @@ def _he_or_glorot(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int,
 
 
 class Conv2D(Layer):
+    """Runs the paths its `ConvPlan` names: the plan decides, this class only dispatches."""
+
     kind = "conv2d"
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
+        assert isinstance(plan, ConvPlan), "a conv layer is built with its plan (plan_layers)"
+        self.plan: ConvPlan = plan
         self.filters = self.config["filters"]
         self.kernel = self.config["kernel"]
         self.stride = self.config["stride"]
         self.padding = info.padding
-        self.applies_next_relu = False  # set by the network when a ReLU follows directly
         self.layer_outputs = True  # set per pass by the network (see Network.forward)
-        self.pool_after: MaxPool2D | None = None  # ...and then a max-pool, whose backward it does
+        self.pool_after: MaxPool2D | None = None  # the max-pool the plan fuses, linked by the net
         self._x: np.ndarray | None = None
         self._codes: np.ndarray | None = None  # what a forward pass in phases left for the pool
         self._rectified = False
@@ -118,116 +119,77 @@ class Conv2D(Layer):
             rng, self.params["weight"].shape, channels * k * k, self.filters * k * k, before_relu)
         self.params["bias"][...] = 0.0
 
-    @property
-    def forward_kernel(self) -> str:
-        """Which forward kernel runs: each where it measured fastest (see their modules)."""
-        channels, out_height = self.input_shape[0], self.output_shape[1]
-        if use_winograd(self.kernel, self.stride, channels, out_height):
-            return WINOGRAD
-        return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
-
-    def backward_kernel(self, from_pool: bool, need_grad_x: bool = True) -> str:
-        """Which backward kernel runs after this pass's forward; `from_pool`: the gradient is
-        a max-pool's, which the conv takes back through that pool and the ReLU before it (see
-        `pool_after`). A forward pass in phases is followed by one, unless dL/dX is needed."""
-        if from_pool and not need_grad_x and self.pooled_in_phases:
-            return POOLED_PHASES
-        if from_pool and use_pooled_scatter(self.kernel, self.input_shape[0]):
-            return POOLED_SCATTER
-        return SHIFTED_ROWS if use_shifted_rows(self.stride, self.filters) else IM2COL
-
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        """Runs `forward_kernel`. (im2col is recomputed in the backward pass rather than
-        kept: for small channel counts the stored columns cost more memory traffic.)"""
+        """Runs the plan's forward path. (im2col is recomputed in the backward pass rather
+        than kept: for small channel counts the stored columns cost more memory traffic.)"""
         self._x = x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], *self.output_shape))
-        self._rectified = self.applies_next_relu and (training or not self.layer_outputs)
+        self._rectified = self.plan.relu and (training or not self.layer_outputs)
         self._codes = None
         weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
-        kernel = self.forward_kernel
-        if self._rectified and not self.layer_outputs and self.pools_in_phases:
+        path = self.plan.forward_path(self._rectified and not self.layer_outputs)
+        if path == POOLED_PHASES:
             pooled, _ = self.pool_after.take_from_conv(out)  # its argmax is left unset
             self._codes = self._workspace("codes", pooled.shape, np.int8)
-            phase_kernels.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
-        elif kernel == WINOGRAD:
-            winograd_kernels.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
-                                                      self._rectified, chunks)
-        elif kernel == SHIFTED_ROWS and self._rectified and self.fuses_pool:
+            pooled_phases.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
+        elif path == WINOGRAD:
+            winograd.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
+                                              self._rectified, chunks)
+        elif path == SHIFTED_ROWS and self._rectified and self.plan.epilogue_pool:
             pooled, argmax = self.pool_after.take_from_conv(out)
-            shifted_row_kernels.forward(x, weight, bias, self.padding, out, True, chunks,
-                                        pooled, argmax, write_out=self.layer_outputs)
-        elif kernel == SHIFTED_ROWS:
-            shifted_row_kernels.forward(x, weight, bias, self.padding, out, self._rectified,
-                                        chunks)
+            shifted_rows.forward(x, weight, bias, self.padding, out, True, chunks, pooled,
+                                 argmax, write_out=self.layer_outputs)
+        elif path == SHIFTED_ROWS:
+            shifted_rows.forward(x, weight, bias, self.padding, out, self._rectified, chunks)
         else:
-            conv_kernels.conv2d_forward(x, weight, bias, self.stride, self.padding, out,
-                                        self._rectified, chunks)
+            im2col.conv2d_forward(x, weight, bias, self.stride, self.padding, out,
+                                  self._rectified, chunks)
         return out
 
     @property
-    def fuses_pool(self) -> bool:
-        """Whether a fused pass (training, or inference without layer outputs) also does the
-        2×2, stride-2 max-pool after this conv's ReLU, in the shifted-row kernel's epilogue
-        while each map is in cache. In a pass without layer outputs the conv's own output
-        is then not even written: nobody reads it."""
-        pool = self.pool_after
-        return (pool is not None and pool.size == 2 and pool.stride == 2
-                and self.forward_kernel == SHIFTED_ROWS)
-
-    @property
-    def pools_in_phases(self) -> bool:
-        """Whether a fused pass without layer outputs (training, evaluation) computes this
-        conv, its ReLU and a 2×2, stride-2 max-pool after them at the pooled resolution
-        (`phase_kernels`), where that measured faster, leaving phase codes instead of the
-        pool's arg-max."""
-        pool = self.pool_after
-        return (pool is not None and pool.size == 2 and pool.stride == 2 and self.stride == 1
-                and use_phases(self.input_shape[0], self.kernel, self.filters,
-                               self.output_shape[2] // 2))
-
-    @property
     def pooled_in_phases(self) -> bool:
-        """Whether this pass's forward ran in phases (see `pools_in_phases`)."""
+        """Whether this pass's forward ran in phases (leaving phase codes, not an arg-max)."""
         return self._codes is not None
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
         x = self._x
         grad_y = np.ascontiguousarray(grad_y, dtype=self.dtype)
         grad_x = self._workspace("grad_x", x.shape if need_grad_x else (1, 1, 1, 1))
-        mode, out, argmax = conv_kernels.GRADIENT, self._out, conv_kernels.NO_ARGMAX
+        mode, out, argmax = im2col.GRADIENT, self._out, im2col.NO_ARGMAX
         if self._rectified:
             pool = self.pool_after
             if pool is not None and pool.deferred:  # grad_y is dL/d(pooled output)
-                mode, out, argmax = conv_kernels.POOLED, pool.out, pool.argmax
-                if self.pooled_in_phases and need_grad_x:  # for the kernels below
-                    phase_kernels.argmax_from_codes(self._codes, self.output_shape[2], argmax)
+                mode, out, argmax = im2col.POOLED, pool.out, pool.argmax
             else:
-                mode = conv_kernels.RECTIFIED
+                mode = im2col.RECTIFIED
+        path = self.plan.backward_path(mode == im2col.POOLED, self.pooled_in_phases,
+                                       need_grad_x)
+        if mode == im2col.POOLED and self.pooled_in_phases and path != POOLED_PHASES:
+            pooled_phases.argmax_from_codes(self._codes, self.output_shape[2], argmax)  # for them
         weight, grad_weight, grad_bias = (self.params["weight"], self.grads["weight"],
                                           self.grads["bias"])
         chunks = thread_chunks(len(x))
         gradients = (grad_x, grad_weight, grad_bias, need_grad_x, chunks)
-        kernel = self.backward_kernel(mode == conv_kernels.POOLED, need_grad_x)
-        if kernel == POOLED_PHASES:
-            phase_kernels.backward(x, weight, grad_y, self._codes, self.padding, grad_weight,
+        if path == POOLED_PHASES:
+            pooled_phases.backward(x, weight, grad_y, self._codes, self.padding, grad_weight,
                                    grad_bias, chunks)
-        elif kernel == POOLED_SCATTER:
-            pooled_gradient_kernels.conv2d_backward(x, weight, grad_y, out, argmax, self.stride,
-                                                    self.padding, *gradients)
-        elif kernel == SHIFTED_ROWS:
-            shifted_row_kernels.backward(x, weight, grad_y, out, argmax, mode, self.padding,
-                                         *gradients)
+        elif path == POOLED_SCATTER:
+            pooled_scatter.conv2d_backward(x, weight, grad_y, out, argmax, self.stride,
+                                           self.padding, *gradients)
+        elif path == SHIFTED_ROWS:
+            shifted_rows.backward(x, weight, grad_y, out, argmax, mode, self.padding,
+                                  *gradients)
         else:
-            conv_kernels.conv2d_backward(x, weight, grad_y, out, argmax, mode, self.stride,
-                                         self.padding, *gradients)
+            im2col.conv2d_backward(x, weight, grad_y, out, argmax, mode, self.stride,
+                                   self.padding, *gradients)
         return grad_x if need_grad_x else None
 
 
 class _Pool(Layer):
     """Shared plumbing of the pooling layers; subclasses supply the two kernels."""
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
         self.size = self.config["size"]
         self.stride = self.config["stride"]
         self._input_batch_shape: tuple[int, ...] = ()
@@ -254,21 +216,21 @@ class _Pool(Layer):
 
 
 class MaxPool2D(_Pool):
-    """While training after conv2d → ReLU, the conv does this layer's backward pass (and the
-    ReLU's) in cache from the pooled gradient, so `backward` passes it through untouched."""
+    """While training after conv2d → ReLU, the conv its `PoolPlan` names does this layer's
+    backward pass (and the ReLU's) in cache from the pooled gradient, so `backward` passes it
+    through untouched; the plan also picks this layer's own kernel."""
 
     kind = "maxpool2d"
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
-        self.unpooled_by_conv = False  # set by the network for conv2d → relu → maxpool2d
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
         self.deferred = False  # this pass's backward is left to the conv
         self._pooled_from: np.ndarray | None = None  # the conv output this pass pooled
         self.out = self.argmax = np.empty((0, 0, 0, 0), dtype)
 
     def take_from_conv(self, conv_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The arrays the conv before fills with this pass's output and arg-max (see
-        `Conv2D.fuses_pool`); `forward` then hands them on."""
+        `ConvPlan.epilogue_pool`, or the pooled phases); `forward` then hands them on."""
         self._pooled_from = conv_out
         self._input_batch_shape = conv_out.shape
         self.out = self._workspace("out", (conv_out.shape[0], *self.output_shape))
@@ -276,7 +238,7 @@ class MaxPool2D(_Pool):
         return self.out, self.argmax
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        self.deferred = training and self.unpooled_by_conv
+        self.deferred = training and isinstance(self.plan, PoolPlan) and self.plan.by is not None
         if x is self._pooled_from:  # what reaches it is that conv's output, passed on by the ReLU
             self._pooled_from = None
             return self.out
@@ -290,20 +252,20 @@ class MaxPool2D(_Pool):
 
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         self.argmax = self._workspace("argmax", out.shape, np.int32)
-        if self._two_by_two:
+        if self._unrolled:
             pool_kernels.maxpool2x2_forward(np.ascontiguousarray(x), out, self.argmax)
         else:
             pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self.argmax)
 
     def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
-        if self._two_by_two:
+        if self._unrolled:
             pool_kernels.maxpool2x2_backward(grad_y, self.argmax, grad_x)
         else:
             pool_kernels.maxpool2d_backward(grad_y, self.argmax, grad_x)
 
     @property
-    def _two_by_two(self) -> bool:
-        return self.size == 2 and self.stride == 2
+    def _unrolled(self) -> bool:
+        return isinstance(self.plan, PoolPlan) and self.plan.path == UNROLLED_2X2
 
 
 class AvgPool2D(_Pool):
@@ -321,9 +283,8 @@ class ReLU(Layer):
 
     kind = "relu"
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
-        self.applied_before = False  # set by the network after a conv2d or dense layer
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
         self.layer_outputs = True  # set per pass by the network (see Network.forward)
         self._passed_through = False
 
@@ -331,7 +292,8 @@ class ReLU(Layer):
         """While training after a conv2d or dense layer (or in inference that keeps no layer
         outputs), that layer has already rectified x in cache, saving two passes over memory,
         so x passes through; inspection always runs the ReLU itself."""
-        self._passed_through = self.applied_before and (training or not self.layer_outputs)
+        fused = isinstance(self.plan, Fused)  # applied by the layer before
+        self._passed_through = fused and (training or not self.layer_outputs)
         if self._passed_through:
             return x
         x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -420,16 +382,16 @@ class Dense(Layer):
                                                    before_relu)
         self.params["bias"][...] = 0.0
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
-        self.applies_next_relu = False  # as for Conv2D
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
         self.layer_outputs = True
         self._rectified = False
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = np.ascontiguousarray(x, dtype=self.dtype)
         self._out = out = self._workspace("out", (x.shape[0], self.config["units"]))
-        self._rectified = self.applies_next_relu and (training or not self.layer_outputs)
+        fuses_relu = isinstance(self.plan, DensePlan) and self.plan.relu
+        self._rectified = fuses_relu and (training or not self.layer_outputs)
         dense_kernels.dense_forward(self._x, self.params["weight"], self.params["bias"], out,
                                     self._rectified, thread_chunks(x.shape[0]))
         return out
@@ -448,8 +410,8 @@ class Dropout(Layer):
 
     kind = "dropout"
 
-    def __init__(self, info: LayerInfo, dtype: np.dtype):
-        super().__init__(info, dtype)
+    def __init__(self, info: LayerInfo, dtype: np.dtype, plan: Plan = None):
+        super().__init__(info, dtype, plan)
         self.rng = np.random.default_rng(0)
 
     def initialise(self, rng: np.random.Generator, before_relu: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .architecture import Analysis, ArchitectureError, Problem, check
+from .conv.plan import Force, Plan, plan_layers
 from .layers import LAYER_CLASSES, Conv2D, Dense, Layer, MaxPool2D, ReLU
 from .memory import memory_problem
 from .textbook_layers import TEXTBOOK_CLASSES
@@ -32,8 +33,10 @@ class Network:
 
     def __init__(self, architecture: Mapping[str, Any], seed: int = 0,
                  dtype: Any = np.float32, num_classes: int | None = None,
-                 engine: str = "fast"):
-        """`engine`: "fast" (the fast paths, fused) or "textbook" (`reference.py`'s loops)."""
+                 engine: str = "fast", force: Mapping[int, Force] | None = None):
+        """`engine`: "fast" (the fast paths, fused) or "textbook" (`reference.py`'s loops).
+        `force`: conv layer index → the paths to run there (`conv.plan.Force`), for tests;
+        a path that cannot run on that layer raises `PlanError` saying why."""
         if engine not in ENGINES:
             raise ValueError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
         self.engine = engine
@@ -44,8 +47,15 @@ class Network:
         self.architecture = self.analysis.to_architecture()
         self.dtype = np.dtype(dtype)
         classes = LAYER_CLASSES if engine == "fast" else {**LAYER_CLASSES, **TEXTBOOK_CLASSES}
-        self.layers: list[Layer] = [classes[info.type](info, self.dtype)
-                                    for info in self.analysis.layers]
+        #: what `plan_layers` chose for each layer: paths, fusion and why
+        self.plans: list[Plan] = plan_layers(self.analysis.layers, engine, force)
+        self.layers: list[Layer] = [classes[info.type](info, self.dtype, plan)
+                                    for info, plan in zip(self.analysis.layers, self.plans)]
+        for layer in self.layers:  # a conv that does a max-pool's work writes its arrays
+            if isinstance(layer, Conv2D) and layer.plan.pool:
+                pool = self.layers[layer.index + 2]
+                assert isinstance(pool, MaxPool2D)
+                layer.pool_after = pool
         self.input_shape: tuple[int, ...] = self.analysis.input_shape  # type: ignore[assignment]
         sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes().values()]
         self.parameters = np.zeros(sum(sizes), dtype=self.dtype)
@@ -65,19 +75,8 @@ class Network:
                 buffers[name] = np.zeros(shape, dtype=self.dtype)
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
-        if engine == "fast":  # the textbook's layers each compute their own equation
-            self._fuse()
         self.outputs: list[np.ndarray] = []
         self.initialise(seed)
-
-    def _fuse(self) -> None:
-        """A conv or dense layer applies the ReLU after it, and a conv also does a following
-        max-pool's backward pass (see `Conv2D.fuses_pool`)."""
-        for before, after, then in zip(self.layers, self.layers[1:], self.layers[2:] + [None]):
-            if isinstance(before, Conv2D | Dense) and isinstance(after, ReLU):
-                before.applies_next_relu = after.applied_before = True
-                if isinstance(then, MaxPool2D):
-                    before.pool_after, then.unpooled_by_conv = then, True
 
     def initialise(self, seed: int) -> None:
         """He init for layers feeding a ReLU, Glorot otherwise; reproducible by seed."""

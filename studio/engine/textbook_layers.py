@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import reference
+from .conv import reference
 from .layers import AvgPool2D, Conv2D, Dense, Layer, MaxPool2D
 
 

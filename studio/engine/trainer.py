@@ -276,6 +276,10 @@ class Trainer:
             layer.rng.bit_generator.state = rng_state
 
     def events(self) -> Iterator[Event]:
+        """Train: a `Snapshot` when one is due, a `BatchEnd` per batch, an `EpochEnd` per
+        epoch; returns the `TrainResult`. One long generator on purpose: pause, stop and
+        resume fall between any two of its batches, and the position it keeps as it goes
+        (epoch, batch, step, data order) is what a checkpoint saves, so it reads as one run."""
         config, network = self.config, self.network
         n = len(self.train_images)
         batches = math.ceil(n / config.batch_size)

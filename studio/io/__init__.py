@@ -20,6 +20,7 @@ from .pytorch_trainer import write_pytorch_trainer
 from .resources import resource_files
 from .runs import Run
 from .timeline import read_timeline, save_timeline, timeline_path
+from .torch_sequential import to_torch_sequential
 from .weights import load_network, read_weights, save_weights
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "save_weights",
     "timeline_path",
     "to_onnx",
+    "to_torch_sequential",
     "write_architecture",
     "write_onnx",
     "write_project",

@@ -75,7 +75,7 @@ def test_the_maths_text_names_the_textbook_function_behind_it():
     found = explain(Network(load_preset("lenet5")), np.zeros((1, 28, 28)), 3, 0, (0, 1, 1))
     assert as_text(found).endswith("In the code: forward conv2d_forward, backward "
                                    "conv2d_weight_gradient, conv2d_bias_gradient and "
-                                   "conv2d_input_gradient in studio/engine/reference.py.")
+                                   "conv2d_input_gradient in studio/engine/conv/reference.py.")
 
 
 def test_a_colour_pixel_prints_the_patch_and_kernel_of_all_three_channels():

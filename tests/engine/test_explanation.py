@@ -64,7 +64,8 @@ def test_max_pool_names_the_winner_and_routes_the_gradient_to_it(lenet):
 
 @pytest.mark.parametrize(("kind", "layer"), [("conv2d", 0), ("maxpool2d", 2), ("dense", -1)])
 def test_each_formula_names_the_textbook_function_that_computes_it(kind, layer):
-    from studio.engine import explain, reference
+    from studio.engine import explain
+    from studio.engine.conv import reference
     from studio.engine.explanation import TEXTBOOK_FUNCTIONS
     from studio.io import load_preset
 
@@ -74,7 +75,8 @@ def test_each_formula_names_the_textbook_function_that_computes_it(kind, layer):
     position = (0,) if kind == "dense" else (0, 1, 1)
     found = explain(network, np.zeros((1, 28, 28)), 3, index, position)
     forward_code, backward_code = TEXTBOOK_FUNCTIONS[kind]
-    assert found.code == f"{forward_code}, backward {backward_code} in studio/engine/reference.py"
+    assert found.code == (f"{forward_code}, backward {backward_code} in "
+                          "studio/engine/conv/reference.py")
     for name in (forward_code, *backward_code.replace(" and", ",").split(", ")):
         assert callable(getattr(reference, name))  # the names are real functions
 

@@ -130,7 +130,7 @@ def check_fused_network(network, x, label):
 ], ids=["conv2d", "dense"])
 def test_a_layer_applies_the_relu_that_follows_it_while_training(input_shape, layers, fused):
     network = Network(architecture(input_shape, *layers), dtype=np.float64)
-    assert network.layers[fused].applies_next_relu and network.layers[fused + 1].applied_before
+    assert network.plans[fused].relu and network.plans[fused + 1].by == fused
     x = np.random.default_rng(1).normal(size=(3, *input_shape))
     check_fused_network(network, x, f"{layers[fused]['type']} + relu")
 
@@ -142,6 +142,7 @@ def test_a_conv_does_the_relu_and_max_pool_backward_passes_while_training(pool, 
     layers = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same"},
               {"type": "relu"}, pool, {"type": "flatten"}]
     network = Network(architecture((channels, 7, 7), *layers), dtype=np.float64)
+    assert network.plans[0].pool and network.plans[2].by == 0
     assert network.layers[0].pool_after is network.layers[2]
     x = np.random.default_rng(2).normal(size=(3, channels, 7, 7))
     network.forward(x, training=True)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
-from studio.engine import Network, TrainConfig, Trainer, conv_kernels
+from studio.engine import Network, TrainConfig, Trainer
+from studio.engine.conv import im2col
 from studio.engine.hand_kernels import (
     KERNEL_PRESETS,
     apply_kernel,
@@ -47,9 +48,9 @@ def test_the_dilated_full_convolution_is_the_engines_input_gradient(size, k, str
     assert dilated.shape == ((out - 1) * stride + 1,) * 2
     assert np.count_nonzero(dilated) == grad_out.size
     engine = np.empty((1, 1, size, size))
-    conv_kernels.conv2d_backward(np.zeros((1, 1, size, size)), kernel[None, None],
+    im2col.conv2d_backward(np.zeros((1, 1, size, size)), kernel[None, None],
                                  grad_out[None, None], np.zeros((1, 1, out, out)),
-                                 np.zeros((1, 1, 1, 1), np.int32), conv_kernels.GRADIENT,
+                                 np.zeros((1, 1, 1, 1), np.int32), im2col.GRADIENT,
                                  stride, pad, engine, np.empty((1, 1, k, k)), np.empty(1), True,
                                  1)
     np.testing.assert_allclose(grad_x, engine[0, 0], rtol=1e-10, atol=1e-12)

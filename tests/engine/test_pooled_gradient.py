@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine import conv_kernels, pool_kernels, pooled_gradient_kernels
-from studio.engine.pooled_gradient_kernels import use_pooled_scatter
+from studio.engine import pool_kernels
+from studio.engine.conv import im2col, pooled_scatter
+from studio.engine.conv.plan import use_pooled_scatter
 
 
 @pytest.mark.parametrize(("channels", "size", "filters", "kernel", "stride", "pad", "pool"),
@@ -24,7 +25,7 @@ def test_pooled_scatter_matches_the_dense_backward_pass(channels, size, filters,
     out_h = (size + 2 * pad - kernel) // stride + 1
     out_w = (size + 1 + 2 * pad - kernel) // stride + 1
     rectified = np.empty((5, filters, out_h, out_w), np.float32)
-    conv_kernels.conv2d_forward(x, weight, bias, stride, pad, rectified, True, 2)
+    im2col.conv2d_forward(x, weight, bias, stride, pad, rectified, True, 2)
     pooled_shape = (5, filters, (out_h - pool) // 2 + 1, (out_w - pool) // 2 + 1)
     pooled, argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int32)
     pool_kernels.maxpool2d_forward(rectified, pool, 2, pooled, argmax)
@@ -32,7 +33,7 @@ def test_pooled_scatter_matches_the_dense_backward_pass(channels, size, filters,
     grad_pooled = rng.normal(size=pooled_shape).astype(np.float32)
 
     results = []
-    for backward in (_dense_backward, pooled_gradient_kernels.conv2d_backward):
+    for backward in (_dense_backward, pooled_scatter.conv2d_backward):
         grads = (np.full_like(x, np.nan), np.full_like(weight, np.nan), np.full_like(bias, np.nan))
         backward(x, weight, grad_pooled, pooled, argmax, stride, pad, *grads, need_grad_x, 2)
         results.append(grads if need_grad_x else grads[1:])
@@ -41,7 +42,7 @@ def test_pooled_scatter_matches_the_dense_backward_pass(channels, size, filters,
 
 
 def _dense_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, *rest):
-    conv_kernels.conv2d_backward(x, weight, grad_pooled, pooled, argmax, conv_kernels.POOLED,
+    im2col.conv2d_backward(x, weight, grad_pooled, pooled, argmax, im2col.POOLED,
                                  stride, pad, *rest)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine import conv_kernels, pool_kernels, shifted_row_kernels
+from studio.engine import pool_kernels
 from studio.engine.chunking import aligned_rows, aligned_zeros
-from studio.engine.shifted_row_kernels import use_shifted_rows
+from studio.engine.conv import im2col, shifted_rows
+from studio.engine.conv.plan import use_shifted_rows
 
 NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 
@@ -27,15 +28,15 @@ def test_shifted_rows_match_the_im2col_kernels(channels, size, filters, kernel, 
     bias = rng.normal(size=filters).astype(np.float32)
     out_shape = (5, filters, size + 2 * pad - kernel + 1, size + 2 * pad - kernel + 2)
     expected, actual = np.empty(out_shape, np.float32), np.full(out_shape, np.nan, np.float32)
-    conv_kernels.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
-    shifted_row_kernels.forward(x, weight, bias, pad, actual, rectify, 2)
+    im2col.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
+    shifted_rows.forward(x, weight, bias, pad, actual, rectify, 2)
     scale = np.abs(expected).max()
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * scale)
 
     grad_y = rng.normal(size=out_shape).astype(np.float32)
-    mode = conv_kernels.RECTIFIED if rectify else conv_kernels.GRADIENT
+    mode = im2col.RECTIFIED if rectify else im2col.GRADIENT
     gradients = []
-    for backward in (_im2col_backward, shifted_row_kernels.backward):
+    for backward in (_im2col_backward, shifted_rows.backward):
         grads = (np.full_like(x, np.nan), np.full_like(weight, np.nan), np.full_like(bias, np.nan))
         backward(x, weight, grad_y, expected, NO_ARGMAX, mode, pad, *grads, True, 2)
         gradients.append(grads)
@@ -44,7 +45,7 @@ def test_shifted_rows_match_the_im2col_kernels(channels, size, filters, kernel, 
 
 
 def _im2col_backward(x, weight, grad_y, out, argmax, mode, pad, *rest):
-    conv_kernels.conv2d_backward(x, weight, grad_y, out, argmax, mode, 1, pad, *rest)
+    im2col.conv2d_backward(x, weight, grad_y, out, argmax, mode, 1, pad, *rest)
 
 
 def test_a_nan_input_reaches_the_output_and_the_gradients():
@@ -52,11 +53,11 @@ def test_a_nan_input_reaches_the_output_and_the_gradients():
     x[1, 0, 2, 3] = np.nan
     weight, bias = np.ones((2, 1, 3, 3), np.float32), np.zeros(2, np.float32)
     out = np.empty((2, 2, 6, 6), np.float32)
-    shifted_row_kernels.forward(x, weight, bias, 1, out, True, 2)
+    shifted_rows.forward(x, weight, bias, 1, out, True, 2)
     assert not np.isnan(out[0]).any() and np.isnan(out[1]).sum() == 2 * 9
     grad_weight, grad_bias = np.empty_like(weight), np.empty_like(bias)
-    shifted_row_kernels.backward(x, weight, np.ones_like(out), out, NO_ARGMAX,
-                                 conv_kernels.GRADIENT, 1, np.empty_like(x), grad_weight,
+    shifted_rows.backward(x, weight, np.ones_like(out), out, NO_ARGMAX,
+                                 im2col.GRADIENT, 1, np.empty_like(x), grad_weight,
                                  grad_bias, False, 2)
     assert np.isnan(grad_weight).all() and not np.isnan(grad_bias).any()
 
@@ -81,14 +82,14 @@ def test_the_pooling_epilogue_matches_a_separate_relu_and_max_pool(channels, siz
     bias = rng.normal(size=filters).astype(np.float32)
     side = size + 2 * pad - kernel + 1
     expected = np.empty((7, filters, side, side), np.float32)
-    conv_kernels.conv2d_forward(x, weight, bias, 1, pad, expected, True, 2)
+    im2col.conv2d_forward(x, weight, bias, 1, pad, expected, True, 2)
     want_pooled = np.empty((7, filters, side // 2, side // 2), np.float32)
     want_argmax = np.empty(want_pooled.shape, np.int32)
     pool_kernels.maxpool2x2_forward(expected, want_pooled, want_argmax)
 
     out = np.full_like(expected, np.nan)
     pooled, argmax = np.full_like(want_pooled, np.nan), np.full_like(want_argmax, -1)
-    shifted_row_kernels.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
+    shifted_rows.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
     scale = np.abs(expected).max()
     np.testing.assert_allclose(pooled, want_pooled, rtol=1e-5, atol=1e-5 * scale)
     passed = want_pooled > 0  # elsewhere the gradient is zero whichever place wins
@@ -100,10 +101,10 @@ def test_the_pooling_epilogue_matches_a_separate_relu_and_max_pool(channels, siz
 
 
 def test_short_maps_share_a_row_and_long_maps_have_their_own():
-    assert shifted_row_kernels.samples_per_row(32, 32, 32) == 1  # LeNet-5's first conv
-    assert shifted_row_kernels.samples_per_row(14, 14, 32) == 5  # its second
-    assert shifted_row_kernels.samples_per_row(14, 14, 2) == 2  # no more than there are
-    assert shifted_row_kernels.samples_per_row(40, 40, 32) == 1
+    assert shifted_rows.samples_per_row(32, 32, 32) == 1  # LeNet-5's first conv
+    assert shifted_rows.samples_per_row(14, 14, 32) == 5  # its second
+    assert shifted_rows.samples_per_row(14, 14, 2) == 2  # no more than there are
+    assert shifted_rows.samples_per_row(40, 40, 32) == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

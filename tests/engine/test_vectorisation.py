@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from studio.engine import conv_kernels, phase_kernels, pool_kernels, shifted_row_kernels
+from studio.engine import pool_kernels
+from studio.engine.conv import im2col, pooled_phases, shifted_rows
 
 f32 = np.float32
 
@@ -43,23 +44,23 @@ def _vectorised(ir: str) -> bool:
 
 
 CASES = {
-    "copy_rows": (shifted_row_kernels._copy_rows,
+    "copy_rows": (shifted_rows._copy_rows,
                   (np.ones((3, 25), f32), 0, 5, np.zeros((3, 100), f32), 8, 7, 5, 5)),
-    "pad_into": (conv_kernels.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
-    "crop_into": (conv_kernels.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
-    "pool phases": (phase_kernels._pool_phases,
+    "pad_into": (im2col.pad_into, (np.ones((2, 5, 5), f32), 1, np.zeros((2, 7, 7), f32))),
+    "crop_into": (im2col.crop_into, (np.ones((2, 7, 7), f32), 1, np.zeros((2, 5, 5), f32))),
+    "pool phases": (pooled_phases._pool_phases,
                     (np.ones((4, 4, 992), f32), np.ones(8, f32), 4, 196, 1, 5,
                      np.zeros(64 * 8 * 196, f32), np.zeros(64 * 8 * 196, np.int8))),
-    "phase gradients": (phase_kernels._phase_gradients,
+    "phase gradients": (pooled_phases._phase_gradients,
                         (np.ones((64, 8, 14, 14), f32), np.zeros((64, 8, 14, 14), np.int8), 4,
                          1, 5, np.zeros((4, 4, 992), f32))),
-    "pair of rows": (shifted_row_kernels._pair_block,
+    "pair of rows": (shifted_rows._pair_block,
                      (np.ones((6, 4), f32), 4, 0, np.ones((1, 96), f32), np.zeros(4, np.int64),
                       np.arange(4), np.zeros((6, 64), f32), 64, True)),
-    "pair of rows' dots": (shifted_row_kernels._pair_dots_block,
+    "pair of rows' dots": (shifted_rows._pair_dots_block,
                            (np.ones((6, 80), f32), 4, 8, 64, np.ones((1, 96), f32), 0,
                             np.zeros(5, np.int64), np.arange(5), np.zeros((6, 5), f32))),
-    "row sums": (shifted_row_kernels.add_row_sums,
+    "row sums": (shifted_rows.add_row_sums,
                  (np.ones((6, 1000), f32), 8, 896, np.zeros(6, f32))),
     "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
                          (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
@@ -79,8 +80,8 @@ def test_output_gradient_vectorises_its_rows():
     rng = np.random.default_rng(0)
     grad = rng.standard_normal((1, 2, 4, 4)).astype(f32)
     out = np.abs(grad)
-    place = conv_kernels.row_places(4, 4, 6)
-    ir = _ir(conv_kernels.output_gradient, conv_kernels.RECTIFIED, grad, out,
+    place = im2col.row_places(4, 4, 6)
+    ir = _ir(im2col.output_gradient, im2col.RECTIFIED, grad, out,
              np.zeros((1, 2, 4, 4), np.int32), 0, np.zeros((2, 40), f32), 3, place)
     assert _vectorised(ir)  # rows, not a table-driven scatter
     assert "masked.scatter" not in ir and "masked.gather" not in ir
@@ -89,7 +90,7 @@ def test_output_gradient_vectorises_its_rows():
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
                     reason="reads x86-64 assembly")
 def test_the_pooled_size_columns_are_copied_a_whole_vector_at_a_time():
-    fresh = _fresh(phase_kernels._columns, np.ones((4, 300), f32), 15, 2, 14, 14,
+    fresh = _fresh(pooled_phases._columns, np.ones((4, 300), f32), 15, 2, 14, 14,
                    np.zeros((17, 992), f32), 0)
     asm = "\n".join(fresh.inspect_asm().values())  # the code generator merges the 16 stores
     # Vector moves of whatever width the target prefers (xmm, ymm or zmm: LLVM tunes Intel's

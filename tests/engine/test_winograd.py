@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine import conv_kernels
-from studio.engine.winograd_kernels import use_winograd, winograd_conv3x3_forward
+from studio.engine.conv import im2col
+from studio.engine.conv.plan import use_winograd
+from studio.engine.conv.winograd import winograd_conv3x3_forward
 
 
 @pytest.mark.parametrize(("channels", "size", "filters", "pad"),
@@ -20,7 +21,7 @@ def test_winograd_matches_the_im2col_convolution(channels, size, filters, pad, r
     out_size = size + 2 * pad - 2
     expected = np.empty((5, filters, out_size, out_size), np.float32)
     actual = np.full_like(expected, np.nan)
-    conv_kernels.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
+    im2col.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
     winograd_conv3x3_forward(x, weight, bias, pad, actual, rectify, 2)
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 

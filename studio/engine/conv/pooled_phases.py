@@ -10,7 +10,7 @@ of the zero-padded input X_p, with the same kernel:
 so every term reads one of the "pooled-size columns"
 x_abmn[c, i, j] = X_p[c, 2(i + m) + a, 2(j + n) + b], a map as large as the pooled one
 (16 of them per channel for a 3×3 kernel, 36 for 5×5). Stored flat, one run per column,
-`shifted_row_kernels.shifted_rows` sums them into the four phases (a 3×3 kernel's nine
+`shifted_rows.shifted_rows` sums them into the four phases (a 3×3 kernel's nine
 taps in one pass: `shifted_rows_in_nines`), and the pool is the
 elementwise maximum of four contiguous runs, the windows' four values side by side in
 SIMD lanes. Everything stays in the pooled layout: no row has columns that are not read,
@@ -36,8 +36,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
-from .shifted_row_kernels import (
+from ..chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
+from .shifted_rows import (
     BLOCK,
     DOT_TAPS,
     NINE,
@@ -55,22 +55,6 @@ PHASES = 4  # rs = 2r + s for (r, s) = (0, 0), (0, 1), (1, 0), (1, 1): reading o
 STOPPED = np.int8(-1)  # the phase code of a window whose maximum the ReLU stopped
 # the codes as int8 constants, so that the kernels compare them in byte-wide SIMD lanes
 CODE_0, CODE_1, CODE_2, CODE_3 = np.int8(0), np.int8(1), np.int8(2), np.int8(3)
-
-
-def use_phases(channels: int, kernel: int, filters: int, pooled_width: int) -> bool:
-    """One channel, a 3×3 kernel and 16 filters or more, where it measured faster, and
-    pooled rows of at least half a SIMD register (shorter ones are copied float by float).
-
-    Measured (batch 64, 2 threads; time of the kernels these replace ÷ time of these,
-    forward and backward): on 28 × 28 images, 1→64 filters 3×3 1.52× and 1.54× (against
-    the shifted-row kernels: im2col, which a conv with 64 filters otherwise runs, is
-    slower still), 1→32 1.33× and 1.37× (1.34× and 1.32× "valid"), 1→16 1.22× and 1.19×,
-    but 1→8 0.92× and 0.94×; 5×5 kernels 0.77× and 0.73× (1→6), 0.96× and 1.03× (1→32);
-    3→32 3×3 on 32 × 32 0.94× and 1.00×: four phases of the pooled-size columns cost
-    more than they save.
-    """
-    return channels == 1 and kernel == 3 and filters >= 16 and pooled_width >= LANES // 2
-
 
 @njit(cache=True, nogil=True)
 def _phase_planes(x, pad, pitch, planes):
@@ -293,6 +277,9 @@ def conv_relu_pool_backward(x, weight, grad_pooled, codes, pad, grad_weight, gra
     codes : what `conv_relu_pool_forward` wrote;  grad_weight, grad_bias overwritten.
     tap_count : C·f·f + 1 (the bias's tap) rounded up to whole `DOT_TAPS`; the rest as in
     `conv_relu_pool_forward`.
+
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
@@ -394,4 +381,4 @@ def backward(x: np.ndarray, weight: np.ndarray, grad_pooled: np.ndarray, codes: 
                             samples_per_run(grad_pooled, chunks), chunks)
 
 
-__all__ = ["argmax_from_codes", "backward", "forward", "use_phases"]
+__all__ = ["argmax_from_codes", "backward", "forward"]

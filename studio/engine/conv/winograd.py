@@ -11,13 +11,13 @@ channels × tiles), which sgemm runs well when there are enough channels:
     Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]
     Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]
 
-The result equals the cross-correlation `conv_kernels.conv2d_forward` computes,
+The result equals the cross-correlation `im2col.conv2d_forward` computes,
 up to float rounding (tested against it and against PyTorch).
 
 It pays only for wide layers on larger maps. Measured against the im2col kernel
 (batch 64, 2 threads; `conv` / `winograd` time): 32→64 channels on 14×14 1.20×,
 16→32 on 14×14 1.12×, 16→16 on 28×28 1.26×, but 8→16 on 14×14 0.89× and
-32→64 on 7×7 0.60× (half-empty 2×2 tiles). `use_winograd` encodes that.
+32→64 on 7×7 0.60× (half-empty 2×2 tiles). `plan.use_winograd` encodes that.
 """
 
 from __future__ import annotations
@@ -25,16 +25,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds
-from .conv_kernels import pad_into
+from ..chunking import chunk_bounds
+from .im2col import pad_into
 
 SAMPLES_PER_BLOCK = 4  # samples whose tiles share one set of 16 GEMMs
-
-
-def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bool:
-    """Where F(2×2, 3×3) measured faster than im2col (see the module docstring)."""
-    return kernel == 3 and stride == 1 and channels >= 16 and out_height >= 14
-
 
 @njit(cache=True, nogil=True)
 def kernel_transform(weight):

@@ -11,7 +11,7 @@ row are never read):
 Each term is a scaled vector add the CPU runs at full SIMD width. The kernels
 below take four outputs and four taps at a time, so each loaded input vector
 serves four filters and each output vector is stored once per four taps
-(`shifted_rows_in_nines`, which `phase_kernels` uses, takes a 3×3 kernel's nine
+(`shifted_rows_in_nines`, which `pooled_phases` uses, takes a 3×3 kernel's nine
 taps at once); the dot products of the backward pass, four rows and five taps.
 
 The backward pass uses the same two shapes:
@@ -28,7 +28,7 @@ each map while it is in cache. When a sample's rows are short, the forward pass 
 several samples side by side along one row (`samples_per_row`).
 
 For few filters this is up to 2.7× as fast as im2col + sgemm, whose small
-matrix products run far from peak (see `use_shifted_rows`).
+matrix products run far from peak (see `plan.use_shifted_rows`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import (
+from ..chunking import (
     LANES,
     aligned_rows,
     aligned_zeros,
@@ -45,29 +45,14 @@ from .chunking import (
     round_up,
     sum_over_chunks,
 )
-from .conv_kernels import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
-from .pool_kernels import maxpool2x2_plane
+from ..pool_kernels import maxpool2x2_plane
+from .im2col import GRADIENT, NO_ARGMAX, col2im, crop_into, output_gradient, row_places
 
 BLOCK = 4  # outputs and taps per step of the micro-kernels
 TAIL = 2  # rows of the last block when rows come in fours and a pair (6 filters: 4 + 2)
 NINE = 9  # a 3×3 kernel's taps: one step of `_nine_taps_block`
 DOT_TAPS = 5  # taps per step of `_dots_block`
 ROW_FLOATS = 1024  # about how long the forward pass's wide rows are made (`samples_per_row`)
-
-
-def use_shifted_rows(stride: int, filters: int) -> bool:
-    """Stride 1 and at most 32 filters, where it measured faster than im2col + sgemm.
-
-    Measured (batch 64, 2 threads; im2col time / shifted-rows time, forward and backward
-    with dL/dX): 1→6 channels 5×5 on 28×28 2.7× and 1.2×, 6→16 5×5 on 14×14 1.4× and 1.3×,
-    3→32 3×3 on 32×32 1.4× and 2.0×, 8→32 3×3 on 14×14 1.2× and 1.5×, 16→32 3×3 on 14×14
-    1.1× and 1.1×; 1→32 3×3 on 28×28 0.88× and 1.4× (1.8× without dL/dX, as a first layer
-    runs, and its forward wins once it pools too). With 64 filters sgemm's product is big
-    enough and im2col won: 1→64 5×5 on 28×28 0.88× and 0.92×, 32→64 3×3 on 7×7 0.67× and
-    0.75×.
-    """
-    return stride == 1 and filters <= 32
-
 
 @njit(cache=True, nogil=True, inline="always")
 def _run(source, channel_of, offsets, t, width):
@@ -481,8 +466,10 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
                     grad_bias, need_grad_x, filter_rows, tap_count, chunks):
     """dL/dK, dL/db and (when need_grad_x) dL/dX of the stride-1 convolution.
 
-    Arguments as in `conv_kernels.conv2d_backward` (without the stride), plus
+    Arguments as in `im2col.conv2d_backward` (without the stride), plus
     filter_rows as in `conv2d_forward` and tap_count, `backward_tap_count`.
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
     """
     n_samples, channels, height, width = x.shape
     filters, kernel = weight.shape[0], weight.shape[2]
@@ -591,4 +578,4 @@ def backward_tap_count(taps: int) -> int:
     return taps if taps % DOT_TAPS == 0 else round_up(taps + 1, DOT_TAPS)
 
 
-__all__ = ["GRADIENT", "backward", "forward", "use_shifted_rows"]
+__all__ = ["GRADIENT", "backward", "forward"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds, known_non_negative, sum_over_chunks
+from ..chunking import chunk_bounds, known_non_negative, sum_over_chunks
 
 
 @njit(cache=True, nogil=True)
@@ -202,6 +202,9 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
 def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x, grad_weight,
                     grad_bias, need_grad_x, chunks):
     """The three gradients of Y = X ⋆ K + b, from dL/dY.
+
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
 
     - dL/dK[f, c] = Σ_n X[n, c] ⋆ dL/dY[n, f]   (as a GEMM: dY · colsᵀ, or its transpose)
     - dL/db[f]    = Σ_n Σ_y,x dL/dY[n, f, y, x]

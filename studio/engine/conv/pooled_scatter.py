@@ -10,10 +10,10 @@ was computed from:
     dL/dX_p[:, y·s + i, x·s + j] += g · K[f, :, i, j]
     dL/db[f] += g
 
-which is the dense backward pass (see `conv_kernels.conv2d_backward`) with the
+which is the dense backward pass (see `im2col.conv2d_backward`) with the
 zero terms left out. With the input and kernel stored channel-last, each kernel
 row (i, all j, all c) is one contiguous run of f·C numbers, so the updates are
-vector operations when f·C fills a SIMD register (`use_pooled_scatter`).
+vector operations when f·C fills a SIMD register (`plan.use_pooled_scatter`).
 """
 
 from __future__ import annotations
@@ -21,17 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import LANES, chunk_bounds, round_up, sum_over_chunks
-
-
-def use_pooled_scatter(kernel: int, channels: int) -> bool:
-    """When a kernel row holds at least `LANES` numbers.
-
-    Measured against the dense backward passes (batch 64, 2 threads): LeNet-5's second
-    conv (6 channels, 5×5) 1.5× faster, the wide net's second (32 channels, 3×3) 2.1×;
-    but first layers on the image (1 channel; rows of 5 or 3) 2.6× and 1.3× slower.
-    """
-    return kernel * channels >= LANES
+from ..chunking import LANES, chunk_bounds, round_up, sum_over_chunks
 
 
 @njit(cache=True, nogil=True)
@@ -49,6 +39,9 @@ def _channel_last(x, pad, xh):
 def conv2d_backward(x, weight, grad_pooled, pooled, argmax, stride, pad, grad_x, grad_weight,
                     grad_bias, need_grad_x, chunks):
     """dL/dK, dL/db and (when need_grad_x) dL/dX of conv2d → ReLU → max-pool.
+
+    One long function on purpose: each thread's workspaces, the loop over its samples and
+    the sum of the threads' partial gradients make one `prange` kernel, kept as measured.
 
     Parameters
     ----------
