@@ -14,13 +14,11 @@ from contextlib import suppress
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.data import synthetic_digits
-from studio.engine import compile_kernels
-
 
 class KernelWarmup(QObject):
-    """Starts at once, with the kernels of `first` (the network on the canvas) before the rest;
-    `done(seconds)` arrives on the GUI thread when every kernel is ready."""
+    """Compiles, once started, the kernels of `first` (the network on the canvas) before the
+    rest; `done(seconds)` arrives on the GUI thread when every kernel is ready. The engine
+    (Numba, SciPy's BLAS) is imported on that thread too, not while the window opens."""
 
     done = Signal(float)
 
@@ -31,9 +29,14 @@ class KernelWarmup(QObject):
         self.ready = threading.Event()
         # a daemon thread: quitting during a first-launch compile must not wait for it
         self.thread = threading.Thread(target=self._run, name="kernel warm-up", daemon=True)
+
+    def start(self) -> None:
         self.thread.start()
 
     def _run(self) -> None:
+        from studio.data import synthetic_digits
+        from studio.engine import compile_kernels
+
         started = time.perf_counter()
         compile_kernels(self.first, self.batch)
         synthetic_digits(1)  # the offline dataset's renderer is a kernel too

@@ -11,13 +11,11 @@ import sys
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette, QPixmap, QUndoStack
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -34,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio import engine
 from studio.data import Dataset, ImageFolder, default_source, is_cached, load_dataset
-from studio.engine import LayerHealth, Network, Suggestion, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
@@ -59,15 +57,19 @@ from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
+from .garbage_collection import GuiThreadCollector
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
 from .palette import LayerPalette, new_layer
+from .plot_theme import apply_plot_theme
 from .run_recorder import RunRecorder
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
-from .watch_page import WatchPage
+
+if TYPE_CHECKING:
+    from .watch_page import WatchPage
 
 PROJECT_SUFFIX = ".cnnproj"
 FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
@@ -119,7 +121,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stopButton")
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
-        self.watch = WatchPage(self.document)
+        self._watch: WatchPage | None = None  # built when first needed: see `watch`
+        self._watch_placeholder = QWidget()
         self._build_layout()
         self._build_menus()
         self._connect()
@@ -146,6 +149,42 @@ class MainWindow(QMainWindow):
         self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
                                    int(self.training_panel.settings.get("batch_size", 64)), self)
         self.warmup.done.connect(self._on_kernels_ready)
+        QTimer.singleShot(0, self.warmup.start)  # once the window is up: see `watch`
+
+    @property
+    def watch(self) -> WatchPage:
+        """The Train & watch page, built when it is first shown or needed.
+
+        Its plots import pyqtgraph and its drawings the engine's kernels (Numba), about
+        2 s together that the window need not wait for: it opens on the Build page, and
+        the kernels load on the warm-up thread meanwhile.
+        """
+        if self._watch is None:
+            self._build_watch()
+        assert self._watch is not None
+        return self._watch
+
+    def _build_watch(self) -> None:
+        from .watch_page import WatchPage
+
+        engine.serial_in_this_thread()  # the page's passes are single images (its docstring)
+        apply_plot_theme()
+        self._watch = watch = WatchPage(self.document)
+        index, current = self.pages.indexOf(self._watch_placeholder), self.pages.currentIndex()
+        blocked = self.pages.blockSignals(True)  # the swap is no change of page
+        self.pages.removeTab(index)
+        self.pages.insertTab(index, watch, "Train && watch")
+        self.pages.setCurrentIndex(current)
+        self.pages.blockSignals(blocked)
+        self._watch_placeholder.deleteLater()
+        self.training.snapshot.connect(watch.offer_snapshot)
+        watch.feature_maps.sample_changed.connect(self.training.set_sample)
+        watch.playground.use_kernel.connect(self.use_kernel)
+        watch.canvas.health_clicked.connect(self.offer_suggestion)
+
+    def _on_page_change(self, index: int) -> None:
+        if self.pages.widget(index) is self._watch_placeholder:
+            self._build_watch()
 
     # layout, menus, wiring ------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -180,7 +219,8 @@ class MainWindow(QMainWindow):
         build_layout.addWidget(vertical)
         self.pages = QTabWidget()
         self.pages.addTab(build, "Build")
-        self.pages.addTab(self.watch, "Train && watch")
+        self.pages.addTab(self._watch_placeholder, "Train && watch")
+        self.pages.currentChanged.connect(self._on_page_change)
         controls = QHBoxLayout()
         for widget in (self.train_button, self.continue_button, self.pause_button,
                        self.step_button, self.stop_button, self.pace):
@@ -270,16 +310,12 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
-        self.training.snapshot.connect(self.watch.offer_snapshot)
-        self.watch.feature_maps.sample_changed.connect(self.training.set_sample)
         self.training.download.connect(self._on_download)
         self.training.progress.connect(self._on_progress)
         self.training.epoch_finished.connect(self._on_epoch)
         self.training.ended.connect(self._on_training_end)
         self.training.failed.connect(self._on_training_failed)
         self.training.notice.connect(self.statusBar().showMessage)
-        self.watch.playground.use_kernel.connect(self.use_kernel)
-        self.watch.canvas.health_clicked.connect(self.offer_suggestion)
 
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
@@ -396,7 +432,7 @@ class MainWindow(QMainWindow):
         self.document.set_architecture(project.architecture)
         self.watch.model = None
         if project.weights is not None:
-            network = Network(project.architecture)
+            network = engine.Network(project.architecture)
             network.load_state_dict(project.weights)
             self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
@@ -512,9 +548,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     # weights ------------------------------------------------------------------------
-    def trained_network(self) -> Network | None:
+    def trained_network(self) -> engine.Network | None:
         """The trained network, when it still matches the network being edited."""
-        model = self.watch.model
+        model = None if self._watch is None else self._watch.model  # none before the page
         if model is None or model.architecture != self.document.analysis.to_architecture():
             return None
         return model
@@ -532,7 +568,7 @@ class MainWindow(QMainWindow):
             return
         model = self.trained_network()
         if model is None:  # not trained yet: the starting weights a run would draw
-            model = Network(self.document.architecture)
+            model = engine.Network(self.document.architecture)
             self.watch.model = model
         model.layers[layer].params["weight"][f] = kernel
         model.layers[layer].params["bias"][f] = 0.0
@@ -547,7 +583,7 @@ class MainWindow(QMainWindow):
             + (" and stays fixed while training" if frozen else "")
             + ". Train, then compare it with the filters training finds.")
 
-    def offer_suggestion(self, health: LayerHealth) -> None:
+    def offer_suggestion(self, health: engine.LayerHealth) -> None:
         """The badge's sentence, and a button that tries its suggestion in a new run."""
         box = QMessageBox(QMessageBox.Icon.Information, f"Layer {health.layer} ({health.kind})",
                           health.message, QMessageBox.StandardButton.Close, self)
@@ -564,7 +600,7 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    def try_suggestion(self, suggestion: Suggestion) -> None:
+    def try_suggestion(self, suggestion: engine.Suggestion) -> None:
         """Apply the change (undoable) and train from scratch with it; the Runs tab then
         overlays the run it came from and the new one."""
         if self.training.running:  # stop this run first; the new one starts when it has
@@ -825,14 +861,8 @@ def _application(argv: list[str]) -> QApplication:
     icon = QPixmap()
     icon.loadFromData(resource_files().joinpath("icons").joinpath("cnn-studio.svg").read_bytes())
     app.setWindowIcon(QIcon(icon))
-    serial_in_this_thread()  # the GUI thread's passes are single images (see its docstring)
-    if not hasattr(app, "garbage_collector"):
-        # Python's cyclic GC may otherwise run on the training thread and destroy Qt
-        # objects there, which deadlocks; pyqtgraph's collector runs it on this thread.
-        app.garbage_collector = GarbageCollector(interval=1.0)
-    palette = app.palette()  # plots follow the light or dark theme of the desktop
-    pg.setConfigOptions(antialias=False, background=palette.color(QPalette.ColorRole.Base),
-                        foreground=palette.color(QPalette.ColorRole.Text))
+    if not hasattr(app, "garbage_collector"):  # before any thread of ours starts
+        app.garbage_collector = GuiThreadCollector(parent=app)
     return app  # type: ignore[return-value]
 
 

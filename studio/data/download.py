@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-import pooch
 
 from .cifar import BATCHES
 from .dataset import LoadingCancelled
@@ -35,7 +34,6 @@ from .idx import DataError
 Progress = Callable[[str, int, int], None]
 
 MIRROR_VARIABLE = "STUDIO_MNIST_MIRROR"
-pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…" lines
 
 
 @dataclass(frozen=True)
@@ -163,6 +161,9 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
     The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own. Each
     file must arrive within `deadline` seconds.
     """
+    import pooch  # about a second to import (requests and more): only for a download
+
+    pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…"
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
     _check_mirror(base, "--mirror" if mirror else MIRROR_VARIABLE if base != dataset.base_url
                   else "the dataset's address")

@@ -1,51 +1,28 @@
 """The from-scratch CNN engine: numpy + Numba, no Qt, no deep-learning framework.
 
-Everything the app, the CLI and the exporters need is importable from here.
+Everything the app, the CLI and the exporters need is importable from here. Each
+name is imported from its module on first use, so that checking an architecture
+(what the window does at start-up) does not wait for Numba, which only the
+layers, losses and kernels need.
 """
 
-from .architecture import (
-    FORMAT,
-    LAYER_DESCRIPTIONS,
-    LAYER_KEYS,
-    VERSION,
-    Analysis,
-    ArchitectureError,
-    LayerInfo,
-    Problem,
-    analyse,
-    check,
-    output_size,
-)
-from .evaluation import Evaluation, as_input, evaluate
-from .explanation import Explanation, explain
-from .hand_kernels import KERNEL_PRESETS, apply_kernel, input_gradient_by_full_convolution
-from .health import BAD, GOOD, WARNING, LayerHealth, Suggestion, layer_health
-from .inspection import Inside, look_inside
-from .losses import softmax, softmax_cross_entropy
-from .network import ENGINES, Network, WeightsError
-from .optimizers import DEFAULT_LEARNING_RATES, OPTIMIZERS
-from .schedules import SCHEDULES, learning_rate
-from .threads import serial_in_this_thread, single_threaded_blas
-from .trainer import (
-    BatchEnd,
-    EpochEnd,
-    Event,
-    Snapshot,
-    TrainConfig,
-    Trainer,
-    TrainingDiverged,
-    TrainResult,
-)
-from .warmup import compile_kernels
+from .lazy_exports import lazy_exports
 
-__all__ = [
-    "BAD", "DEFAULT_LEARNING_RATES", "ENGINES", "FORMAT", "GOOD", "KERNEL_PRESETS",
-    "LAYER_DESCRIPTIONS", "LAYER_KEYS", "OPTIMIZERS", "SCHEDULES", "VERSION", "WARNING", "Analysis",
-    "ArchitectureError", "BatchEnd", "EpochEnd", "Evaluation", "Event", "Explanation", "Inside",
-    "LayerHealth", "LayerInfo", "Network", "Problem", "Snapshot", "Suggestion", "TrainConfig",
-    "TrainResult", "Trainer", "TrainingDiverged", "WeightsError", "analyse", "apply_kernel",
-    "as_input", "check", "compile_kernels", "evaluate", "explain",
-    "input_gradient_by_full_convolution", "layer_health", "learning_rate", "look_inside",
-    "output_size", "serial_in_this_thread", "single_threaded_blas", "softmax",
-    "softmax_cross_entropy",
-]
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "architecture": ("FORMAT", "LAYER_DESCRIPTIONS", "LAYER_KEYS", "VERSION", "Analysis",
+                     "ArchitectureError", "LayerInfo", "Problem", "analyse", "check",
+                     "output_size"),
+    "evaluation": ("Evaluation", "as_input", "evaluate"),
+    "explanation": ("Explanation", "explain"),
+    "hand_kernels": ("KERNEL_PRESETS", "apply_kernel", "input_gradient_by_full_convolution"),
+    "health": ("BAD", "GOOD", "WARNING", "LayerHealth", "Suggestion", "layer_health"),
+    "inspection": ("Inside", "look_inside"),
+    "losses": ("softmax", "softmax_cross_entropy"),
+    "network": ("ENGINES", "Network", "WeightsError"),
+    "optimizers": ("DEFAULT_LEARNING_RATES", "OPTIMIZERS"),
+    "schedules": ("SCHEDULES", "learning_rate"),
+    "threads": ("serial_in_this_thread", "single_threaded_blas"),
+    "trainer": ("BatchEnd", "EpochEnd", "Event", "Snapshot", "TrainConfig", "Trainer",
+                "TrainingDiverged", "TrainResult"),
+    "warmup": ("compile_kernels",),
+})
