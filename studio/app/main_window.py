@@ -149,6 +149,9 @@ class MainWindow(QMainWindow):
         self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
                                    int(self.training_panel.settings.get("batch_size", 64)), self)
         self.warmup.done.connect(self._on_kernels_ready)
+        self.training.started.connect(self.warmup.hold)  # until the run's first batch
+        for signal in (self.training.progress, self.training.ended, self.training.failed):
+            signal.connect(lambda *_: self.warmup.release())
         QTimer.singleShot(0, self.warmup.start)  # once the window is up: see `watch`
 
     @property
