@@ -174,9 +174,10 @@ class MainWindow(QMainWindow):
         apply_plot_theme()
         self._watch = watch = WatchPage(self.document)
         index, current = self.pages.indexOf(self._watch_placeholder), self.pages.currentIndex()
+        title = self.pages.tabText(index)
         blocked = self.pages.blockSignals(True)  # the swap is no change of page
         self.pages.removeTab(index)
-        self.pages.insertTab(index, watch, "Train && watch")
+        self.pages.insertTab(index, watch, title)
         self.pages.setCurrentIndex(current)
         self.pages.blockSignals(blocked)
         self._watch_placeholder.deleteLater()
