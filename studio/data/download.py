@@ -11,7 +11,6 @@ before the error reaches the user.
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import tarfile
@@ -19,7 +18,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +111,8 @@ class ResumableDownloader:
 
     def __call__(self, url: str, output_file: str, _pooch: object, check_only: bool = False
                  ) -> bool | None:
+        import urllib.request  # (with http.client and ssl) only when downloading
+
         if check_only:
             return True
         started = time.monotonic()
@@ -161,7 +161,9 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
     The mirror is, in order: `mirror`, `$STUDIO_MNIST_MIRROR`, the dataset's own. Each
     file must arrive within `deadline` seconds.
     """
-    import pooch  # about a second to import (requests and more): only for a download
+    import http.client  # (with ssl) only when downloading
+
+    import pooch  # about a second to import (requests and more): only when downloading
 
     pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…"
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
