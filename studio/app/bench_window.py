@@ -30,6 +30,7 @@ def _window_run(epochs: int, probe: bool) -> tuple[float, np.ndarray]:
 
     window = create_main_window([])
     window.confirm_discard = lambda: True  # a throwaway window: never ask to save it
+    window.warmup.start()  # (the window starts it once its event loop runs)
     window.warmup.ready.wait()  # as when a person clicks Train: the kernels are loaded
     window.show()
     window.watch.tabs.setCurrentWidget(window.watch.feature_maps_page)

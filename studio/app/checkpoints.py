@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from studio.engine import Network, TrainConfig, analyse
+from studio import engine
 from studio.io import FileFormatError, read_checkpoint
 from studio.training_setup import CHECKPOINT_SUFFIX, checkpoint_beside
 
@@ -29,8 +29,8 @@ def checkpoint_path(project: Path | None) -> Path:
 
 @dataclasses.dataclass
 class Checkpoint:
-    network: Network  # with the checkpoint's weights
-    config: TrainConfig | None  # the run's settings; None in older checkpoints
+    network: engine.Network  # with the checkpoint's weights
+    config: engine.TrainConfig | None  # the run's settings; None in older checkpoints
     state: dict[str, Any]  # for Trainer(..., resume=state)
     same_weights: bool  # as the project's: trained no further than its last save
 
@@ -49,7 +49,7 @@ def find_checkpoint(project: Path | None, architecture: dict[str, Any],
         network, state = read_checkpoint(path)
     except (FileFormatError, OSError):
         return None
-    if network.architecture != analyse(architecture).to_architecture():
+    if network.architecture != engine.analyse(architecture).to_architecture():
         return None
     saved = network.state_dict()
     same_weights = weights is not None and all(
@@ -59,5 +59,5 @@ def find_checkpoint(project: Path | None, architecture: dict[str, Any],
     if not (same_weights or newer):
         return None
     settings = state.pop("config", None)
-    config = TrainConfig(**settings) if isinstance(settings, dict) else None
+    config = engine.TrainConfig(**settings) if isinstance(settings, dict) else None
     return Checkpoint(network, config, state, same_weights)

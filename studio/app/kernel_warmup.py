@@ -14,13 +14,14 @@ from contextlib import suppress
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.data import synthetic_digits
-from studio.engine import compile_kernels
-
 
 class KernelWarmup(QObject):
-    """Starts at once, with the kernels of `first` (the network on the canvas) before the rest;
-    `done(seconds)` arrives on the GUI thread when every kernel is ready."""
+    """Compiles, once started, the kernels of `first` (the network on the canvas) before the
+    rest; `done(seconds)` arrives on the GUI thread when every kernel is ready. The engine
+    (Numba, SciPy's BLAS) is imported on that thread too, not while the window opens.
+
+    Numba compiles one kernel at a time, so while a run that has just started compiles
+    what its first batch needs, the rest waits (`hold` until `release`)."""
 
     done = Signal(float)
 
@@ -29,12 +30,29 @@ class KernelWarmup(QObject):
         super().__init__(parent)
         self.first, self.batch = first, batch
         self.ready = threading.Event()
+        self._may_go_on = threading.Event()
+        self._may_go_on.set()
         # a daemon thread: quitting during a first-launch compile must not wait for it
         self.thread = threading.Thread(target=self._run, name="kernel warm-up", daemon=True)
-        self.thread.start()
+
+    def start(self) -> None:
+        if self.thread.ident is None:  # not started yet
+            self.thread.start()
+
+    def hold(self) -> None:
+        """Compile nothing beyond the first network's first batch until `release`."""
+        self._may_go_on.clear()
+
+    def release(self) -> None:
+        self._may_go_on.set()
 
     def _run(self) -> None:
+        from studio.data import synthetic_digits
+        from studio.engine import compile_kernels
+
         started = time.perf_counter()
+        compile_kernels(self.first, self.batch, first_batch_only=True)
+        self._may_go_on.wait()
         compile_kernels(self.first, self.batch)
         synthetic_digits(1)  # the offline dataset's renderer is a kernel too
         self.ready.set()

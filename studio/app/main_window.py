@@ -10,13 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyqtgraph as pg
-from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPalette, QPixmap, QUndoStack
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -33,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio import engine
 from studio.data import Dataset, ImageFolder, default_source, is_cached
-from studio.engine import LayerHealth, Network, Suggestion, bytes_needed, serial_in_this_thread
 from studio.io import (
     FileFormatError,
     Project,
@@ -50,17 +48,21 @@ from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArc
 from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
 from .filter_command import PutKernel
+from .garbage_collection import GuiThreadCollector
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
 from .palette import LayerPalette, new_layer
+from .plot_theme import apply_plot_theme
 from .project_session import PROJECT_SUFFIX, ProjectSession
 from .run_recorder import RunRecorder
 from .run_start import run_start
 from .summary_table import SummaryTable, memory_text
 from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
-from .watch_page import WatchPage
+
+if TYPE_CHECKING:
+    from .watch_page import WatchPage
 
 FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
                 "Trained weights (*.npz)")
@@ -101,6 +103,46 @@ class MainWindow(QMainWindow):
         self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
                                    int(self.training_panel.settings.get("batch_size", 64)), self)
         self.warmup.done.connect(self._on_kernels_ready)
+        self.training.started.connect(self.warmup.hold)  # until the run's first batch
+        for signal in (self.training.progress, self.training.ended, self.training.failed):
+            signal.connect(lambda *_: self.warmup.release())
+        QTimer.singleShot(0, self.warmup.start)  # once the window is up: see `watch`
+
+    @property
+    def watch(self) -> WatchPage:
+        """The Train & watch page, built when it is first shown or needed.
+
+        Its plots import pyqtgraph and its drawings the engine's kernels (Numba), about
+        2 s together that the window need not wait for: it opens on the Build page, and
+        the kernels load on the warm-up thread meanwhile.
+        """
+        if self._watch is None:
+            self._build_watch()
+        assert self._watch is not None
+        return self._watch
+
+    def _build_watch(self) -> None:
+        from .watch_page import WatchPage
+
+        engine.serial_in_this_thread()  # the page's passes are single images (its docstring)
+        apply_plot_theme()
+        self._watch = watch = WatchPage(self.document)
+        index, current = self.pages.indexOf(self._watch_placeholder), self.pages.currentIndex()
+        title = self.pages.tabText(index)
+        blocked = self.pages.blockSignals(True)  # the swap is no change of page
+        self.pages.removeTab(index)
+        self.pages.insertTab(index, watch, title)
+        self.pages.setCurrentIndex(current)
+        self.pages.blockSignals(blocked)
+        self._watch_placeholder.deleteLater()
+        self.training.snapshot.connect(watch.offer_snapshot)
+        watch.feature_maps.sample_changed.connect(self.training.set_sample)
+        watch.playground.use_kernel.connect(self.use_kernel)
+        watch.canvas.health_clicked.connect(self.offer_suggestion)
+
+    def _on_page_change(self, index: int) -> None:
+        if self.pages.widget(index) is self._watch_placeholder:
+            self._build_watch()
 
     def _open_at_start(self, file: str | None, data: str | None) -> None:
         """Work recovered after a crash, else the file given on the command line; its
@@ -143,7 +185,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setObjectName("stopButton")
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
-        self.watch = WatchPage(self.document)
+        self._watch: WatchPage | None = None  # built when first needed: see `watch`
+        self._watch_placeholder = QWidget()
 
     def _build_layout(self) -> None:
         self.side_tabs = QTabWidget()
@@ -177,7 +220,8 @@ class MainWindow(QMainWindow):
         build_layout.addWidget(vertical)
         self.pages = QTabWidget()
         self.pages.addTab(build, "Build")
-        self.pages.addTab(self.watch, "Train && watch")
+        self.pages.addTab(self._watch_placeholder, "Train && watch")
+        self.pages.currentChanged.connect(self._on_page_change)
         controls = QHBoxLayout()
         for widget in (self.train_button, self.continue_button, self.pause_button,
                        self.step_button, self.stop_button, self.pace):
@@ -267,16 +311,12 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
-        self.training.snapshot.connect(self.watch.offer_snapshot)
-        self.watch.feature_maps.sample_changed.connect(self.training.set_sample)
         self.training.download.connect(self._on_download)
         self.training.progress.connect(self._on_progress)
         self.training.epoch_finished.connect(self._on_epoch)
         self.training.ended.connect(self._on_training_end)
         self.training.failed.connect(self._on_training_failed)
         self.training.notice.connect(self.statusBar().showMessage)
-        self.watch.playground.use_kernel.connect(self.use_kernel)
-        self.watch.canvas.health_clicked.connect(self.offer_suggestion)
 
     # editing ------------------------------------------------------------------------
     def push(self, command) -> None:
@@ -317,7 +357,8 @@ class MainWindow(QMainWindow):
         self.summary.setText(
             f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
             f"{analysis.total_macs:,} multiply-adds per image · "
-            f"{memory_text(bytes_needed(analysis, batch))} of training memory per batch of {batch}")
+            f"{memory_text(engine.bytes_needed(analysis, batch))} of training memory per batch "
+            f"of {batch}")
         self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
@@ -397,7 +438,7 @@ class MainWindow(QMainWindow):
         self.document.set_architecture(project.architecture)
         self.watch.model = None
         if project.weights is not None:
-            network = Network(project.architecture)
+            network = engine.Network(project.architecture)
             network.load_state_dict(project.weights)
             self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
@@ -491,9 +532,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     # weights ------------------------------------------------------------------------
-    def trained_network(self) -> Network | None:
+    def trained_network(self) -> engine.Network | None:
         """The trained network, when it still matches the network being edited."""
-        model = self.watch.model
+        model = None if self._watch is None else self._watch.model  # none before the page
         if model is None or model.architecture != self.document.analysis.to_architecture():
             return None
         return model
@@ -511,7 +552,7 @@ class MainWindow(QMainWindow):
             return
         model = self.trained_network()
         if model is None:  # not trained yet: the starting weights a run would draw
-            model = Network(self.document.architecture)
+            model = engine.Network(self.document.architecture)
             self.watch.model = model
         self.push(PutKernel(model, layer, f, kernel, frozen, self.training.starting_filters,
                             lambda: self.training_panel.settings["frozen_filters"],
@@ -522,7 +563,7 @@ class MainWindow(QMainWindow):
             + (" and stays fixed while training" if frozen else "")
             + ". Train, then compare it with the filters training finds.")
 
-    def offer_suggestion(self, health: LayerHealth) -> None:
+    def offer_suggestion(self, health: engine.LayerHealth) -> None:
         """The badge's sentence, and a button that tries its suggestion in a new run."""
         box = QMessageBox(QMessageBox.Icon.Information, f"Layer {health.layer} ({health.kind})",
                           health.message, QMessageBox.StandardButton.Close, self)
@@ -539,7 +580,7 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    def try_suggestion(self, suggestion: Suggestion) -> None:
+    def try_suggestion(self, suggestion: engine.Suggestion) -> None:
         """Apply the change (undoable) and train from scratch with it; the Runs tab then
         overlays the run it came from and the new one."""
         if self.training.running:  # stop this run first; the new one starts when it has
@@ -774,14 +815,8 @@ def _application(argv: list[str]) -> QApplication:
     icon = QPixmap()
     icon.loadFromData(resource_files().joinpath("icons").joinpath("cnn-studio.svg").read_bytes())
     app.setWindowIcon(QIcon(icon))
-    serial_in_this_thread()  # the GUI thread's passes are single images (see its docstring)
-    if not hasattr(app, "garbage_collector"):
-        # Python's cyclic GC may otherwise run on the training thread and destroy Qt
-        # objects there, which deadlocks; pyqtgraph's collector runs it on this thread.
-        app.garbage_collector = GarbageCollector(interval=1.0)
-    palette = app.palette()  # plots follow the light or dark theme of the desktop
-    pg.setConfigOptions(antialias=False, background=palette.color(QPalette.ColorRole.Base),
-                        foreground=palette.color(QPalette.ColorRole.Text))
+    if not hasattr(app, "garbage_collector"):  # before any thread of ours starts
+        app.garbage_collector = GuiThreadCollector(parent=app)
     return app  # type: ignore[return-value]
 
 

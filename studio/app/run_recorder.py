@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine import EpochEnd
+from studio import engine
 from studio.io import Run
 
 
@@ -53,7 +53,7 @@ class RunRecorder:
             self.current.steps += [int(s) for s in history[0]]
             self.current.losses += [float(v) for v in history[1]]
 
-    def add_epoch(self, event: EpochEnd) -> None:
+    def add_epoch(self, event: engine.EpochEnd) -> None:
         if self.current is not None:
             self.current.epochs.append({
                 "epoch": event.epoch + 1, "loss": float(event.train_loss),

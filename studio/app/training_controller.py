@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
+from studio import engine
 from studio.data import Dataset
-from studio.engine import Network, TrainConfig
 
-from .training_worker import TrainingWorker
+if TYPE_CHECKING:
+    from .training_worker import TrainingWorker
 
 STOP_WAIT_MS = 2000
 
@@ -59,9 +60,9 @@ class TrainingController(QObject):
         self.thread.setObjectName("training")
         self.worker: TrainingWorker | None = None
         self._active = False
-        self._last_network: Network | None = None
+        self._last_network: engine.Network | None = None
         #: (architecture, config, Trainer.checkpoint()) of a run stopped before its end
-        self.stopped_run: tuple[dict[str, Any], TrainConfig, dict[str, Any]] | None = None
+        self.stopped_run: tuple[dict[str, Any], engine.TrainConfig, dict[str, Any]] | None = None
         #: hand-made kernels, by (conv layer, filter), that every fresh run starts with
         self.starting_filters: dict[tuple[int, int], np.ndarray] = {}
         self.pace: float | None = None  # steps per second for every run; None: full speed
@@ -71,7 +72,7 @@ class TrainingController(QObject):
         return self._active
 
     @property
-    def network(self) -> Network | None:
+    def network(self) -> engine.Network | None:
         """The network of the current run once built, else of the last run."""
         if self.worker is not None and self.worker.trainer is not None:
             return self.worker.trainer.network
@@ -82,10 +83,12 @@ class TrainingController(QObject):
         return self.worker is not None and self.worker.paused
 
     def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
-              config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
+              config: engine.TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
               resume: dict[str, Any] | None = None, checkpoint: Path | None = None) -> None:
         if self.running:
             return
+        from .training_worker import TrainingWorker  # the engine: not while the window opens
+
         self.stopped_run = None
         worker = TrainingWorker(architecture, load, config, initial_state, resume, checkpoint,
                                 starting_filters=dict(self.starting_filters))

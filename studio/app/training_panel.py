@@ -6,7 +6,7 @@ when it changed, and turns it into the engine's `TrainConfig`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
@@ -21,11 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio import engine
 from studio.data import DataError, ImageFolder, is_image_folder, scan_image_folder
-from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES, TrainConfig
+from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES
 from studio.io import TRAINING_DEFAULTS
 
-from .image_folder_preview import ImageFolderPreview
+from .plot_theme import apply_plot_theme
+
+if TYPE_CHECKING:
+    from .image_folder_preview import ImageFolderPreview
 
 DATASETS = {
     "synthetic": "Synthetic digits (offline, not MNIST)",
@@ -47,8 +51,8 @@ SNAPSHOT_STEPS = 100
 
 
 def training_config(settings: dict[str, Any],
-                    snapshot_interval: float = SNAPSHOT_INTERVAL) -> TrainConfig:
-    return TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
+                    snapshot_interval: float = SNAPSHOT_INTERVAL) -> engine.TrainConfig:
+    return engine.TrainConfig(epochs=settings["epochs"], batch_size=settings["batch_size"],
                        optimizer=settings["optimizer"], lr=settings["lr"],
                        schedule=settings["schedule"], weight_decay=settings["weight_decay"],
                        seed=settings["seed"], engine=settings.get("engine", "fast"),
@@ -57,7 +61,7 @@ def training_config(settings: dict[str, Any],
                        frozen_filters=settings.get("frozen_filters", ()))
 
 
-def settings_of(config: TrainConfig, base: dict[str, Any]) -> dict[str, Any]:
+def settings_of(config: engine.TrainConfig, base: dict[str, Any]) -> dict[str, Any]:
     """`base` (dataset, folder…) with the settings `config` actually trains with."""
     return {**base, "epochs": config.epochs, "batch_size": config.batch_size,
             "optimizer": config.optimizer, "lr": config.lr, "schedule": config.schedule,
@@ -204,6 +208,9 @@ class TrainingPanel(QWidget):
         self._show_folder()
         scanned = self.image_folder()
         if isinstance(scanned, ImageFolder):
+            from .image_folder_preview import ImageFolderPreview  # pyqtgraph: when needed
+
+            apply_plot_theme()
             self.preview = ImageFolderPreview(scanned, self.input_shape, self)
             self.preview.open()
 

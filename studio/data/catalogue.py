@@ -13,8 +13,6 @@ from .dataset import Dataset
 from .download import CIFAR10, FASHION_MNIST, MNIST, Progress, RemoteDataset, cache_dir, fetch
 from .idx_folder import FILES as IDX_FILES
 from .idx_folder import load_idx_folder
-from .image_folder import is_image_folder, load_image_folder
-from .synthetic import synthetic_dataset
 
 REMOTE: dict[str, RemoteDataset] = {MNIST.key: MNIST, FASHION_MNIST.key: FASHION_MNIST,
                                     CIFAR10.key: CIFAR10}
@@ -40,6 +38,9 @@ def load_dataset(source: str, folder: str | os.PathLike | None = None, *,
     network's input).
     Remote sources are downloaded on first use into the user's cache.
     """
+    from .image_folder import is_image_folder, load_image_folder  # Pillow: when needed
+    from .synthetic import synthetic_dataset  # Numba: when needed
+
     if source == "folder":
         if folder is None:
             raise ValueError("a folder dataset needs the folder's path")

@@ -11,7 +11,6 @@ before the error reaches the user.
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import tarfile
@@ -19,13 +18,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-import pooch
 
 from .cifar import BATCHES
 from .dataset import LoadingCancelled
@@ -35,7 +32,6 @@ from .idx import DataError
 Progress = Callable[[str, int, int], None]
 
 MIRROR_VARIABLE = "STUDIO_DATA_MIRROR"
-pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…" lines
 
 
 @dataclass(frozen=True)
@@ -115,6 +111,8 @@ class ResumableDownloader:
 
     def __call__(self, url: str, output_file: str, _pooch: object, check_only: bool = False
                  ) -> bool | None:
+        import urllib.request  # (with http.client and ssl) only when downloading
+
         if check_only:
             return True
         started = time.monotonic()
@@ -163,6 +161,11 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
     The mirror is, in order: `mirror`, `$STUDIO_DATA_MIRROR`, the dataset's own. Each
     file must arrive within `deadline` seconds.
     """
+    import http.client  # (with ssl) only when downloading
+
+    import pooch  # about a second to import (requests and more): only when downloading
+
+    pooch.get_logger().setLevel("WARNING")  # progress is ours to show; no "Downloading…"
     base = mirror or os.environ.get(MIRROR_VARIABLE) or dataset.base_url
     _check_mirror(base, "--mirror" if mirror else MIRROR_VARIABLE if base != dataset.base_url
                   else "the dataset's address")

@@ -13,9 +13,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+
+if TYPE_CHECKING:  # Pillow is imported when an image is read, not with the package
+    from PIL import Image
 
 from .dataset import Dataset, LoadingCancelled
 from .idx import DataError
@@ -81,6 +84,8 @@ def scan_image_folder(folder: str | os.PathLike) -> ImageFolder:
 def _as_shown(image: Image.Image) -> Image.Image:
     """The image as a viewer shows it, in 8 bits: 16- and 32-bit grey scaled down (not
     clipped to 0/255), transparency composited onto white."""
+    from PIL import Image
+
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         values = np.asarray(image, dtype=np.float64)
         if image.mode == "F":  # floats: [0, 1] or already [0, 255]
@@ -97,6 +102,8 @@ def _as_shown(image: Image.Image) -> Image.Image:
 
 def read_image(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
     """One image as uint8 (C, H, W): converted to `shape`'s channels, resized to its size."""
+    from PIL import Image, UnidentifiedImageError
+
     channels, height, width = shape
     try:
         with warnings.catch_warnings():

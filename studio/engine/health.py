@@ -21,10 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import Network
+if TYPE_CHECKING:  # the verdicts' classes load without the kernels, for the window
+    from .network import Network
 
 GOOD, WARNING, BAD = "good", "warning", "bad"
 TOO_FAST = 1e-2  # an update ratio ten times the rule of thumb

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .chunking import thread_chunks
-from .optimizer_kernels import sgd_step
-
 
 class SGD:
     """SGD with momentum μ (PyTorch's form) and optional Nesterov and weight decay λ.
@@ -21,6 +18,10 @@ class SGD:
         self.velocity = np.zeros_like(parameters)
 
     def step(self, lr: float) -> None:
+        # Numba, imported at the first step: the window lists OPTIMIZERS before it needs it
+        from .chunking import thread_chunks
+        from .optimizer_kernels import sgd_step
+
         real = self.parameters.dtype.type
         sgd_step(self.parameters, self.gradients, self.velocity, real(lr), real(self.momentum),
                  self.nesterov, real(self.weight_decay), thread_chunks(self.parameters.size))

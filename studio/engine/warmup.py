@@ -2,7 +2,9 @@
 
 On a first launch Numba compiles each kernel on first use, which takes seconds;
 the app calls `compile_kernels` on a background thread at start-up so that
-neither the first training step nor the first drawing stalls.
+neither the first training step nor the first drawing stalls. Numba compiles one
+kernel at a time (one lock for the process), so what the network on the canvas
+needs for its first training batch comes before everything else.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from contextlib import suppress
 import numpy as np
 
 from .architecture import FORMAT, VERSION, ArchitectureError
+from .inspection import look_inside
 from .losses import softmax_cross_entropy
 from .network import Network
 from .optimizers import SGD
@@ -34,23 +37,48 @@ _EVERY_KERNEL = {
 }
 
 
-def compile_kernels(first: dict | None = None, batch: int = 64) -> None:
-    """One training step and one inference pass in float32, as training and the GUI run them.
+def compile_kernels(first: dict | None = None, batch: int = 64,
+                    first_batch_only: bool = False) -> None:
+    """Every kernel path, in float32, as training, evaluation and the GUI call them.
 
-    `first` (an architecture) is compiled before everything else, at the training batch size,
-    so that a network about to be trained does not wait behind kernels it never calls.
+    `first` (an architecture) comes first, at the training batch size: the kernels of its
+    first training batch (which takes a snapshot: layer outputs, one image looked inside),
+    then those of the later batches and of evaluation, then every other path. With
+    `first_batch_only` it stops after the first of these, so that the rest can wait while
+    a run's first batch compiles what it needs (one kernel compiles at a time).
     """
+    network = None
     if first is not None:
         with suppress(ArchitectureError):  # an invalid network: nothing of its own to compile
-            _step(Network(first), batch)
-    _step(Network(_EVERY_KERNEL), 2)
+            network = Network(first)
+    if network is not None:
+        _first_batch(network, batch)
+    if first_batch_only:
+        return
+    if network is not None:
+        _later_batches(network, batch)
+    every = Network(_EVERY_KERNEL)
+    _first_batch(every, 2)
+    _later_batches(every, 2)
 
 
-def _step(network: Network, batch: int) -> None:
-    x = np.random.default_rng(0).random((batch, *network.input_shape), dtype=np.float32)
-    labels = np.arange(batch) % network.analysis.output_shape[0]
+def _batch(network: Network, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    images = np.random.default_rng(0).random((batch, *network.input_shape), dtype=np.float32)
+    return images, np.arange(batch) % network.analysis.output_shape[0]
+
+
+def _first_batch(network: Network, batch: int) -> None:
+    """As `Trainer.events` runs a step with a snapshot, and as the GUI looks at one image."""
+    x, labels = _batch(network, batch)
     logits = network.forward(x, training=True)
-    network.backward(softmax_cross_entropy(logits, labels)[1], input_gradient=True)
+    network.backward(softmax_cross_entropy(logits, labels)[1])
     SGD(network.parameters, network.gradients).step(0.0)
-    network.forward(x[:1], training=False)
-    network.forward(x, layer_outputs=False)  # as evaluation runs it
+    look_inside(network, x[0], int(labels[0]))
+
+
+def _later_batches(network: Network, batch: int) -> None:
+    """A step without layer outputs (most steps), and inference as evaluation runs it."""
+    x, labels = _batch(network, batch)
+    logits = network.forward(x, training=True, layer_outputs=False)
+    network.backward(softmax_cross_entropy(logits, labels)[1])
+    network.forward(x, layer_outputs=False)

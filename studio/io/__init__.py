@@ -1,62 +1,26 @@
-"""Files in and out: architecture JSON, weights, exports. Every write is atomic."""
+"""Files in and out: architecture JSON, weights, exports. Every write is atomic.
 
-from .architecture_file import (
-    load_preset,
-    preset_names,
-    read_json,
-    resolve_architecture,
-    write_architecture,
-)
-from .atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from .checkpoint import read_checkpoint, resume_problem, save_checkpoint
-from .errors import FileFormatError, FileWriteError
-from .export import EXPORT_FORMATS, export_format, export_model
-from .onnx_export import to_onnx, write_onnx
-from .output_check import check_outputs
-from .project import TRAINING_DEFAULTS, Project, read_project, write_project
-from .pytorch_export import write_pytorch
-from .pytorch_trainer import FILES as PYTORCH_TRAINER_FILES
-from .pytorch_trainer import write_pytorch_trainer
-from .resources import resource_files
-from .runs import Run
-from .timeline import read_timeline, save_timeline, timeline_path
-from .torch_sequential import to_torch_sequential
-from .weights import load_network, read_weights, save_weights
+Each name is imported from its module on first use, so that reading a preset does not
+wait for the engine's kernels, which reading weights needs.
+"""
 
-__all__ = [
-    "EXPORT_FORMATS",
-    "PYTORCH_TRAINER_FILES",
-    "TRAINING_DEFAULTS",
-    "FileFormatError",
-    "FileWriteError",
-    "Project",
-    "Run",
-    "atomic_path",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "check_outputs",
-    "export_format",
-    "export_model",
-    "load_network",
-    "load_preset",
-    "preset_names",
-    "read_checkpoint",
-    "read_json",
-    "read_project",
-    "read_timeline",
-    "read_weights",
-    "resolve_architecture",
-    "resource_files",
-    "resume_problem",
-    "save_checkpoint",
-    "save_timeline",
-    "save_weights",
-    "timeline_path",
-    "to_onnx",
-    "to_torch_sequential",
-    "write_architecture",
-    "write_onnx",
-    "write_project",
-    "write_pytorch",
-    "write_pytorch_trainer",
-]
+from studio.engine.lazy_exports import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    "architecture_file": ("load_preset", "preset_names", "read_json", "resolve_architecture",
+                          "write_architecture"),
+    "atomic": ("atomic_path", "atomic_write_bytes", "atomic_write_text"),
+    "checkpoint": ("read_checkpoint", "resume_problem", "save_checkpoint"),
+    "errors": ("FileFormatError", "FileWriteError"),
+    "export": ("EXPORT_FORMATS", "export_format", "export_model"),
+    "onnx_export": ("to_onnx", "write_onnx"),
+    "output_check": ("check_outputs",),
+    "project": ("TRAINING_DEFAULTS", "Project", "read_project", "write_project"),
+    "pytorch_export": ("write_pytorch",),
+    "pytorch_trainer": ("FILES as PYTORCH_TRAINER_FILES", "write_pytorch_trainer"),
+    "resources": ("resource_files",),
+    "runs": ("Run",),
+    "timeline": ("read_timeline", "save_timeline", "timeline_path"),
+    "torch_sequential": ("to_torch_sequential",),
+    "weights": ("load_network", "read_weights", "save_weights"),
+})

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine import ArchitectureError, Network, TrainConfig, Trainer, WeightsError
+from studio import engine  # its network and trainer, when a checkpoint is read or written
 
 from .architecture_file import parse_json
 from .atomic import atomic_path
@@ -22,7 +22,8 @@ from .errors import FileFormatError
 from .weights import ARCHITECTURE_KEY, ARRAY_PREFIX, TRAINER_KEY, read_weights
 
 
-def save_checkpoint(path: str | os.PathLike, network: Network, trainer: Trainer) -> None:
+def save_checkpoint(path: str | os.PathLike, network: engine.Network,
+                    trainer: engine.Trainer) -> None:
     """Write atomically; the training settings go along (as `state["config"]`) so that a
     reader can tell whether a new run with its own settings would continue this one."""
     state = {**trainer.checkpoint(), "config": dataclasses.asdict(trainer.config)}
@@ -43,7 +44,7 @@ def save_checkpoint(path: str | os.PathLike, network: Network, trainer: Trainer)
 _COUNTERS = ("step", "epoch", "batch", "ordered_epoch")
 
 
-def _state_problem(state: Any, network: Network) -> str | None:
+def _state_problem(state: Any, network: engine.Network) -> str | None:
     """What is missing or malformed in a checkpoint's training state, if anything."""
     if not isinstance(state, dict):
         return "its training state is not an object"
@@ -74,13 +75,13 @@ def _state_problem(state: Any, network: Network) -> str | None:
     config = state.get("config")
     if config is not None:
         try:
-            TrainConfig(**config)
+            engine.TrainConfig(**config)
         except (TypeError, ValueError):
             return "its training settings ('config') are malformed"
     return None
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[Network, dict[str, Any]]:
+def read_checkpoint(path: str | os.PathLike) -> tuple[engine.Network, dict[str, Any]]:
     """The network with its weights, and the state for `Trainer(..., resume=state)`."""
     architecture, arrays = read_weights(path)
     if TRAINER_KEY not in arrays:
@@ -90,9 +91,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[Network, dict[str, Any]]:
     buffers = {key[len(ARRAY_PREFIX):]: arrays.pop(key) for key in list(arrays)
                if key.startswith(ARRAY_PREFIX)}
     try:
-        network = Network(architecture)
+        network = engine.Network(architecture)
         network.load_state_dict(arrays)
-    except (ArchitectureError, WeightsError) as error:
+    except (engine.ArchitectureError, engine.WeightsError) as error:
         raise FileFormatError(f"{path}: {error}") from None
     if isinstance(state, dict):
         state.update(buffers)
@@ -107,7 +108,7 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[Network, dict[str, Any]]:
 _SAME_SETTINGS = ("optimizer", "schedule", "batch_size")
 
 
-def resume_problem(path: str | os.PathLike, state: dict[str, Any], config: TrainConfig,
+def resume_problem(path: str | os.PathLike, state: dict[str, Any], config: engine.TrainConfig,
                    train_size: int) -> str | None:
     """Why continuing `state` with `config` on `train_size` images would not continue the
     run (another dataset, other settings, nothing left to do), or None."""

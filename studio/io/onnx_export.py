@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from studio.engine import Network
+from studio import engine  # the network being exported
 
 from .atomic import atomic_write_bytes
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # onnx takes about a second to import: only an export loads i
 OPSET = 13
 
 
-def _nodes(network: Network) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+def _nodes(network: engine.Network) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
     from onnx import helper, numpy_helper
 
     nodes, initializers = [], []
@@ -69,7 +69,7 @@ def _nodes(network: Network) -> tuple[list[onnx.NodeProto], list[onnx.TensorProt
     return nodes, initializers
 
 
-def to_onnx(network: Network) -> onnx.ModelProto:
+def to_onnx(network: engine.Network) -> onnx.ModelProto:
     import onnx
     from onnx import TensorProto, helper
 
@@ -89,5 +89,5 @@ def to_onnx(network: Network) -> onnx.ModelProto:
     return model
 
 
-def write_onnx(path: str | os.PathLike, network: Network) -> None:
+def write_onnx(path: str | os.PathLike, network: engine.Network) -> None:
     atomic_write_bytes(path, to_onnx(network).SerializeToString())

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from studio import engine  # its network, when weights are read or written
 from studio.engine import FORMAT as ARCHITECTURE_FORMAT
-from studio.engine import ArchitectureError, Network, WeightsError
 
 from .architecture_file import read_json
 from .atomic import atomic_write_text
@@ -67,8 +67,8 @@ def _checked_weights(path: Path, architecture: dict[str, Any],
                      arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The arrays, once a network of `architecture` accepts them."""
     try:
-        Network(architecture).load_state_dict(arrays)
-    except (ArchitectureError, WeightsError) as error:
+        engine.Network(architecture).load_state_dict(arrays)
+    except (engine.ArchitectureError, engine.WeightsError) as error:
         raise FileFormatError(f"{path}: {error}") from None
     return arrays
 
@@ -145,7 +145,7 @@ def write_project(path: str | os.PathLike, project: Project) -> None:
     weights_name = None
     if project.weights is not None:
         weights_name = f"{path.stem}.npz"
-        network = Network(project.architecture)
+        network = engine.Network(project.architecture)
         network.load_state_dict(project.weights)
         save_weights(path.parent / weights_name, network)
     if project.runs:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine import Evaluation, LayerHealth, Snapshot, Suggestion
+from studio import engine  # its snapshot classes, when a timeline is read or saved
 
 from .architecture_file import parse_json
 from .atomic import atomic_path
@@ -29,8 +29,8 @@ def timeline_path(project: Path) -> Path:
     return project.with_name(project.stem + ".timeline.npz")
 
 
-def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot],
-                  evaluations: dict[int, Evaluation] | None = None) -> None:
+def save_timeline(path: str | os.PathLike, snapshots: list[engine.Snapshot],
+                  evaluations: dict[int, engine.Evaluation] | None = None) -> None:
     """The snapshots, and the test evaluation after each epoch (confusion, predictions)."""
     arrays: dict[str, np.ndarray] = {}
     meta = []
@@ -59,19 +59,21 @@ def save_timeline(path: str | os.PathLike, snapshots: list[Snapshot],
         np.savez(temporary, **arrays)  # uncompressed: saving stays quick on the GUI thread
 
 
-def _health(raw: dict[str, Any]) -> LayerHealth:
+def _health(raw: dict[str, Any]) -> engine.LayerHealth:
     suggestion = raw.get("suggestion")
-    return LayerHealth(**{**raw, "suggestion": Suggestion(**suggestion) if suggestion else None})
+    return engine.LayerHealth(**{**raw, "suggestion": engine.Suggestion(**suggestion)
+                                 if suggestion else None})
 
 
-def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Evaluation]]:
+def read_timeline(path: str | os.PathLike
+                  ) -> tuple[list[engine.Snapshot], dict[int, engine.Evaluation]]:
     """The snapshots and the per-epoch test evaluations `save_timeline` wrote."""
     arrays = read_npz(path)
     try:
         meta = parse_json(str(arrays.pop("meta")), f"{path} (meta)")
         scores = parse_json(str(arrays.pop("evaluations", np.array("{}"))),
                             f"{path} (evaluations)")
-        evaluations = {int(epoch): Evaluation(loss, accuracy,
+        evaluations = {int(epoch): engine.Evaluation(loss, accuracy,
                                               arrays[f"evaluation/{epoch}/confusion"],
                                               arrays[f"evaluation/{epoch}/predictions"])
                        for epoch, (loss, accuracy) in scores.items()}
@@ -84,7 +86,7 @@ def read_timeline(path: str | os.PathLike) -> tuple[list[Snapshot], dict[int, Ev
                 if key.startswith(prefix) and len(parts) == 3 and parts[1] in _DICTS:
                     name = parts[2]
                     dicts[parts[1]][int(name) if parts[1] != "weights" else name] = array
-            snapshots.append(Snapshot(
+            snapshots.append(engine.Snapshot(
                 info["step"], info["epoch"], dicts["kernel_gradients"],
                 {int(i): v for i, v in info["gradient_norms"].items()},
                 arrays[f"{k}/sample_image"], info["sample_label"],

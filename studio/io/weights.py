@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.engine import ArchitectureError, Network, WeightsError
+from studio import engine  # its network, when weights are read or written
 
 from .architecture_file import parse_json
 from .atomic import atomic_path
@@ -27,7 +27,7 @@ TEXT_KEYS = (ARCHITECTURE_KEY, TRAINER_KEY)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def save_weights(path: str | os.PathLike, network: Network) -> None:
+def save_weights(path: str | os.PathLike, network: engine.Network) -> None:
     """Write the network's state and architecture atomically."""
     arrays = {name: np.ascontiguousarray(array, dtype=np.float32)
               for name, array in network.state_dict().items()}
@@ -73,12 +73,12 @@ def without_training_state(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarra
             if name != TRAINER_KEY and not name.startswith(ARRAY_PREFIX)}
 
 
-def load_network(path: str | os.PathLike) -> Network:
+def load_network(path: str | os.PathLike) -> engine.Network:
     """The network an npz (weights or a checkpoint) describes, with its weights loaded."""
     architecture, arrays = read_weights(path)
     try:
-        network = Network(architecture)
+        network = engine.Network(architecture)
         network.load_state_dict(without_training_state(arrays))
-    except (ArchitectureError, WeightsError) as error:
+    except (engine.ArchitectureError, engine.WeightsError) as error:
         raise FileFormatError(f"{path}: {error}") from None
     return network

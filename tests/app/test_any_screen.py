@@ -83,6 +83,7 @@ def test_the_whole_network_view_shows_every_layer_live_and_opens_the_maths(windo
 
 
 def test_every_named_widget_can_be_found(window):
+    window.pages.setCurrentIndex(1)  # the Train & watch page is built when first shown
     for name in ("lossPlot", "accuracyPlot", "confusionMatrix", "filtersPanel",
                  "featureMapsPanel", "gradientsPanel", "mathInspector", "networkView",
                  "gradientNormPlot", "probabilityPlot", "drawingTarget"):

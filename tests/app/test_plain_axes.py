@@ -6,6 +6,7 @@ import pyqtgraph as pg
 
 
 def test_no_plot_rescales_its_numbers_with_an_si_prefix(window):
+    window.pages.setCurrentIndex(1)  # the Train & watch page is built when first shown
     plots = window.findChildren(pg.PlotWidget)
     names = {plot.objectName() for plot in plots}
     assert {"lossPlot", "accuracyPlot", "confusionMatrix", "gradientNormPlot", "runsLossPlot",

@@ -1,20 +1,74 @@
-"""The network about to be trained compiles before the kernels it never calls."""
+"""The network about to be trained compiles its first batch before anything else, and that
+batch needs no kernel beyond it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
 
 from studio.engine import warmup
 from studio.io import load_preset
 
 
-def test_the_first_network_is_stepped_before_every_other_kernel(monkeypatch):
-    stepped = []
-    monkeypatch.setattr(warmup, "_step", lambda network, batch: stepped.append(
-        (network.architecture["name"], batch)))
+@pytest.fixture
+def stepped(monkeypatch):
+    calls = []
+    for stage in ("_first_batch", "_later_batches"):
+        monkeypatch.setattr(warmup, stage, lambda network, batch, stage=stage: calls.append(
+            (stage, network.architecture["name"], batch)))
+    return calls
+
+
+def test_the_first_network_is_stepped_before_every_other_kernel(stepped):
     warmup.compile_kernels(load_preset("lenet5"), batch=64)
-    assert stepped == [("LeNet-5", 64), ("warm-up", 2)]
+    assert stepped == [("_first_batch", "LeNet-5", 64), ("_later_batches", "LeNet-5", 64),
+                       ("_first_batch", "warm-up", 2), ("_later_batches", "warm-up", 2)]
 
 
-def test_an_invalid_network_on_the_canvas_only_skips_its_own_step(monkeypatch):
-    stepped = []
-    monkeypatch.setattr(warmup, "_step", lambda network, batch: stepped.append(batch))
+def test_first_batch_only_stops_after_the_first_networks_first_batch(stepped):
+    warmup.compile_kernels(load_preset("lenet5"), batch=64, first_batch_only=True)
+    assert stepped == [("_first_batch", "LeNet-5", 64)]
+
+
+def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
     broken = {**load_preset("lenet5"), "layers": [{"type": "conv2d", "filters": 6, "kernel": 99}]}
     warmup.compile_kernels(broken)
-    assert stepped == [2]
+    assert stepped == [("_first_batch", "warm-up", 2), ("_later_batches", "warm-up", 2)]
+
+
+KERNELS_LOADED = """
+import gc, json, sys
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+from studio.engine import BatchEnd, Network, TrainConfig, Trainer, compile_kernels
+from studio.io import load_preset
+
+if sys.argv[1] == "warm-up":
+    compile_kernels(load_preset("lenet5"), 64, first_batch_only=True)
+else:  # the trainer's first batch: it takes a snapshot, as every run's first batch does
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (128, 28, 28), np.uint8), np.arange(128) % 10
+    trainer = Trainer(Network(load_preset("lenet5")), images, labels, images, labels,
+                      TrainConfig(epochs=1, batch_size=64))
+    next(e for e in trainer.events() if isinstance(e, BatchEnd))
+print(json.dumps(sorted(f"{d.py_func.__module__}.{d.py_func.__qualname__}{sig}"
+                        for d in gc.get_objects() if isinstance(d, Dispatcher)
+                        for sig in d.overloads)))
+"""
+
+
+def _kernels_loaded(how: str) -> list[str]:
+    """Every kernel signature a fresh process has compiled or loaded from Numba's cache."""
+    result = subprocess.run([sys.executable, "-c", KERNELS_LOADED, how], capture_output=True,
+                            text=True, timeout=600, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_batch_stage_loads_exactly_the_kernels_a_first_training_batch_calls():
+    """What a first launch compiles before the first batch: nothing more, nothing less."""
+    trained = _kernels_loaded("first batch")
+    assert any("conv2d_backward" in kernel for kernel in trained)  # the probe sees kernels
+    assert _kernels_loaded("warm-up") == trained
