@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from studio import engine
 from studio.data import DataError, Dataset, load_dataset
-from studio.engine import Network, TrainConfig, Trainer, check
 from studio.io import FileWriteError, resume_problem, save_checkpoint, save_weights
 
 CHECKPOINT_SUFFIX = ".checkpoint.npz"
@@ -50,13 +50,13 @@ def image_shape_problem(expected: tuple[int, ...], dataset: Dataset,
             f"network's input to {got} or choose a dataset of {wanted} images")
 
 
-def trainer_for(network: Network, dataset: Dataset, config: TrainConfig,
+def trainer_for(network: engine.Network, dataset: Dataset, config: engine.TrainConfig,
                 resume: dict[str, Any] | None = None,
-                resume_file: str | os.PathLike | None = None) -> Trainer:
+                resume_file: str | os.PathLike | None = None) -> engine.Trainer:
     """A trainer of `network` on `dataset`, once the network ends in as many outputs as the
     dataset has classes and takes its images (`DataError` otherwise); continuing `resume`,
     the state in `resume_file` when it came from one, which must fit this data and config."""
-    check(network.architecture, num_classes=len(dataset.classes))
+    engine.check(network.architecture, num_classes=len(dataset.classes))
     problem = image_shape_problem(network.input_shape, dataset)
     if problem:
         raise DataError(problem)
@@ -66,7 +66,7 @@ def trainer_for(network: Network, dataset: Dataset, config: TrainConfig,
             raise DataError(problem)
     tested = len(dataset.test_images) > 0
     try:
-        return Trainer(network, dataset.train_images, dataset.train_labels,
+        return engine.Trainer(network, dataset.train_images, dataset.train_labels,
                        dataset.test_images if tested else None,
                        dataset.test_labels if tested else None, config, resume=resume)
     except (KeyError, TypeError, IndexError) as error:  # only a resume state can cause these
@@ -85,15 +85,15 @@ class CheckpointPolicy:
         self.checkpoint, self.weights, self.warn = checkpoint, weights, warn
         self.failures: list[FileWriteError] = []
 
-    def after_epoch(self, trainer: Trainer) -> None:
+    def after_epoch(self, trainer: engine.Trainer) -> None:
         self._save(trainer)
 
-    def after_run(self, trainer: Trainer) -> None:
+    def after_run(self, trainer: engine.Trainer) -> None:
         """A stopped run is saved where it stopped; a finished one was at its last epoch."""
         if trainer.stopped:
             self._save(trainer)
 
-    def _save(self, trainer: Trainer) -> None:
+    def _save(self, trainer: engine.Trainer) -> None:
         try:
             if self.weights is not None:
                 save_weights(self.weights, trainer.network)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
-from studio.engine import Network, set_filter
+from studio import engine
 
 Pair = tuple[int, int]
 
@@ -22,8 +22,8 @@ class PutKernel(QUndoCommand):
     starts it so (`starting`, by (layer, filter)), and training keeps it fixed when
     `frozen` (`get_frozen`/`set_frozen` read and write the fixed filters' list)."""
 
-    def __init__(self, network: Network, layer: int, f: int, kernel: np.ndarray, frozen: bool,
-                 starting: dict[Pair, np.ndarray], get_frozen: Callable[[], list],
+    def __init__(self, network: engine.Network, layer: int, f: int, kernel: np.ndarray,
+                 frozen: bool, starting: dict[Pair, np.ndarray], get_frozen: Callable[[], list],
                  set_frozen: Callable[[list], None]):
         super().__init__(f"Put a kernel into filter {f} of layer {layer}")
         self.network, self.pair = network, (layer, f)
@@ -34,7 +34,7 @@ class PutKernel(QUndoCommand):
         self.frozen_before = [list(p) for p in get_frozen()]
 
     def redo(self) -> None:
-        self.before = set_filter(self.network, *self.pair, self.kernel)
+        self.before = engine.set_filter(self.network, *self.pair, self.kernel)
         if self.before is None:  # no such filter any more: nothing to do or undo
             self.setObsolete(True)
             return
@@ -45,7 +45,7 @@ class PutKernel(QUndoCommand):
     def undo(self) -> None:
         if self.before is None:
             return
-        set_filter(self.network, *self.pair, *self.before)
+        engine.set_filter(self.network, *self.pair, *self.before)
         if self.starting_before is None:
             self.starting.pop(self.pair, None)
         else:

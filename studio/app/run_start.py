@@ -9,14 +9,17 @@ run depends on has changed since, otherwise as a new run from those weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studio.engine import TrainConfig
+from studio import engine
+
+if TYPE_CHECKING:
+    from studio.engine import TrainConfig
 
 #: (architecture, config, Trainer.checkpoint()) of a run stopped before its end
-StoppedRun = tuple[dict[str, Any], TrainConfig, dict[str, Any]]
+StoppedRun = tuple[dict[str, Any], "TrainConfig", dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class RunStart:
     message: str  # what the status bar says
 
 
-def run_start(continuing: bool, architecture: dict[str, Any], config: TrainConfig,
+def run_start(continuing: bool, architecture: dict[str, Any], config: engine.TrainConfig,
               weights: dict[str, np.ndarray] | None, stopped: StoppedRun | None
               ) -> RunStart | None:
     """How the run begins; None when Continue has no weights to carry on."""

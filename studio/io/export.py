@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from studio.engine import Network
+from studio import engine
 
 from .architecture_file import write_architecture
 from .errors import FileFormatError
@@ -33,7 +33,7 @@ def export_format(path: str | os.PathLike) -> str:
     return suffix
 
 
-def export_model(path: str | os.PathLike, model: Network | dict[str, Any],
+def export_model(path: str | os.PathLike, model: engine.Network | dict[str, Any],
            weights_file: str | os.PathLike | None = None) -> str:
     """Write `model` (a trained network, or an architecture alone) to `path` in the format
     its ending names; the sentence that says what was written.
@@ -42,11 +42,11 @@ def export_model(path: str | os.PathLike, model: Network | dict[str, Any],
     """
     path = Path(path)
     suffix = export_format(path)
-    architecture = model.architecture if isinstance(model, Network) else model
+    architecture = model.architecture if isinstance(model, engine.Network) else model
     if suffix == ".json":
         write_architecture(path, architecture)
         return "the architecture (no weights)"
-    if not isinstance(model, Network):
+    if not isinstance(model, engine.Network):
         raise FileFormatError(f"Train the network (or open trained weights) before exporting "
                               f"{path.name}: weights, ONNX and PyTorch need them — the "
                               "architecture alone exports as .json.")
