@@ -30,6 +30,7 @@ from studio.io import Run
 from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel, plain_axes
+from .plot_key import PlotKey
 
 COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
            "optimiser", "learning rate", "batch", "layers")
@@ -96,7 +97,7 @@ class RunsPanel(Panel):
         self.loss.setObjectName("runsLossPlot")  # PlotWidget ignores objectName=
         self.loss.setLabel("bottom", "batch")
         self.loss.setLabel("left", "loss")
-        self.loss.addLegend(offset=(-10, 10))
+        self.key = PlotKey("runsKey")  # every run drawn, in its colour, off the curves
         self.accuracy = pg.PlotWidget()
         plain_axes(self.accuracy)
         self.accuracy.setObjectName("runsAccuracyPlot")
@@ -124,6 +125,7 @@ class RunsPanel(Panel):
         column.addWidget(self.table)
         column.addWidget(lower)
         self.body.addLayout(control)
+        self.body.addWidget(self.key)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
         self._stale = False  # the runs changed while hidden: shown on the next show
@@ -201,6 +203,8 @@ class RunsPanel(Panel):
         step = epoch_label_step(max((len(run.epochs) for run in chosen), default=1))
         self.accuracy.getAxis("bottom").setTickSpacing(major=step, minor=step)  # whole epochs
         weight = self.smoothing.value() / 100
+        self.key.set_entries([(f"run {run.number}", series_colour(i), "━")
+                              for i, run in enumerate(chosen)])
         for i, run in enumerate(chosen):
             colour = series_colour(i)
             steps, losses = np.asarray(run.steps), np.asarray(run.losses)
@@ -219,6 +223,8 @@ class RunsPanel(Panel):
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
         """Run, epoch and test accuracy of every epoch of the selected runs."""
-        rows = [(run.number, e["epoch"], e.get("test_accuracy") or np.nan)
+        rows = [(run.number, e["epoch"], np.nan if e.get("test_accuracy") is None
+                 else 100 * e["test_accuracy"])
                 for run in (self.selected() or self.runs) for e in run.epochs]
-        return (np.array(rows, dtype=float), ["run", "epoch", "test accuracy"]) if rows else None
+        return ((np.array(rows, dtype=float), ["run", "epoch", "test accuracy %"]) if rows
+                else None)
