@@ -13,6 +13,11 @@ COLUMNS = ("#", "layer", "output", "parameters", "multiply-adds", "memory / batc
 BYTES_PER_FLOAT = 4
 
 
+def count_text(count: int, noun: str) -> str:
+    """'1 layer', '12 layers', '61,706 parameters'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def memory_text(floats: int) -> str:
     size = floats * BYTES_PER_FLOAT
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
