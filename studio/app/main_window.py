@@ -59,12 +59,13 @@ from .checkpoints import checkpoint_path, find_checkpoint
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
+from .help_menu import add_help_menu
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
 from .palette import LayerPalette, new_layer
 from .run_recorder import RunRecorder
-from .summary_table import SummaryTable, memory_text
+from .summary_table import SummaryTable, count_text, memory_text
 from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
 from .watch_page import WatchPage
@@ -247,6 +248,7 @@ class MainWindow(QMainWindow):
         for name in preset_names():
             title = load_preset(name).get("name", name)
             self._action(presets, title, lambda _=False, n=name: self.load_preset(n))
+        add_help_menu(self)
         self._refresh_recent()
 
     def _connect(self) -> None:
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
         self.continue_button.clicked.connect(self.continue_training)
         self.step_button.clicked.connect(self.step_training)
         self.pace.changed.connect(self.training.set_pace)
+        self.training.set_pace(self.pace.speed)  # the speed remembered from the last session
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
@@ -318,15 +321,19 @@ class MainWindow(QMainWindow):
         analysis = self.document.analysis
         batch = self.training_panel.settings["batch_size"]
         self.summary.setText(
-            f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
-            f"{analysis.total_macs:,} multiply-adds per image · "
+            f"{count_text(len(analysis.layers), 'layer')} · "
+            f"{count_text(analysis.total_parameters, 'parameter')} · "
+            f"{count_text(analysis.total_macs, 'multiply-add')} per image · "
             f"{memory_text(2 * analysis.activations_per_image * batch)} of activations and "
             f"gradients per batch of {batch}")
         self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
             self.problems.addItem(f"⚠ {problem}")
-        self.bottom_tabs.setTabText(1, f"Problems ({len(analysis.problems)})")
+        for warning in analysis.warnings:  # trains, but is worth fixing
+            self.problems.addItem(f"ⓘ {warning}")
+        self.bottom_tabs.setTabText(1, f"Problems ({len(analysis.problems)})" + (
+            f", {count_text(len(analysis.warnings), 'warning')}" if analysis.warnings else ""))
         if analysis.ok:
             self.train_button.setToolTip("Train this network (F5)")
         else:
@@ -411,7 +418,7 @@ class MainWindow(QMainWindow):
             except FileFormatError as error:
                 self.statusBar().showMessage(str(error))
         if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
-            self.watch.show_finished_run(self.recorder.runs[-1])
+            self.watch.show_finished_run(self.recorder.runs)
             self._preload_dataset()
         self.undo_stack.clear()
         self.settings_dirty = False
@@ -586,8 +593,12 @@ class MainWindow(QMainWindow):
             self.watch.tabs.setCurrentWidget(self.watch.runs)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
+        """Ask where to export, starting in the folder of the last export."""
+        folder = Path(str(self.settings.value("exportFolder", "")))
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(folder / "model.onnx"),
+                                              EXPORT_FILTERS)
         if path:
+            self.settings.setValue("exportFolder", str(Path(path).parent))
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> bool:
@@ -695,8 +706,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Continuing from the trained weights, as a new run.")
         else:
             self.statusBar().showMessage(f"A new run from fresh weights (seed {config.seed}).")
-        if resume is None:
+        if not continuing:
             self.watch.start_run()
+        elif resume is None:  # a new run that carries the curves on
+            self.watch.continue_run()
         self.recorder.begin(self.document.architecture,
                             settings_of(config, self.training_panel.settings),
                             resuming=resume is not None, continuing=continuing)
@@ -756,7 +769,8 @@ class MainWindow(QMainWindow):
         speed = (f"{event.images_per_second:,.0f} img/s · {event.seconds_left:.0f} s left"
                  if pace is None else f"slowed to {speed_text(pace)}")
         self.progress.setFormat(
-            f"{'paused — ' if self.training.paused else ''}epoch {event.epoch + 1} · "
+            f"{'paused — ' if self.training.paused else ''}"
+            f"epoch {self.watch.epoch_number(event.epoch)} · "
             f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · {speed}"
             f"{' · ' + self._last_epoch if self._last_epoch else ''}")
 
@@ -767,7 +781,7 @@ class MainWindow(QMainWindow):
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
         if event.test is not None:
-            self._last_epoch = (f"Epoch {event.epoch + 1}: test accuracy "
+            self._last_epoch = (f"Epoch {self.watch.epoch_number(event.epoch)}: test accuracy "
                                 f"{100 * event.test.accuracy:.2f} %")
             self.statusBar().showMessage(self._last_epoch)
             self.progress.setFormat(self._last_epoch)
