@@ -10,7 +10,7 @@ import json
 import math
 
 from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsObject,
@@ -163,6 +163,8 @@ class NetworkCanvas(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setAcceptDrops(editable)
+        if not editable:  # a view beside other panels: it fits its width, scrolls down only
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.blocks: list[LayerBlock] = []
         self.drop_index: int | None = None  # where the layer being dragged would land
@@ -332,6 +334,16 @@ class NetworkCanvas(QGraphicsView):
             self.scale(factor, factor)
         else:
             super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self.editable:
+            self.fit_width()
+
+    def fit_width(self) -> None:
+        """Scale the blocks so that they are as wide as the view (never enlarged)."""
+        scale = min(1.0, self.viewport().width() / self.scene().sceneRect().width())
+        self.setTransform(QTransform.fromScale(scale, scale))
 
     def fit(self) -> None:
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

@@ -766,13 +766,15 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         pace = self.training.pace
-        speed = (f"{event.images_per_second:,.0f} img/s · {event.seconds_left:.0f} s left"
-                 if pace is None else f"slowed to {speed_text(pace)}")
+        # short enough for the bar at 1024×700; the speed and the last epoch's score in its
+        # tooltip (and the status bar)
         self.progress.setFormat(
             f"{'paused — ' if self.training.paused else ''}"
             f"epoch {self.watch.epoch_number(event.epoch)} · "
-            f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · {speed}"
-            f"{' · ' + self._last_epoch if self._last_epoch else ''}")
+            f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · "
+            + (f"{event.seconds_left:.0f} s left" if pace is None else speed_text(pace)))
+        self.progress.setToolTip(f"{event.images_per_second:,.0f} images a second"
+                                 + (f"; {self._last_epoch}" if self._last_epoch else ""))
 
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)
