@@ -62,3 +62,22 @@ def test_a_hand_made_kernel_goes_into_the_network_and_stays_fixed(window, qtbot)
     np.testing.assert_array_equal(after[2, 0], KERNEL_PRESETS["Gaussian blur 5×5"]
                                   .astype(np.float32))
     assert not np.allclose(after[0], before[0])
+
+
+def test_every_cell_of_the_kernel_shows_and_the_lesson_reads_for_each_stride(window, qtbot):
+    window.resize(1024, 700)
+    playground = open_playground(window)
+    table = playground.table
+    for size in ("5×5", "3×3"):
+        playground.size.setCurrentText(size)
+        qtbot.wait(50)
+        k = table.rowCount()
+        corner = table.visualItemRect(table.item(k - 1, k - 1))
+        assert table.viewport().rect().contains(corner), size  # no scrolling to reach it
+    lesson = playground.lesson.text()
+    assert playground.stride.value() == 1 and "zero" not in lesson and "as it is" in lesson
+    playground.stride.setFocus()
+    for stride, spread in ((2, "1 zero between"), (3, "2 zeros between")):
+        qtbot.keyClick(playground.stride, Qt.Key.Key_Up)
+        assert playground.stride.value() == stride
+        assert spread in playground.lesson.text()
