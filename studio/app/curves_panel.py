@@ -10,7 +10,7 @@ from studio.engine import EpochEnd
 
 from .colours import LOSS, MARKER, TEST, TRAIN, faint
 from .panel import Panel, plain_axes
-from .plot_key import PlotKey
+from .plot_key import PlotKey, beside
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
 CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
@@ -27,9 +27,19 @@ def show_grid(plot: pg.PlotWidget) -> None:
 
 def keep_left_label_whole(plot: pg.PlotWidget) -> None:
     """Never let the plot shrink below the height its rotated left-axis label needs
-    (at 1024×700 a label was cut: "cross-entropy los")."""
-    label = plot.getAxis("left").label.boundingRect().width()
-    plot.setMinimumHeight(int(label + plot.getAxis("bottom").height() + 16))
+    (at 1024×700 a label was cut: "cross-entropy los"): the label's length plus what the
+    plot spends beside its left axis, measured again whenever the axis is laid out (the
+    bottom axis grows once it has tick labels)."""
+    axis = plot.getAxis("left")
+
+    def fit() -> None:
+        around = plot.height() - axis.geometry().height() if axis.geometry().height() else 40
+        needed = int(axis.label.boundingRect().width() + around + 4)
+        if plot.minimumHeight() < needed:
+            plot.setMinimumHeight(needed)
+
+    axis.geometryChanged.connect(fit)
+    fit()
 
 
 def epoch_label_step(epochs: int) -> int:
@@ -184,8 +194,8 @@ class LossPanel(Panel):
 
 class AccuracyPanel(Panel):
     def __init__(self, parent=None):
-        super().__init__("accuracyPanel", "Accuracy per epoch on the training and the test "
-                         "images: a widening gap means overfitting.", parent)
+        super().__init__("accuracyPanel", "Accuracy per epoch, on training and test images: "
+                         "a widening gap means overfitting.", parent)
         self.plot = pg.PlotWidget()
         plain_axes(self.plot)
         self.plot.setObjectName("accuracyPlot")  # PlotWidget ignores objectName=
@@ -199,8 +209,7 @@ class AccuracyPanel(Panel):
                                    symbolBrush=TEST, name="test")
         self.key = PlotKey("accuracyKey")  # beside the points, never over them
         self.key.set_entries([("training", TRAIN, "●"), ("test", TEST, "■")])
-        self.body.addWidget(self.key)
-        self.body.addWidget(self.plot, 1)
+        self.body.addLayout(beside(self.plot, self.key), 1)
         self.epochs: list[EpochEnd] = []
         self.bottom = 100.0
         self.span = 0  # the epochs the x axis spans

@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from studio.engine import Snapshot
 
 from .colours import series_colour
-from .curves_panel import keep_left_label_whole
+from .curves_panel import keep_left_label_whole, show_grid
 from .filters_panel import kernel_tiles
 from .image_grid import ImageGrid
 from .panel import Panel, plain_axes
-from .plot_key import PlotKey
+from .plot_key import PlotKey, beside
 
 MAX_TILES = 64
 
@@ -41,13 +41,11 @@ class GradientsPanel(Panel):
         self.norms.setLabel("bottom", "batch")
         self.norms.setLabel("left", "‖dL/dW‖")
         keep_left_label_whole(self.norms)
-        self.key = PlotKey("gradientNormKey")  # under the curves, never over them
-        right = QVBoxLayout()
-        right.addWidget(self.norms, 1)
-        right.addWidget(self.key)
+        show_grid(self.norms)  # labels at powers of ten only: the minor ones ran together
+        self.key = PlotKey("gradientNormKey")  # beside the curves, never over them
         row.addLayout(left, 2)
         row.addLayout(middle, 2)  # room for the map beside its colour bar
-        row.addLayout(right, 2)
+        row.addLayout(beside(self.norms, self.key), 2)
         self.body.addLayout(row, 1)
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.history: dict[int, list[tuple[int, float]]] = {}

@@ -94,9 +94,9 @@ class MathInspector(Panel):
             row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
         self.body.addWidget(self.title)
-        self.body.addLayout(row, 3)
+        self.body.addLayout(row, 2)
         self.body.addWidget(self.hover)
-        self.body.addWidget(self.text, 2)
+        self.body.addWidget(self.text, 3)  # the numbers are the point; pictures give the gist
         self.explanation: Explanation | None = None
 
     def show_explanation(self, explanation: Explanation, source: str = "") -> None:

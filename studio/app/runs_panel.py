@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QWidget,
 )
 
 from studio.engine import DEFAULT_LEARNING_RATES
@@ -30,7 +31,7 @@ from studio.io import Run
 from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel, plain_axes
-from .plot_key import PlotKey
+from .plot_key import PlotKey, beside
 
 COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
            "optimiser", "learning rate", "batch", "layers")
@@ -92,6 +93,8 @@ class RunsPanel(Panel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.loss = pg.PlotWidget()
         plain_axes(self.loss)
         self.loss.setObjectName("runsLossPlot")  # PlotWidget ignores objectName=
@@ -117,15 +120,23 @@ class RunsPanel(Panel):
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.loss)
         plots.addWidget(self.accuracy)
+        keyed = QWidget()
+        keyed.setLayout(beside(plots, self.key))
+        keyed.layout().setContentsMargins(0, 0, 0, 0)
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(plots)
+        lower.addWidget(keyed)
         lower.addWidget(self.differences)
         lower.setSizes([700, 300])
         column = QSplitter(Qt.Orientation.Vertical)
         column.addWidget(self.table)
         column.addWidget(lower)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + int(2.5 * rows))  # two runs and a hint of the third
+        column.setSizes([4 * rows, 300])
+        for splitter in (column, lower, plots):
+            splitter.setChildrenCollapsible(False)
         self.body.addLayout(control)
-        self.body.addWidget(self.key)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
         self._stale = False  # the runs changed while hidden: shown on the next show
