@@ -62,27 +62,52 @@ class WatchPage(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("watchPage")
         self.document = document
-        self.canvas = NetworkCanvas(document, editable=False)  # editing is on the Build page
+        self._build_panels()
+        self._build_layout()
+        self.dataset: Dataset | None = None
+        #: batches and epochs drawn before the run on show began: a continued run's count on
+        self.steps_before = self.epochs_before = 0
+        self.model: Network | None = None  # the GUI thread's copy of the trained network
+        self._latest: Snapshot | None = None
+        self._drawn: Snapshot | None = None
+        self._evaluation: Evaluation | None = None  # the latest, not yet drawn
+        self._explainer: Network | None = None  # the GUI thread's network for explanations
+        self._drawing: np.ndarray | None = None  # the last drawing, (1, H, W)
+        self._own: tuple[Snapshot, str] | None = None  # a snapshot made here, and its source
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self._connect()
+        self._on_document_change()
+        self.timer.start()
+
+    def _build_panels(self) -> None:
+        """Every view of the page, and the timeline with its store of snapshots."""
+        self.canvas = NetworkCanvas(self.document, editable=False)  # edited on the Build page
         self.canvas.setObjectName("watchCanvas")
-        self.canvas.setAcceptDrops(False)
         self.loss = LossPanel()
         self.accuracy = AccuracyPanel()
         self.filters = FiltersPanel()
         self.feature_maps = FeatureMapsPanel()
+        self.math = MathInspector()
         self.gradients = GradientsPanel()
         self.evaluation = EvaluationPanel()
+        self.network_view = NetworkView()
         self.drawing = DrawingPad()
         self.playground = KernelPlayground()
         self.runs = RunsPanel()
+        self.store = SnapshotStore()
+        self.timeline = TimelineBar(self.store)
+
+    def _build_layout(self) -> None:
+        """The canvas | the curves above the timeline and the tabs of views; no part can be
+        squeezed to nothing."""
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.loss)
         curves.addWidget(self.accuracy)
-        self.math = MathInspector()
         self.feature_maps_page = QSplitter(Qt.Orientation.Horizontal)
         self.feature_maps_page.addWidget(self.feature_maps)
         self.feature_maps_page.addWidget(self.math)
         self.feature_maps_page.setSizes([560, 420])
-        self.network_view = NetworkView()
         self.tabs = QTabWidget()
         for panel, title in ((self.filters, "Filters"),
                              (self.feature_maps_page, "Feature maps"),
@@ -91,8 +116,6 @@ class WatchPage(QSplitter):
                              (self.drawing, "Draw a digit"),
                              (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
-        self.store = SnapshotStore()
-        self.timeline = TimelineBar(self.store)
         replay = QWidget()
         replay_layout = QVBoxLayout(replay)
         replay_layout.setContentsMargins(0, 0, 0, 0)
@@ -106,35 +129,21 @@ class WatchPage(QSplitter):
         self.addWidget(right)
         self.setSizes([300, 980])
         for splitter in (self, right, curves, self.feature_maps_page):
-            splitter.setChildrenCollapsible(False)  # no panel can be squeezed to nothing
-        self.canvas.scale(0.75, 0.75)
+            splitter.setChildrenCollapsible(False)
 
-        self.dataset: Dataset | None = None
-        #: batches and epochs drawn before the run on show began: a continued run's count on
-        self.steps_before = self.epochs_before = 0
-        self.model: Network | None = None  # the GUI thread's copy of the trained network
-        self._latest: Snapshot | None = None
-        self._drawn: Snapshot | None = None
-        self._evaluation: Evaluation | None = None  # the latest, not yet drawn
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
+    def _connect(self) -> None:
         self.timer.timeout.connect(self._draw_latest)
-        self.timer.start()
-        document.selection_changed.connect(self._on_selection_change)
-        document.changed.connect(self._on_document_change)
-        self._on_document_change()
+        self.document.selection_changed.connect(self._on_selection_change)
+        self.document.changed.connect(self._on_document_change)
         self.tabs.currentChanged.connect(self._redraw)
         self.tabs.currentChanged.connect(self._on_tab_change)
         self.drawing.sketch.drawn.connect(self._on_drawing)
+        self.drawing.target_changed.connect(self._on_target_change)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
         self.network_view.pixel_clicked.connect(self.open_maths)
         self.evaluation.mistake_chosen.connect(self.open_mistake)
-        self.drawing.target_changed.connect(self._on_target_change)
         self.timeline.moved.connect(self._on_timeline_move)
-        self._explainer: Network | None = None  # the GUI thread's network for explanations
-        self._drawing: np.ndarray | None = None  # the last drawing, (1, H, W)
-        self._own: tuple[Snapshot, str] | None = None  # a snapshot made here, and its source
 
     # a new run ----------------------------------------------------------------------
     def start_run(self, total_steps: int = 1) -> None:
