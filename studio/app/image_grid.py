@@ -123,7 +123,7 @@ def bar_ticks(low: float, high: float) -> list[tuple[float, str]]:
     """Three labels for a colour bar: its ends and its middle (0 for a diverging one).
     pyqtgraph's own choice put five or six on a bar 60 pixels high, on top of each other."""
     values = (low, (low + high) / 2, high)
-    shape = "{:.2e}" if max(abs(low), abs(high)) < 1e-2 else "{:.3g}"
+    shape = "{:.0e}" if max(abs(low), abs(high)) < 1e-2 else "{:.3g}"  # fits the bar's axis
     return [(value, "0" if abs(value) <= 1e-9 * (high - low) else shape.format(value))
             for value in values]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout
 
 from studio.engine import Explanation
 
@@ -88,6 +88,8 @@ class MathInspector(Panel):
             column = QVBoxLayout()
             label, grid = QLabel(), ImageGrid(diverging=True, colour_bar=True)
             grid.setMinimumHeight(56)
+            # no height of their own to insist on: the text below gets its share
+            grid.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
             grid.hovered.connect(self._on_hover)
             column.addWidget(label)
             column.addWidget(grid, 1)

@@ -131,8 +131,10 @@ class RunsPanel(Panel):
         column.addWidget(self.table)
         column.addWidget(lower)
         rows = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
-                                    + int(2.5 * rows))  # two runs and a hint of the third
+        self.table.setMinimumHeight(  # two runs whole, under the header, over a scroll bar
+            self.table.horizontalHeader().sizeHint().height() + 2 * rows + 4
+            + self.table.horizontalScrollBar().sizeHint().height()
+            + 2 * self.table.frameWidth())
         column.setSizes([4 * rows, 300])
         for splitter in (column, lower, plots):
             splitter.setChildrenCollapsible(False)

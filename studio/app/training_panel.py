@@ -119,6 +119,10 @@ class TrainingPanel(QWidget):
         self.frozen.setWordWrap(True)
         self.release = QPushButton("Let them learn")
         self.release.setToolTip("Train every filter again, starting from the hand-made ones.")
+        for long_texts in (self.dataset, self.engine):  # the canvas beside needs the width
+            long_texts.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            long_texts.setMinimumContentsLength(22)
 
     def _build_form(self) -> None:
         folder_row = QHBoxLayout()

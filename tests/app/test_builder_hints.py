@@ -59,3 +59,13 @@ def test_a_blocks_bar_says_what_its_length_means(window):
     bars = [block.bar.toolTip() for block in window.canvas.blocks]
     assert "4,704 values per image" in bars[0]  # conv 6@5×5 same: 6×28×28
     assert all("log scale" in tip for tip in bars)
+
+
+def test_every_layer_name_in_the_palette_is_whole_at_1024x700(window, qtbot):
+    window.resize(1024, 700)
+    qtbot.wait(100)
+    palette = window.palette
+    for layer_type, item in palette.layer_items().items():
+        shown = palette.visualItemRect(item)
+        needed = palette.fontMetrics().horizontalAdvance(layer_type) + palette.iconSize().width()
+        assert shown.left() + needed <= palette.viewport().width(), layer_type
