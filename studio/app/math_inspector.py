@@ -104,9 +104,10 @@ class MathInspector(Panel):
     def show_explanation(self, explanation: Explanation, source: str = "") -> None:
         """`source` says which image this is and which class the gradient is taken for."""
         self.explanation = explanation
+        self.caption.hide()  # its instruction is done; at 1024×700 the sums need the room
         self.title.setText(explanation.title)
-        self.hover.setText("Point at a product to see the input pixel and kernel weight "
-                           "it multiplies." if explanation.kind == "conv2d" else "")
+        self.hover.setText("Point at a product: its input pixel and kernel weight light up."
+                           if explanation.kind == "conv2d" else "")
         self.text.setPlainText("\n\n".join(filter(None, [source, as_text(explanation)])))
         arrays = [(caption, array) for caption, array in explanation.arrays.items()
                   if array.ndim == 3 or array.shape[0] > 1]  # vectors are only printed
@@ -130,6 +131,7 @@ class MathInspector(Panel):
 
     def show_message(self, message: str) -> None:
         self.explanation = None
+        self.caption.show()
         self.title.setText(message)
         self.hover.clear()
         self.text.clear()

@@ -43,6 +43,10 @@ def test_train_and_watch_fits_the_screen(window, qtbot, size):
         qtbot.wait(150)
         assert watch.feature_maps.maps.tile_size() >= smallest, layer
     assert watch.feature_maps.maps.bar.isVisible()  # the colours' values
+    watch.feature_maps.choose(0, (2, 12, 14))  # a pixel's maths: its sums get room to show
+    qtbot.wait(150)
+    text = watch.math.text
+    assert text.viewport().height() >= 4 * text.fontMetrics().lineSpacing()
 
 
 def test_the_tiles_grow_with_the_space_they_have(window, qtbot):
