@@ -10,7 +10,7 @@ import json
 import math
 
 from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsObject,
@@ -33,6 +33,9 @@ HEALTH_COLOURS = {GOOD: QColor(HEALTHY), WARNING: QColor(WATCH), BAD: QColor(UNH
 DROP_LINE = QColor("#0072b2")  # blue, told apart from the red of a problem by every eye
 STEP = ROW_HEIGHT + GAP
 SCROLL_MARGIN, SCROLL_STEP = 30, 24  # a drag this close to an edge scrolls the canvas
+EMPTY_HINT = ("No layers yet: drag them here from the palette on the left,\n"
+              "e.g. conv2d, relu, maxpool2d, then flatten and a dense layer of\n"
+              "10 units for the class scores — or pick one from the Presets menu.")
 
 
 def block_top(index: int) -> float:
@@ -57,6 +60,11 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "×".join(map(str, shape)) if shape else "?"
 
 
+def values_text(count: int) -> str:
+    """What a block's bar measures: '4,704 values per image' (0: not known yet)."""
+    return f"{count:,} values per image" if count else "not known until the network is fixed"
+
+
 def describe(info: LayerInfo) -> str:
     """'conv 6@5×5 same', 'maxpool 2×2 /2', 'dense 120'…"""
     c = info.config
@@ -77,15 +85,18 @@ class LayerBlock(QGraphicsRectItem):
     """One layer: its type and settings, its output shape, a bar hinting at the tensor size."""
 
     def __init__(self, index: int, title: str, subtitle: str, colour: QColor, width: float,
-                 problem: str | None):
+                 problem: str | None, size: str):
+        """`width` is the bar's; `size` says in words what it measures."""
         super().__init__(0, 0, BLOCK_WIDTH, ROW_HEIGHT)
         self.index = index
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, index >= 0)
         self.setBrush(QBrush(colour.lighter(165)))
         self.setPen(QPen(INVALID if problem else colour.darker(130), 3 if problem else 1.5))
-        bar = QGraphicsRectItem(0, ROW_HEIGHT - 8, max(6.0, width), 8, self)
-        bar.setBrush(QBrush(colour))
-        bar.setPen(QPen(Qt.PenStyle.NoPen))
+        self.bar = QGraphicsRectItem(0, ROW_HEIGHT - 8, max(6.0, width), 8, self)
+        self.bar.setBrush(QBrush(colour))
+        self.bar.setPen(QPen(Qt.PenStyle.NoPen))
+        self.bar.setToolTip(f"The bar's length is the size of this output: {size}, on a log "
+                            "scale (the longest bar is the largest output of the network).")
         bold = QFont()
         bold.setBold(True)
         heading = QGraphicsSimpleTextItem(("⚠ " if problem else "") + title, self)
@@ -152,6 +163,8 @@ class NetworkCanvas(QGraphicsView):
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setAcceptDrops(editable)
+        if not editable:  # a view beside other panels: it fits its width, scrolls down only
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.blocks: list[LayerBlock] = []
         self.drop_index: int | None = None  # where the layer being dragged would land
@@ -183,7 +196,7 @@ class NetworkCanvas(QGraphicsView):
         input_shape = analysis.input_shape
         top = LayerBlock(-1, "input image", shape_text(input_shape), QColor("#555555"),
                          BLOCK_WIDTH * math.log10(max(math.prod(input_shape or (1,)), 1)) / widest,
-                         None)
+                         None, values_text(math.prod(input_shape) if input_shape else 0))
         scene.addItem(top)
         self.blocks = []
         for info in analysis.layers:
@@ -194,14 +207,17 @@ class NetworkCanvas(QGraphicsView):
                                                          "is fixed)",
                                QColor(COLOURS.get(info.type, "#888888")),
                                BLOCK_WIDTH * sizes[info.index] / widest,
-                               "\n".join(str(p) for p in problems) or None)
+                               "\n".join(str(p) for p in problems) or None,
+                               values_text(info.activations))
             block.setPos(0, block_top(info.index))
             scene.addItem(block)
             self.blocks.append(block)
         end = len(analysis.layers) + 1
         final = analysis.output_shape if analysis.ok else None
-        scores = QGraphicsSimpleTextItem(f"class scores {shape_text(final)}" if final else
-                                         "fix the marked layers to reach the class scores")
+        scores = QGraphicsSimpleTextItem(
+            f"class scores {shape_text(final)}" if final else
+            EMPTY_HINT if not analysis.layers else
+            "fix the marked layers to reach the class scores")
         scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
         scores.setPos(10, end * STEP)
         scene.addItem(scores)
@@ -318,6 +334,16 @@ class NetworkCanvas(QGraphicsView):
             self.scale(factor, factor)
         else:
             super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self.editable:
+            self.fit_width()
+
+    def fit_width(self) -> None:
+        """Scale the blocks so that they are as wide as the view (never enlarged)."""
+        scale = min(1.0, self.viewport().width() / self.scene().sceneRect().width())
+        self.setTransform(QTransform.fromScale(scale, scale))
 
     def fit(self) -> None:
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

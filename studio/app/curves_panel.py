@@ -10,6 +10,7 @@ from studio.engine import EpochEnd
 
 from .colours import LOSS, MARKER, TEST, TRAIN, faint
 from .panel import Panel, plain_axes
+from .plot_key import PlotKey, beside
 
 SMOOTHING = 0.95  # exponential moving average weight of the smoothed loss
 CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
@@ -26,9 +27,19 @@ def show_grid(plot: pg.PlotWidget) -> None:
 
 def keep_left_label_whole(plot: pg.PlotWidget) -> None:
     """Never let the plot shrink below the height its rotated left-axis label needs
-    (at 1024×700 a label was cut: "cross-entropy los")."""
-    label = plot.getAxis("left").label.boundingRect().width()
-    plot.setMinimumHeight(int(label + plot.getAxis("bottom").height() + 16))
+    (at 1024×700 a label was cut: "cross-entropy los"): the label's length plus what the
+    plot spends beside its left axis, measured again whenever the axis is laid out (the
+    bottom axis grows once it has tick labels)."""
+    axis = plot.getAxis("left")
+
+    def fit() -> None:
+        around = plot.height() - axis.geometry().height() if axis.geometry().height() else 40
+        needed = int(axis.label.boundingRect().width() + around + 4)
+        if plot.minimumHeight() < needed:
+            plot.setMinimumHeight(needed)
+
+    axis.geometryChanged.connect(fit)
+    fit()
 
 
 def epoch_label_step(epochs: int) -> int:
@@ -122,18 +133,31 @@ class LossPanel(Panel):
         self.steps: list[np.ndarray] = []
         self.losses: list[np.ndarray] = []
         self.top = 0.0
+        self.span = 0  # the batches the x axis spans
         self.redraw = Throttle(self._draw, self)
 
     def reset(self, total_steps: int = 1) -> None:
-        """Fixed axes for the whole run: redrawing the axes is the costliest part of a
-        frame, and every frame taken from the GUI thread is taken from training."""
+        """Empty curves on fixed axes for the whole run: redrawing the axes is the costliest
+        part of a frame, and every frame taken from the GUI thread is taken from training."""
         self.steps, self.losses = [], []
         self.redraw.cancel()
         self.raw.setData([], [])
         self.smooth.setData([], [])
         self.top = 0.0
         self.plot.disableAutoRange()
-        self.plot.setXRange(0, total_steps, padding=0.02)
+        self.span = 0
+        self.cover(total_steps)
+
+    def cover(self, total_steps: int) -> None:
+        """Widen the x axis to `total_steps` batches (a continued run adds its own to the
+        curve's); the axis is set again only when it changes."""
+        if total_steps != self.span:
+            self.span = total_steps
+            self.plot.setXRange(0, total_steps, padding=0.02)
+
+    def last_step(self) -> int:
+        """The step of the last point drawn (0 when there is none)."""
+        return int(self.steps[-1][-1]) if self.steps and len(self.steps[-1]) else 0
 
     def add(self, history: np.ndarray) -> None:
         """history: (3, k) rows step, loss, accuracy."""
@@ -170,8 +194,8 @@ class LossPanel(Panel):
 
 class AccuracyPanel(Panel):
     def __init__(self, parent=None):
-        super().__init__("accuracyPanel", "Accuracy per epoch on the training and the test "
-                         "images: a widening gap means overfitting.", parent)
+        super().__init__("accuracyPanel", "Accuracy per epoch, on training and test images: "
+                         "a widening gap means overfitting.", parent)
         self.plot = pg.PlotWidget()
         plain_axes(self.plot)
         self.plot.setObjectName("accuracyPlot")  # PlotWidget ignores objectName=
@@ -179,29 +203,43 @@ class AccuracyPanel(Panel):
         self.plot.setLabel("left", "accuracy", units="%")
         show_grid(self.plot)
         keep_left_label_whole(self.plot)
-        self.plot.addLegend(offset=(-10, -10))
         self.train = self.plot.plot(pen=pg.mkPen(TRAIN, width=2), symbol="o",
-                                    name="training")
+                                    symbolBrush=TRAIN, name="training")
         self.test = self.plot.plot(pen=pg.mkPen(TEST, width=2), symbol="s",
-                                   name="test")
-        self.body.addWidget(self.plot, 1)
+                                   symbolBrush=TEST, name="test")
+        self.key = PlotKey("accuracyKey")  # beside the points, never over them
+        self.key.set_entries([("training", TRAIN, "●"), ("test", TEST, "■")])
+        self.body.addLayout(beside(self.plot, self.key), 1)
         self.epochs: list[EpochEnd] = []
         self.bottom = 100.0
+        self.span = 0  # the epochs the x axis spans
         self.redraw = Throttle(self._draw, self)
 
     def reset(self, epochs: int = 1) -> None:
-        """Fixed axes for the whole run, as the loss panel's: relaying out an axis after
-        every epoch cost the GUI thread (and so training) more than drawing the points."""
-        step = epoch_label_step(epochs)
-        self.plot.getAxis("bottom").setTickSpacing(major=step, minor=step)
+        """Empty curves on fixed axes for the whole run, as the loss panel's: relaying out an
+        axis after every epoch cost the GUI thread (and so training) more than drawing the
+        points."""
         self.epochs = []
         self.redraw.cancel()
         self.train.setData([], [])
         self.test.setData([], [])
         self.bottom = 100.0
         self.plot.disableAutoRange()
-        self.plot.setXRange(0.5, epochs + 0.5, padding=0.02)
         self.plot.setYRange(89, 102, padding=0)
+        self.span = 0
+        self.cover(epochs)
+
+    def cover(self, epochs: int) -> None:
+        """Widen the x axis to `epochs` (a continued run's come after those shown)."""
+        if epochs != self.span:
+            self.span = epochs
+            step = epoch_label_step(epochs)
+            self.plot.getAxis("bottom").setTickSpacing(major=step, minor=step)
+            self.plot.setXRange(0.5, epochs + 0.5, padding=0.02)
+
+    def epochs_shown(self) -> int:
+        """How many epochs the curves count so far (the last one's number)."""
+        return self.epochs[-1].epoch + 1 if self.epochs else 0
 
     def add(self, epoch: EpochEnd) -> None:
         self.epochs.append(epoch)

@@ -54,10 +54,9 @@ class FeatureMapsPanel(Panel):
     pixel_clicked = Signal(int, tuple)  # layer, position in its output: (c, y, x) or (unit,)
 
     def __init__(self, parent=None):
-        super().__init__("featureMapsPanel", "One test image passing through the network: the "
-                         "input, then each layer's feature maps (bright = strongly "
-                         "activated). Pick the layer below, or click its block on the "
-                         "canvas.", parent)
+        super().__init__("featureMapsPanel", "One image through the network: each layer's "
+                         "feature maps (bright = strongly activated). Pick the layer below or "
+                         "click its block.", parent)
         controls = QHBoxLayout()
         self.sample = QSpinBox()
         self.sample.setRange(0, 0)
@@ -159,7 +158,7 @@ class FeatureMapsPanel(Panel):
         shape = "×".join(map(str, output.shape))
         if is_logits(snapshot, layer):
             tiles, titles = class_tiles(output, self.classes)
-            self.maps.show_images(tiles, titles, levels=(0.0, 1.0))
+            self.maps.show_images(tiles, titles, levels=(0.0, 1.0), beside=True)
             self.label.setText(f"{shape} logits, shown as softmax probabilities")
         else:
             maps = as_maps(output)

@@ -9,10 +9,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 from studio.engine import Snapshot
 
 from .colours import series_colour
-from .curves_panel import keep_left_label_whole
+from .curves_panel import keep_left_label_whole, show_grid
 from .filters_panel import kernel_tiles
 from .image_grid import ImageGrid
 from .panel import Panel, plain_axes
+from .plot_key import PlotKey, beside
 
 MAX_TILES = 64
 
@@ -40,10 +41,11 @@ class GradientsPanel(Panel):
         self.norms.setLabel("bottom", "batch")
         self.norms.setLabel("left", "‖dL/dW‖")
         keep_left_label_whole(self.norms)
-        self.norms.addLegend(offset=(-10, 10))
+        show_grid(self.norms)  # labels at powers of ten only: the minor ones ran together
+        self.key = PlotKey("gradientNormKey")  # beside the curves, never over them
         row.addLayout(left, 2)
         row.addLayout(middle, 2)  # room for the map beside its colour bar
-        row.addWidget(self.norms, 2)
+        row.addLayout(beside(self.norms, self.key), 2)
         self.body.addLayout(row, 1)
         self.curves: dict[int, pg.PlotDataItem] = {}
         self.history: dict[int, list[tuple[int, float]]] = {}
@@ -55,6 +57,7 @@ class GradientsPanel(Panel):
 
     def reset(self) -> None:
         self.norms.clear()
+        self.key.set_entries([])
         self.curves, self.history, self._recorded = {}, {}, set()
 
     def show_snapshot(self, snapshot: Snapshot, selected: int | None) -> None:
@@ -83,5 +86,7 @@ class GradientsPanel(Panel):
                 colour = series_colour(len(self.curves))
                 self.curves[index] = self.norms.plot(pen=pg.mkPen(colour, width=2),
                                                      name=f"layer {index}")
+                self.key.set_entries([(f"layer {i}", series_colour(n), "━")
+                                      for n, i in enumerate(self.curves)])
             steps, values = np.array(history).T
             self.curves[index].setData(steps, values)

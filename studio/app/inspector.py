@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,6 +26,31 @@ _FLOAT_KEYS = {"rate": (0.0, 0.95, 0.05), "slope": (0.0, 0.9, 0.01),
                "momentum": (0.01, 0.99, 0.01), "eps": (1e-6, 0.1, 1e-5)}
 #: Digits after the point each number setting shows and keeps.
 FLOAT_DECIMALS = {"rate": 2, "slope": 2, "momentum": 2, "eps": 6}
+#: Why each whole-number setting stops where it does, for the sentence that refuses more.
+LIMIT_REASONS = {
+    "kernel": "a wider kernel covers more than a whole 28×28 digit",
+    "filters": "more would take more memory and time than a lesson has",
+    "units": "more would take more memory and time than a lesson has",
+    "stride": "a longer stride skips most of the image",
+    "size": "a larger window throws most of the feature map away",
+}
+
+
+class BoundedSpinBox(QSpinBox):
+    """A whole-number editor that lets a number above its maximum be typed, then refuses
+    it out loud (`refused`) instead of silently dropping the keystroke."""
+
+    refused = Signal(int)  # the number typed
+
+    def validate(self, text: str, pos: int) -> object:
+        if text.strip().isdigit() and int(text) > self.maximum():
+            return QValidator.State.Intermediate, text, pos  # not yet: said on Return
+        return super().validate(text, pos)
+
+    def fixup(self, text: str) -> str:
+        if text.strip().isdigit() and int(text) > self.maximum():
+            self.refused.emit(int(text))
+        return super().fixup(text)
 
 
 def arithmetic(info: LayerInfo) -> str:
@@ -78,8 +104,12 @@ class LayerInspector(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d62728")
+        self.notice = QLabel()  # why a value typed was not taken
+        self.notice.setObjectName("inspectorNotice")
+        self.notice.setWordWrap(True)
         layout = QVBoxLayout(self)
-        for widget in (self.title, self.description, self.form_host, self.math, self.problems):
+        for widget in (self.title, self.description, self.form_host, self.notice, self.math,
+                       self.problems):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.editors: dict[str, QWidget] = {}
@@ -89,6 +119,7 @@ class LayerInspector(QWidget):
         self._on_document_change()
 
     def _on_selection_change(self, _index: int | None) -> None:
+        self.notice.clear()
         self._on_document_change()
 
     def _on_document_change(self) -> None:
@@ -153,10 +184,16 @@ class LayerInspector(QWidget):
             spin.setSingleStep(step)
             spin.valueChanged.connect(lambda v: self.change(key, v))
             return spin
-        spin = QSpinBox()
+        spin = BoundedSpinBox()
         spin.setRange(*_INTEGER_KEYS.get(key, (1, 4096)))
         spin.valueChanged.connect(lambda v: self.change(key, v))
+        spin.refused.connect(lambda typed: self._refuse(key, typed, spin))
         return spin
+
+    def _refuse(self, key: str, typed: int, spin: QSpinBox) -> None:
+        reason = LIMIT_REASONS.get(key, "the builder goes no further")
+        self.notice.setText(f"⚠ {key} {typed} is more than this builder takes: at most "
+                            f"{spin.maximum()} ({reason}). It stays {spin.value()}.")
 
     def change(self, key: str, value: Any) -> None:
         """Ask for the selected layer's `key` to become `value` (its editor was changed)."""
@@ -165,6 +202,7 @@ class LayerInspector(QWidget):
             return
         layer = self.document.layer(index)
         if layer.get(key) != value:
+            self.notice.clear()
             layer[key] = value
             self.edit_requested.emit(index, layer, key)
 

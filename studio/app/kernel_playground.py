@@ -11,7 +11,7 @@ same full convolution with the rotated kernel.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,10 +37,24 @@ from .image_grid import ImageGrid
 from .panel import Panel
 
 PADDINGS = ("valid", "same", "1", "2")
+CELL_WIDTH = 52  # pixels per cell of the kernel's table: room for "-0.125"
 
 
 def _cell_text(value: float) -> str:
     return f"{value:.4g}"
+
+
+def stride_lesson(stride: int) -> str:
+    """What the backward pass does with this stride, in words."""
+    common = ("Backward: each input pixel's gradient is the sum of K's weights over every "
+              "output that used it: dL/dY full-convolved with the 180°-rotated kernel.")
+    if stride == 1:
+        return (f"{common} With stride 1 no output was skipped, so dL/dY is used as it is "
+                "(the dilated picture is dL/dY itself); try stride 2 to see what changes.")
+    zeros = f"{stride - 1} zero{'s' if stride > 2 else ''}"
+    return (f"{common} With stride {stride}, dL/dY is first spread out with {zeros} between "
+            "its values — the outputs the stride skipped — and then convolved exactly as for "
+            "stride 1. Pixels no window reached get no gradient at all.")
 
 
 class KernelPlayground(Panel):
@@ -51,6 +65,18 @@ class KernelPlayground(Panel):
         super().__init__("kernelPlayground", "Set a kernel by hand or start from a classic "
                          "image filter, and see what it does to a digit. A conv layer learns "
                          "exactly such kernels; put yours into the network to compare.", parent)
+        self.images: np.ndarray | None = None  # (N, H, W) in [0, 1]
+        self._exact = np.zeros((0, 0))  # the kernel last set, before the table rounded it
+        self.conv_layers: list[tuple[int, int, int]] = []  # (index, kernel, filters)
+        self._build_controls()
+        columns = QHBoxLayout()
+        columns.addLayout(self._controls_form())
+        columns.addLayout(self._pictures_column(), 1)
+        self.body.addLayout(columns, 1)
+        self._connect()
+        self.load_preset(self.preset.currentText())
+
+    def _build_controls(self) -> None:
         self.preset = QComboBox()
         self.preset.setObjectName("kernelPreset")
         self.preset.addItems(list(KERNEL_PRESETS))
@@ -58,9 +84,12 @@ class KernelPlayground(Panel):
         self.size.addItems(["3×3", "5×5"])
         self.table = QTableWidget(3, 3)
         self.table.setObjectName("kernelTable")
-        self.table.horizontalHeader().setDefaultSectionSize(52)
+        self.table.horizontalHeader().setDefaultSectionSize(CELL_WIDTH)
         self.table.horizontalHeader().hide()
         self.table.verticalHeader().hide()
+        for policy in (self.table.setHorizontalScrollBarPolicy,
+                       self.table.setVerticalScrollBarPolicy):
+            policy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show every cell
         self.stride = QSpinBox()
         self.stride.setRange(1, 3)
         self.padding = QComboBox()
@@ -74,12 +103,16 @@ class KernelPlayground(Panel):
         self.put = QPushButton("Put into the network")
         self.put.setObjectName("useKernel")
 
+    def _controls_form(self) -> QFormLayout:
         controls = QFormLayout()
         controls.addRow("start from", self.preset)
-        controls.addRow("size", self.size)
+        shape = QHBoxLayout()  # one row: at 1024×700 the tab has no height to spare
+        for label, widget in (("size", self.size), ("stride", self.stride),
+                              ("padding", self.padding)):
+            shape.addWidget(QLabel(label))
+            shape.addWidget(widget)
+        controls.addRow(shape)
         controls.addRow(self.table)
-        controls.addRow("stride", self.stride)
-        controls.addRow("padding", self.padding)
         controls.addRow("image", self.sample)
         into = QHBoxLayout()
         into.addWidget(self.target, 1)
@@ -87,7 +120,10 @@ class KernelPlayground(Panel):
         controls.addRow("into", into)
         controls.addRow(self.frozen)
         controls.addRow(self.put)
+        return controls
 
+    def _pictures_column(self) -> QVBoxLayout:
+        """The output-size formula, the five pictures of the lesson, and its sentence."""
         self.formula = QLabel()
         self.formula.setObjectName("outputSizeFormula")
         self.formula.setWordWrap(True)
@@ -103,19 +139,15 @@ class KernelPlayground(Panel):
             pictures.addWidget(QLabel(captions[name]), row, place)
             pictures.addWidget(grid, row + 1, place)
         self.lesson = QLabel()
+        self.lesson.setObjectName("strideLesson")
         self.lesson.setWordWrap(True)
         right = QVBoxLayout()
         right.addWidget(self.formula)
         right.addLayout(pictures, 1)
         right.addWidget(self.lesson)
-        columns = QHBoxLayout()
-        columns.addLayout(controls)
-        columns.addLayout(right, 1)
-        self.body.addLayout(columns, 1)
+        return right
 
-        self.images: np.ndarray | None = None  # (N, H, W) in [0, 1]
-        self._exact = np.zeros((0, 0))  # the kernel last set, before the table rounded it
-        self.conv_layers: list[tuple[int, int, int]] = []  # (index, kernel, filters)
+    def _connect(self) -> None:
         self.preset.currentTextChanged.connect(self.load_preset)
         self.size.currentIndexChanged.connect(self._on_size_change)
         self.table.itemChanged.connect(lambda _: self.refresh())
@@ -124,7 +156,6 @@ class KernelPlayground(Panel):
         self.padding.currentIndexChanged.connect(lambda _: self.refresh())
         self.target.currentIndexChanged.connect(self._on_target_change)
         self.put.clicked.connect(self._on_put)
-        self.load_preset(self.preset.currentText())
 
     # inputs from the page --------------------------------------------------------
     def set_images(self, images: np.ndarray) -> None:
@@ -171,8 +202,15 @@ class KernelPlayground(Panel):
                 self.table.setItem(i, j, QTableWidgetItem(_cell_text(kernel[i, j])))
         self.size.blockSignals(False)
         self.table.blockSignals(False)
+        self._fit_table()
         self._fill_targets()
         self.refresh()
+
+    def _fit_table(self) -> None:
+        """The kernel's table exactly as large as its cells: no scrolling to reach one."""
+        k, frame = self.table.rowCount(), 2 * self.table.frameWidth()
+        row_height = self.table.verticalHeader().defaultSectionSize()
+        self.table.setFixedSize(k * CELL_WIDTH + frame, k * row_height + frame)
 
     def load_preset(self, name: str) -> None:
         self.set_kernel(KERNEL_PRESETS[name])
@@ -217,12 +255,7 @@ class KernelPlayground(Panel):
         for name, array in (("output", output), ("dL/dY", ones), ("dilated", dilated),
                             ("dL/dX", grad_x)):
             self.grids[name].show_images(array[None])
-        self.lesson.setText(
-            f"Backward: each input pixel's gradient is the sum of K's weights over every output "
-            f"that used it. With stride {stride}, dL/dY is first spread out with {stride - 1} "
-            f"zero(s) between its values — the outputs the stride skipped — and then "
-            f"full-convolved with the 180°-rotated kernel, exactly as for stride 1."
-            + (" Pixels no window reached get no gradient at all." if stride > 1 else ""))
+        self.lesson.setText(stride_lesson(stride))
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
         """The filtered digit Y = X ⋆ K on show."""

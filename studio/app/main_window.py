@@ -49,6 +49,7 @@ from .dataset_preload import DatasetPreload
 from .document import NetworkDocument, empty_architecture
 from .filter_command import PutKernel
 from .garbage_collection import GuiThreadCollector
+from .help_menu import add_help_menu
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
@@ -57,7 +58,7 @@ from .plot_theme import apply_plot_theme
 from .project_session import PROJECT_SUFFIX, ProjectSession
 from .run_recorder import RunRecorder
 from .run_start import run_start
-from .summary_table import SummaryTable, memory_text
+from .summary_table import SummaryTable, count_text, memory_text
 from .training_controller import TrainingController, frozen_kernels
 from .training_panel import TrainingPanel, settings_of, training_config
 
@@ -288,6 +289,7 @@ class MainWindow(QMainWindow):
         for name in preset_names():
             title = load_preset(name).get("name", name)
             self._action(presets, title, lambda _=False, n=name: self.load_preset(n))
+        add_help_menu(self)
         self._refresh_recent()
 
     def _connect(self) -> None:
@@ -308,6 +310,7 @@ class MainWindow(QMainWindow):
         self.continue_button.clicked.connect(self.continue_training)
         self.step_button.clicked.connect(self.step_training)
         self.pace.changed.connect(self.training.set_pace)
+        self.training.set_pace(self.pace.speed)  # the speed remembered from the last session
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
@@ -355,15 +358,19 @@ class MainWindow(QMainWindow):
         analysis = self.document.analysis
         batch = self.training_panel.settings["batch_size"]
         self.summary.setText(
-            f"{len(analysis.layers)} layers · {analysis.total_parameters:,} parameters · "
-            f"{analysis.total_macs:,} multiply-adds per image · "
+            f"{count_text(len(analysis.layers), 'layer')} · "
+            f"{count_text(analysis.total_parameters, 'parameter')} · "
+            f"{count_text(analysis.total_macs, 'multiply-add')} per image · "
             f"{memory_text(engine.bytes_needed(analysis, batch))} of training memory per batch "
             f"of {batch}")
         self.table.show_analysis(analysis, batch)
         self.problems.clear()
         for problem in analysis.problems:
             self.problems.addItem(f"⚠ {problem}")
-        self.bottom_tabs.setTabText(1, f"Problems ({len(analysis.problems)})")
+        for warning in analysis.warnings:  # trains, but is worth fixing
+            self.problems.addItem(f"ⓘ {warning}")
+        self.bottom_tabs.setTabText(1, f"Problems ({len(analysis.problems)})" + (
+            f", {count_text(len(analysis.warnings), 'warning')}" if analysis.warnings else ""))
         if analysis.ok:
             self.train_button.setToolTip("Train this network (F5)")
         else:
@@ -453,7 +460,7 @@ class MainWindow(QMainWindow):
         elif problem:
             self.statusBar().showMessage(problem)
         if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
-            self.watch.show_finished_run(self.recorder.runs[-1])
+            self.watch.show_finished_run(self.recorder.runs)
             self._preload_dataset()
         self.undo_stack.clear()
         self.settings_dirty = False
@@ -602,8 +609,12 @@ class MainWindow(QMainWindow):
             self.watch.tabs.setCurrentWidget(self.watch.runs)
 
     def export_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", "model.onnx", EXPORT_FILTERS)
+        """Ask where to export, starting in the folder of the last export."""
+        folder = Path(str(self.settings.value("exportFolder", "")))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", str(folder / "model.onnx"),
+                                                   EXPORT_FILTERS)
         if path:  # a name typed without an ending takes the chosen filter's
+            self.settings.setValue("exportFolder", str(Path(path).parent))
             ending = chosen[chosen.rfind("*") + 1:-1] if "*" in chosen else ""
             self.export_to(Path(path) if Path(path).suffix else Path(path + ending))
 
@@ -686,8 +697,10 @@ class MainWindow(QMainWindow):
         self._last_epoch = ""
         self.pages.setCurrentWidget(self.watch)
         self.statusBar().showMessage(start.message)
-        if start.resume is None:
+        if not continuing:
             self.watch.start_run()
+        elif start.resume is None:  # a new run that carries the curves on
+            self.watch.continue_run()
         self.recorder.begin(self.document.architecture,
                             settings_of(config, self.training_panel.settings),
                             resuming=start.resume is not None, continuing=continuing)
@@ -744,12 +757,15 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
         pace = self.training.pace
-        speed = (f"{event.images_per_second:,.0f} img/s · {event.seconds_left:.0f} s left"
-                 if pace is None else f"slowed to {speed_text(pace)}")
+        # short enough for the bar at 1024×700; the speed and the last epoch's score in its
+        # tooltip (and the status bar)
         self.progress.setFormat(
-            f"{'paused — ' if self.training.paused else ''}epoch {event.epoch + 1} · "
-            f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · {speed}"
-            f"{' · ' + self._last_epoch if self._last_epoch else ''}")
+            f"{'paused — ' if self.training.paused else ''}"
+            f"epoch {self.watch.epoch_number(event.epoch)} · "
+            f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · "
+            + (f"{event.seconds_left:.0f} s left" if pace is None else speed_text(pace)))
+        self.progress.setToolTip(f"{event.images_per_second:,.0f} images a second"
+                                 + (f"; {self._last_epoch}" if self._last_epoch else ""))
 
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)
@@ -758,7 +774,7 @@ class MainWindow(QMainWindow):
         if self.training.network is not None:
             self.watch.set_model(self.training.network)
         if event.test is not None:
-            self._last_epoch = (f"Epoch {event.epoch + 1}: test accuracy "
+            self._last_epoch = (f"Epoch {self.watch.epoch_number(event.epoch)}: test accuracy "
                                 f"{100 * event.test.accuracy:.2f} %")
             self.statusBar().showMessage(self._last_epoch)
             self.progress.setFormat(self._last_epoch)

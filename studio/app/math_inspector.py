@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout
 
 from studio.engine import Explanation
 
@@ -100,23 +100,26 @@ class MathInspector(Panel):
             column = QVBoxLayout()
             label, grid = QLabel(), ImageGrid(diverging=True, colour_bar=True)
             grid.setMinimumHeight(56)
+            # no height of their own to insist on: the text below gets its share
+            grid.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
             grid.hovered.connect(self._on_hover)
             column.addWidget(label)
             column.addWidget(grid, 1)
             row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
         self.body.addWidget(self.title)
-        self.body.addLayout(row, 3)
+        self.body.addLayout(row, 2)
         self.body.addWidget(self.hover)
-        self.body.addWidget(self.text, 2)
+        self.body.addWidget(self.text, 3)  # the numbers are the point; pictures give the gist
         self.explanation: Explanation | None = None
 
     def show_explanation(self, explanation: Explanation, source: str = "") -> None:
         """`source` says which image this is and which class the gradient is taken for."""
         self.explanation = explanation
+        self.caption.hide()  # its instruction is done; at 1024×700 the sums need the room
         self.title.setText(explanation.title)
-        self.hover.setText("Point at a product to see the input pixel and kernel weight "
-                           "it multiplies." if explanation.kind == "conv2d" else "")
+        self.hover.setText("Point at a product: its input pixel and kernel weight light up."
+                           if explanation.kind == "conv2d" else "")
         self.text.setPlainText("\n\n".join(filter(None, [source, as_text(explanation)])))
         arrays = [(caption, array) for caption, array in explanation.arrays.items()
                   if array.ndim == 3 or array.shape[0] > 1]  # vectors are only printed
@@ -140,6 +143,7 @@ class MathInspector(Panel):
 
     def show_message(self, message: str) -> None:
         self.explanation = None
+        self.caption.show()
         self.title.setText(message)
         self.hover.clear()
         self.text.clear()

@@ -119,7 +119,7 @@ class NetworkView(Panel):
             column.title.setText(f"{self.names[layer]}\n{shape}")
             if is_logits(snapshot, layer):
                 tiles, titles = class_tiles(output, self.classes)
-                column.grid.show_images(tiles, titles, levels=(0.0, 1.0))
+                column.grid.show_images(tiles, titles, levels=(0.0, 1.0), beside=True)
             elif output.ndim == 3:
                 column.grid.show_images(as_maps(output))
             else:

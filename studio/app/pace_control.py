@@ -6,7 +6,7 @@ so the GUI only says which speed was chosen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 #: steps per second at each position of the slider; None: as fast as it goes
@@ -19,6 +19,9 @@ def speed_text(speed: float | None) -> str:
     return f"{speed:g} step{'s' if speed != 1 else ''}/s"
 
 
+SETTING = "watchSpeed"  # the QSettings key: the speed is remembered between sessions
+
+
 class PaceControl(QWidget):
     changed = Signal(object)  # steps per second, or None for full speed
 
@@ -27,7 +30,7 @@ class PaceControl(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("watchSpeed")
         self.slider.setRange(0, len(SPEEDS) - 1)
-        self.slider.setValue(len(SPEEDS) - 1)
+        self.slider.setValue(remembered_position())
         self.slider.setPageStep(1)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setToolTip("Slow training down to watch it learn, down to one step a "
@@ -49,4 +52,14 @@ class PaceControl(QWidget):
 
     def _on_change(self, _position: int) -> None:
         self.label.setText(f"watch: {speed_text(self.speed)}")
+        QSettings().setValue(SETTING, "full" if self.speed is None else self.speed)
         self.changed.emit(self.speed)
+
+
+def remembered_position() -> int:
+    """The slider position of the speed chosen last time (full speed the first time)."""
+    value = QSettings().value(SETTING, "full")
+    for position, speed in enumerate(SPEEDS):
+        if str(value) == ("full" if speed is None else str(speed)):
+            return position
+    return len(SPEEDS) - 1

@@ -76,6 +76,7 @@ class LayerPalette(QTreeWidget):
                 item.setToolTip(0, LAYER_DESCRIPTIONS[layer_type])
                 item.setStatusTip(0, LAYER_DESCRIPTIONS[layer_type])
         self.expandAll()
+        self.setMinimumWidth(self.sizeHintForColumn(0) + 2 * self.frameWidth() + 4)  # whole names
         self.setMouseTracking(True)
         self.itemDoubleClicked.connect(self._on_double_click)
         self.itemEntered.connect(self._explain)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QWidget,
 )
 
 from studio.engine import DEFAULT_LEARNING_RATES
@@ -30,6 +31,7 @@ from studio.io import Run
 from .colours import faint, series_colour
 from .curves_panel import epoch_label_step, smoothed
 from .panel import Panel, plain_axes
+from .plot_key import PlotKey, beside
 
 COLUMNS = ("run", "started", "status", "lineage", "dataset", "seed", "epochs", "test accuracy",
            "optimiser", "learning rate", "batch", "layers")
@@ -91,12 +93,14 @@ class RunsPanel(Panel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.loss = pg.PlotWidget()
         plain_axes(self.loss)
         self.loss.setObjectName("runsLossPlot")  # PlotWidget ignores objectName=
         self.loss.setLabel("bottom", "batch")
         self.loss.setLabel("left", "loss")
-        self.loss.addLegend(offset=(-10, 10))
+        self.key = PlotKey("runsKey")  # every run drawn, in its colour, off the curves
         self.accuracy = pg.PlotWidget()
         plain_axes(self.accuracy)
         self.accuracy.setObjectName("runsAccuracyPlot")
@@ -116,13 +120,24 @@ class RunsPanel(Panel):
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.loss)
         plots.addWidget(self.accuracy)
+        keyed = QWidget()
+        keyed.setLayout(beside(plots, self.key))
+        keyed.layout().setContentsMargins(0, 0, 0, 0)
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(plots)
+        lower.addWidget(keyed)
         lower.addWidget(self.differences)
         lower.setSizes([700, 300])
         column = QSplitter(Qt.Orientation.Vertical)
         column.addWidget(self.table)
         column.addWidget(lower)
+        rows = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(  # two runs whole, under the header, over a scroll bar
+            self.table.horizontalHeader().sizeHint().height() + 2 * rows + 4
+            + self.table.horizontalScrollBar().sizeHint().height()
+            + 2 * self.table.frameWidth())
+        column.setSizes([4 * rows, 300])
+        for splitter in (column, lower, plots):
+            splitter.setChildrenCollapsible(False)
         self.body.addLayout(control)
         self.body.addWidget(column, 1)
         self.runs: list[Run] = []
@@ -201,6 +216,8 @@ class RunsPanel(Panel):
         step = epoch_label_step(max((len(run.epochs) for run in chosen), default=1))
         self.accuracy.getAxis("bottom").setTickSpacing(major=step, minor=step)  # whole epochs
         weight = self.smoothing.value() / 100
+        self.key.set_entries([(f"run {run.number}", series_colour(i), "━")
+                              for i, run in enumerate(chosen)])
         for i, run in enumerate(chosen):
             colour = series_colour(i)
             steps, losses = np.asarray(run.steps), np.asarray(run.losses)
@@ -219,6 +236,8 @@ class RunsPanel(Panel):
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
         """Run, epoch and test accuracy of every epoch of the selected runs."""
-        rows = [(run.number, e["epoch"], e.get("test_accuracy") or np.nan)
+        rows = [(run.number, e["epoch"], np.nan if e.get("test_accuracy") is None
+                 else 100 * e["test_accuracy"])
                 for run in (self.selected() or self.runs) for e in run.epochs]
-        return (np.array(rows, dtype=float), ["run", "epoch", "test accuracy"]) if rows else None
+        return ((np.array(rows, dtype=float), ["run", "epoch", "test accuracy %"]) if rows
+                else None)

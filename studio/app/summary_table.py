@@ -19,6 +19,11 @@ MEMORY_TIP = ("Training memory per batch: each layer's output, its gradient and 
               "state — the figure checked before training starts")
 
 
+def count_text(count: int, noun: str) -> str:
+    """'1 layer', '12 layers', '61,706 parameters'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def memory_text(size: int) -> str:
     """`size` bytes in kB or MB."""
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"

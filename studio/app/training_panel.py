@@ -80,6 +80,13 @@ class TrainingPanel(QWidget):
         self.preview: ImageFolderPreview | None = None
         # the chosen folder's scan (None: not a folder of images), read once per folder
         self._scan: tuple[str, ImageFolder | DataError | None] = ("", None)
+        self._build_editors()
+        self._build_form()
+        self.set_settings(self.settings)
+        self._connect()
+
+    def _build_editors(self) -> None:
+        """One editor per setting, each with the range and the hint a beginner needs."""
         self.dataset = QComboBox()
         for key, text in DATASETS.items():
             self.dataset.addItem(text, key)
@@ -111,30 +118,34 @@ class TrainingPanel(QWidget):
                                "studio/engine/conv/reference.py's plain loops, one multiply-add at "
                                "a time: about 100× slower than the fast engine, and the same "
                                "numbers.")
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(self.choose_folder)
-        form = QFormLayout(self)
-        form.addRow("dataset", self.dataset)
-        form.addRow("folder", folder_row)
-        form.addRow("epochs", self.epochs)
-        form.addRow("batch size", self.batch_size)
-        form.addRow("optimiser", self.optimizer)
-        form.addRow("learning rate", self.lr)
-        form.addRow("schedule", self.schedule)
-        form.addRow("seed", self.seed)
-        form.addRow("engine", self.engine)
         self.frozen = QLabel()
         self.frozen.setObjectName("frozenFilters")
         self.frozen.setWordWrap(True)
         self.release = QPushButton("Let them learn")
         self.release.setToolTip("Train every filter again, starting from the hand-made ones.")
+        for long_texts in (self.dataset, self.engine):  # the canvas beside needs the width
+            long_texts.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            long_texts.setMinimumContentsLength(22)
+
+    def _build_form(self) -> None:
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(self.choose_folder)
         frozen_row = QHBoxLayout()
         frozen_row.addWidget(self.frozen, 1)
         frozen_row.addWidget(self.release)
-        form.addRow("fixed filters", frozen_row)
+        form = QFormLayout(self)
+        for label, field in (("dataset", self.dataset), ("folder", folder_row),
+                             ("epochs", self.epochs), ("batch size", self.batch_size),
+                             ("optimiser", self.optimizer), ("learning rate", self.lr),
+                             ("schedule", self.schedule), ("seed", self.seed),
+                             ("engine", self.engine), ("fixed filters", frozen_row)):
+            form.addRow(label, field)
+
+    def _connect(self) -> None:
+        """Every editor writes its setting (and says so); the optimiser and dataset do more."""
         self.release.clicked.connect(lambda: self.set_frozen_filters([]))
-        self.set_settings(self.settings)
         self.dataset.currentIndexChanged.connect(self._on_dataset_change)
         self.choose_folder.clicked.connect(self._choose_folder)
         self.epochs.valueChanged.connect(lambda v: self._change("epochs", v))

@@ -12,6 +12,7 @@ learner picks (the predicted one unless they pick another).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -47,32 +48,66 @@ from .timeline import SnapshotStore, TimelineBar
 REDRAW_MS = 100
 
 
+def lineage(runs: list[Run]) -> list[Run]:
+    """The last of `runs` after the runs it continues, the first of them first."""
+    by_number = {run.number: run for run in runs}
+    chain = runs[-1:]
+    while chain and chain[0].continued_from in by_number and len(chain) <= len(runs):
+        chain.insert(0, by_number[chain[0].continued_from])
+    return chain
+
+
 class WatchPage(QSplitter):
     def __init__(self, document: NetworkDocument, parent=None):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("watchPage")
         self.document = document
-        self.canvas = NetworkCanvas(document, editable=False)  # editing is on the Build page
+        self._build_panels()
+        self._build_layout()
+        self.dataset: Dataset | None = None
+        #: batches and epochs drawn before the run on show began: a continued run's count on
+        self.steps_before = self.epochs_before = 0
+        self.model: Network | None = None  # the GUI thread's copy of the trained network
+        self._latest: Snapshot | None = None
+        self._drawn: Snapshot | None = None
+        self._evaluation: Evaluation | None = None  # the latest, not yet drawn
+        self._explainer: Network | None = None  # the GUI thread's network for explanations
+        self._drawing: np.ndarray | None = None  # the last drawing, (1, H, W)
+        self._own: tuple[Snapshot, str] | None = None  # a snapshot made here, and its source
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self._connect()
+        self._on_document_change()
+        self.timer.start()
+
+    def _build_panels(self) -> None:
+        """Every view of the page, and the timeline with its store of snapshots."""
+        self.canvas = NetworkCanvas(self.document, editable=False)  # edited on the Build page
         self.canvas.setObjectName("watchCanvas")
-        self.canvas.setAcceptDrops(False)
         self.loss = LossPanel()
         self.accuracy = AccuracyPanel()
         self.filters = FiltersPanel()
         self.feature_maps = FeatureMapsPanel()
+        self.math = MathInspector()
         self.gradients = GradientsPanel()
         self.evaluation = EvaluationPanel()
+        self.network_view = NetworkView()
         self.drawing = DrawingPad()
         self.playground = KernelPlayground()
         self.runs = RunsPanel()
+        self.store = SnapshotStore()
+        self.timeline = TimelineBar(self.store)
+
+    def _build_layout(self) -> None:
+        """The canvas | the curves above the timeline and the tabs of views; no part can be
+        squeezed to nothing."""
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.loss)
         curves.addWidget(self.accuracy)
-        self.math = MathInspector()
         self.feature_maps_page = QSplitter(Qt.Orientation.Horizontal)
         self.feature_maps_page.addWidget(self.feature_maps)
         self.feature_maps_page.addWidget(self.math)
         self.feature_maps_page.setSizes([560, 420])
-        self.network_view = NetworkView()
         self.tabs = QTabWidget()
         for panel, title in ((self.filters, "Filters"),
                              (self.feature_maps_page, "Feature maps"),
@@ -81,8 +116,6 @@ class WatchPage(QSplitter):
                              (self.drawing, "Draw a digit"),
                              (self.playground, "Kernel playground"), (self.runs, "Runs")):
             self.tabs.addTab(panel, title)
-        self.store = SnapshotStore()
-        self.timeline = TimelineBar(self.store)
         replay = QWidget()
         replay_layout = QVBoxLayout(replay)
         replay_layout.setContentsMargins(0, 0, 0, 0)
@@ -96,39 +129,29 @@ class WatchPage(QSplitter):
         self.addWidget(right)
         self.setSizes([300, 980])
         for splitter in (self, right, curves, self.feature_maps_page):
-            splitter.setChildrenCollapsible(False)  # no panel can be squeezed to nothing
-        self.canvas.scale(0.75, 0.75)
+            splitter.setChildrenCollapsible(False)
 
-        self.dataset: Dataset | None = None
-        self.model: Network | None = None  # the GUI thread's copy of the trained network
-        self._latest: Snapshot | None = None
-        self._drawn: Snapshot | None = None
-        self._evaluation: Evaluation | None = None  # the latest, not yet drawn
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
+    def _connect(self) -> None:
         self.timer.timeout.connect(self._draw_latest)
-        self.timer.start()
-        document.selection_changed.connect(self._on_selection_change)
-        document.changed.connect(self._on_document_change)
-        self._on_document_change()
+        self.document.selection_changed.connect(self._on_selection_change)
+        self.document.changed.connect(self._on_document_change)
         self.tabs.currentChanged.connect(self._redraw)
         self.tabs.currentChanged.connect(self._on_tab_change)
         self.drawing.sketch.drawn.connect(self._on_drawing)
+        self.drawing.target_changed.connect(self._on_target_change)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
         self.network_view.pixel_clicked.connect(self.open_maths)
         self.evaluation.mistake_chosen.connect(self.open_mistake)
-        self.drawing.target_changed.connect(self._on_target_change)
         self.timeline.moved.connect(self._on_timeline_move)
-        self._explainer: Network | None = None  # the GUI thread's network for explanations
-        self._drawing: np.ndarray | None = None  # the last drawing, (1, H, W)
-        self._own: tuple[Snapshot, str] | None = None  # a snapshot made here, and its source
 
     # a new run ----------------------------------------------------------------------
     def start_run(self, total_steps: int = 1) -> None:
+        """Empty curves, timeline and panels for a run from fresh weights."""
         self.loss.reset(total_steps)
         self.accuracy.reset()
         self.gradients.reset()
+        self.steps_before = self.epochs_before = 0
         self._latest = self._drawn = self._evaluation = None
         self.store.replace([])
         self.timeline.go_live()
@@ -136,6 +159,16 @@ class WatchPage(QSplitter):
         names = [f"{i.index} {describe(i)}" for i in analysis.layers]
         self.feature_maps.set_layers(names, len(self.dataset.test_images) if self.dataset else 1)
         self.network_view.set_layers(names)
+
+    def continue_run(self) -> None:
+        """A new run from the weights on show: its batches, epochs and snapshots are drawn
+        after those already shown, as one longer run, instead of from zero again."""
+        self.steps_before = self.loss.last_step()
+        self.epochs_before = self.accuracy.epochs_shown()
+
+    def epoch_number(self, epoch: int) -> int:
+        """The number the curves give the run's 0-based `epoch` (a continued run's count on)."""
+        return self.epochs_before + epoch + 1
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
@@ -166,13 +199,15 @@ class WatchPage(QSplitter):
 
     # live updates -------------------------------------------------------------------
     def add_history(self, event: BatchEnd, history: np.ndarray) -> None:
-        if not self.loss.steps:
-            self.loss.reset(event.total_steps)
-            if not self.accuracy.epochs:
-                self.accuracy.reset(event.total_steps // event.batches)
+        self.loss.cover(self.steps_before + event.total_steps)
+        self.accuracy.cover(self.epochs_before + event.total_steps // event.batches)
+        if self.steps_before:
+            history = history.copy()  # the recorder keeps the run's own step numbers
+            history[0] += self.steps_before
         self.loss.add(history)
 
     def add_epoch(self, epoch: EpochEnd) -> None:
+        epoch = replace(epoch, epoch=epoch.epoch + self.epochs_before)
         self.accuracy.add(epoch)
         if epoch.test is not None:
             self.store.evaluations[epoch.epoch] = epoch.test
@@ -180,6 +215,9 @@ class WatchPage(QSplitter):
                 self._evaluation = epoch.test  # drawn by the timer when its tab is shown
 
     def offer_snapshot(self, snapshot: Snapshot) -> None:
+        if self.steps_before or self.epochs_before:
+            snapshot = replace(snapshot, step=snapshot.step + self.steps_before,
+                               epoch=snapshot.epoch + self.epochs_before)
         self.store.add(snapshot)
         self.timeline.refresh()
         if self.timeline.following:
@@ -189,21 +227,36 @@ class WatchPage(QSplitter):
                       evaluations: dict[int, Evaluation]) -> None:
         """A saved run's snapshots and test evaluations: replayable, the last one on show."""
         self.store.replace(snapshots, evaluations)
+        self.gradients.reset()
+        for snapshot in self.store.snapshots:  # the norms' curves span the saved run
+            self.gradients.record_norms(snapshot)
         self.timeline.go_live()
 
-    def show_finished_run(self, run: Run) -> None:
+    def show_finished_run(self, runs: list[Run]) -> None:
         """A reopened project's last run as it was left: its loss after every batch and its
-        accuracy per epoch (a saved timeline brings back the confusion matrix and mistakes)."""
-        self.loss.reset(max(run.steps[-1] if run.steps else 1, 1))
-        if run.steps:
-            self.loss.add(np.array([run.steps, run.losses, np.full(len(run.steps), np.nan)]))
-        self.accuracy.reset(max(len(run.epochs), int(run.training.get("epochs", 1))))
-        for epoch in run.epochs:
-            index, tested = int(epoch["epoch"]) - 1, epoch.get("test_accuracy")
-            test = self.store.evaluations.get(index)
-            if test is None and tested is not None:  # no timeline: the score alone
-                test = Evaluation(math.nan, tested, np.zeros((0, 0), np.int64), np.zeros(0))
-            self.accuracy.add(EpochEnd(index, epoch["loss"], epoch["train_accuracy"], test, 0.0))
+        accuracy per epoch, after those of the runs it continued, as Continue drew them (a
+        saved timeline brings back the confusion matrix and mistakes)."""
+        chain = lineage(runs)
+        last = chain[-1]
+        self.loss.reset(max(sum(run.steps[-1] for run in chain if run.steps), 1))
+        epochs = sum(len(run.epochs) for run in chain)
+        self.accuracy.reset(max(epochs - len(last.epochs) + int(last.training.get("epochs", 1)),
+                                epochs, 1))
+        self.steps_before = self.epochs_before = 0
+        for run in chain:
+            self.continue_run()
+            if run.steps:
+                self.loss.add(np.array([np.array(run.steps) + self.steps_before, run.losses,
+                                        np.full(len(run.steps), np.nan)]))
+            for epoch in run.epochs:
+                index, tested = self.epochs_before + int(epoch["epoch"]) - 1, \
+                    epoch.get("test_accuracy")
+                test = self.store.evaluations.get(index)
+                if test is None and tested is not None:  # no timeline: the score alone
+                    test = Evaluation(math.nan, tested, np.zeros((0, 0), np.int64), np.zeros(0))
+                self.accuracy.epochs.append(
+                    EpochEnd(index, epoch["loss"], epoch["train_accuracy"], test, 0.0))
+        self.accuracy.redraw.request()
 
     def _on_timeline_move(self, snapshot: Snapshot | None) -> None:
         """Replay a kept snapshot in every panel, or (None) follow the run again."""

@@ -93,6 +93,8 @@ class Analysis:
     layers: list[LayerInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     name: str = ""
+    #: what trains but probably not as meant; never stops training
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +162,12 @@ def _normalise_layer(index: int, raw: Any, problems: list[Problem]) -> tuple[str
                                              f"not {type(raw).__name__}"))
         return None
     layer_type = raw.get("type")
+    if layer_type == "softmax":
+        problems.append(Problem(index, layer_type, "there is no softmax layer: the loss "
+                                "(softmax cross-entropy) applies softmax to the last layer's "
+                                "outputs itself — remove this layer and end with the dense "
+                                "layer"))
+        return None
     if not isinstance(layer_type, str) or layer_type not in LAYER_KEYS:
         known = ", ".join(LAYER_KEYS)
         problems.append(Problem(index, str(layer_type),
@@ -355,6 +363,7 @@ def analyse(spec: Any, num_classes: int | None = None) -> Analysis:
     if current is not None and raw_layers and not problems:
         _check_ending(analysis, current, num_classes, problems)
     analysis.problems = problems
+    analysis.warnings = _after_the_scores(analysis.layers)
     return analysis
 
 
@@ -411,6 +420,20 @@ def _check_ending(analysis: Analysis, output: tuple[int, ...], num_classes: int 
                                 f"the network ends in {output[0]} outputs but the dataset has "
                                 f"{num_classes} classes — set the last dense layer to "
                                 f"{num_classes} units"))
+
+
+def _after_the_scores(layers: list[LayerInfo]) -> list[Problem]:
+    """A warning for each activation after the last dense layer: the loss takes that layer's
+    outputs as the class scores, and squashing them first only makes learning harder."""
+    dense = [info.index for info in layers if info.type == "dense"]
+    if not dense:
+        return []
+    return [Problem(info.index, info.type,
+                    f"{info.type} after the last dense layer squashes the class scores before "
+                    "the loss, which applies softmax to them itself: learning gets slower or "
+                    "stalls — remove it and end the network with the dense layer")
+            for info in layers[dense[-1] + 1:]
+            if info.type in ("relu", "leaky_relu", "sigmoid", "tanh")]
 
 
 def check(spec: Any, num_classes: int | None = None) -> Analysis:

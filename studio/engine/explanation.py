@@ -189,7 +189,8 @@ def _explain_conv(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.ndar
         f"that used the input",
     ]
     if s > 1:
-        backward.append(f"with stride {s}, dL/dY is first dilated with {s - 1} zero(s) "
+        backward.append(f"with stride {s}, dL/dY is first dilated with {s - 1} "
+                        f"zero{'s' if s > 2 else ''} "
                         f"between its values, then the same full convolution applies")
     arrays = {"input patch X": patch, f"kernel K[{f}]": kernel, "products X·K": products,
               "share of dL/dK": g * patch}

@@ -53,9 +53,10 @@ def block_point(canvas: NetworkCanvas, index: int, dy: float) -> QPoint:
 
 def expected_landing(canvas: NetworkCanvas, point: QPoint) -> int:
     """Where a person expects a drop at `point`: before the first block whose middle is
-    below the pointer, worked out from the blocks as drawn."""
+    below the pointer (a pointer exactly on a middle is not above it), worked out from the
+    blocks as drawn."""
     y = canvas.mapToScene(point).y()
-    return sum(block.sceneBoundingRect().center().y() < y for block in canvas.blocks)
+    return sum(block.sceneBoundingRect().center().y() <= y for block in canvas.blocks)
 
 
 def click_block(canvas: NetworkCanvas, index: int) -> None:

@@ -3,10 +3,11 @@ tiles sized to their space; the whole-network view; every named widget findable.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QGraphicsObject, QProgressBar, QSplitter, QWidget
 
-from studio.engine import Network, as_input
+from studio.engine import BatchEnd, Network, as_input
 
 from .views import click_tab, click_tile, show_untrained, snapshot_of
 
@@ -42,6 +43,10 @@ def test_train_and_watch_fits_the_screen(window, qtbot, size):
         qtbot.wait(150)
         assert watch.feature_maps.maps.tile_size() >= smallest, layer
     assert watch.feature_maps.maps.bar.isVisible()  # the colours' values
+    watch.feature_maps.choose(0, (2, 12, 14))  # a pixel's maths: its sums get room to show
+    qtbot.wait(150)
+    text = watch.math.text
+    assert text.viewport().height() >= 4 * text.fontMetrics().lineSpacing()
 
 
 def test_the_tiles_grow_with_the_space_they_have(window, qtbot):
@@ -80,6 +85,72 @@ def test_the_whole_network_view_shows_every_layer_live_and_opens_the_maths(windo
     qtbot.wait(150)
     click_tile(qtbot, shown[9].grid, 0, 2, 3)  # layer 8: relu of 120 units, folded 11 wide
     assert (watch.math.explanation.layer, watch.math.explanation.position) == (8, (25,))
+
+
+def screen_rects(grid):
+    """(title rectangles, tile rectangles) of an ImageGrid, in its widget's pixels."""
+    def tile(index):
+        return grid.mapFromScene(grid.item.mapToScene(grid.tile_rect(index))).boundingRect()
+
+    titles = [grid.mapFromScene(t.sceneBoundingRect()).boundingRect().adjusted(1, 1, -1, -1)
+              for t in grid.titles]
+    return titles, [tile(i) for i in range(len(grid.images))]
+
+
+def assert_titles_readable(grid, name: str) -> None:
+    """No title overlaps another title or any tile, and each reads on what is behind it."""
+    titles, tiles = screen_rects(grid)
+    assert titles, name
+    for i, title in enumerate(titles):
+        assert not any(title.intersects(other) for other in titles[i + 1:]), (name, i)
+        assert not any(title.intersects(tile) for tile in tiles), (name, i)
+    picture = grid.grab().toImage()
+    ratio = picture.devicePixelRatio()
+    for text, title in zip(grid.titles, titles):
+        behind = picture.pixelColor(int(title.left() * ratio), int(title.top() * ratio))
+        difference = abs(text.color.lightnessF() - behind.lightnessF())
+        assert difference > 0.5, (name, text.toPlainText(), behind.name())
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_titles_and_class_probabilities_never_overlap_and_read_on_their_tiles(window, qtbot,
+                                                                              size):
+    watch, _, network = show_untrained(window)
+    window.resize(*size)
+    click_tab(qtbot, watch.tabs, watch.feature_maps_page)
+    qtbot.waitUntil(lambda: watch.feature_maps.snapshot is not None, timeout=3000)
+    for layer in (0, 3, len(network.layers) - 1):  # 6 maps, 16 maps, the 10 class scores
+        watch.feature_maps.select_layer(layer)
+        qtbot.wait(150)
+        assert_titles_readable(watch.feature_maps.maps, f"feature maps of layer {layer}")
+    click_tab(qtbot, watch.tabs, watch.network_view)
+    qtbot.waitUntil(lambda: watch.network_view.snapshot is not None, timeout=3000)
+    logits = watch.network_view.columns[len(network.layers)]
+    watch.network_view.scroll.ensureWidgetVisible(logits)
+    qtbot.wait(150)
+    assert_titles_readable(logits.grid, "whole network's class scores")
+    click_tab(qtbot, watch.tabs, watch.filters)
+    qtbot.wait(150)
+    assert_titles_readable(watch.filters.grid, "filters")  # dark text on the white gaps
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_watch_canvas_and_the_progress_line_fit_without_clipping(window, qtbot, size):
+    watch, _, _ = show_untrained(window)
+    window.resize(*size)
+    qtbot.wait(200)
+    canvas = watch.canvas
+    assert canvas.horizontalScrollBar().maximum() == 0
+    for block in canvas.blocks:  # every block whole across the view
+        shown = canvas.mapFromScene(block.sceneBoundingRect()).boundingRect()
+        assert shown.left() >= 0 and shown.right() <= canvas.viewport().width(), block.index
+    longest = BatchEnd(epoch=998, batch=9998, batches=9999, step=99_999, total_steps=999_999,
+                       loss=12.345, accuracy=0.5, images=10**7, images_per_second=123_456.0,
+                       lr=0.05, elapsed=99_999.0)
+    window.training.progress.emit(longest, np.array([[1.0], [12.345], [0.5]]))
+    bar = window.progress
+    assert bar.fontMetrics().horizontalAdvance(bar.text()) <= bar.contentsRect().width() - 8
+    assert "123,456 images a second" in bar.toolTip()  # what did not fit is one hover away
 
 
 def test_every_named_widget_can_be_found(window):

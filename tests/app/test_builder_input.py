@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 from studio.app.canvas import BLOCK_WIDTH, DROP_LINE, drop_line_y
 from studio.app.palette import GROUPS, palette_mime
-from studio.app.summary_table import cost_rows
+from studio.app.summary_table import cost_rows, count_text
 from studio.engine import LAYER_KEYS, analyse
 
 from .canvas_input import (
@@ -64,8 +64,9 @@ def assert_window_shows_the_document(window) -> None:
              for r in range(window.table.rowCount())]
     assert table == cost_rows(fresh, batch)
     assert window.summary.text().startswith(
-        f"{len(fresh.layers)} layers · {fresh.total_parameters:,} parameters")
-    assert window.problems.count() == len(fresh.problems)
+        f"{count_text(len(fresh.layers), 'layer')} · "
+        f"{count_text(fresh.total_parameters, 'parameter')}")
+    assert window.problems.count() == len(fresh.problems) + len(fresh.warnings)
     index = document.selected
     title = window.inspector.title.text()
     if index is None:

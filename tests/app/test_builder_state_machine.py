@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 from studio.app.canvas import BLOCK_WIDTH
 from studio.app.palette import GROUPS, palette_mime
-from studio.app.summary_table import cost_rows
+from studio.app.summary_table import cost_rows, count_text
 from studio.engine import LAYER_KEYS, analyse
 
 from .canvas_input import (
@@ -253,9 +253,10 @@ class BuilderMachine(RuleBasedStateMachine):
                  for r in range(window.table.rowCount())]
         assert table == cost_rows(fresh, window.training_panel.settings["batch_size"])
         assert window.summary.text().startswith(
-            f"{len(fresh.layers)} layers · {fresh.total_parameters:,} parameters")
+            f"{count_text(len(fresh.layers), 'layer')} · "
+            f"{count_text(fresh.total_parameters, 'parameter')}")
         assert [window.problems.item(i).text() for i in range(window.problems.count())] == [
-            f"⚠ {p}" for p in fresh.problems]
+            f"⚠ {p}" for p in fresh.problems] + [f"ⓘ {w}" for w in fresh.warnings]
         assert window.train_button.isEnabled() == fresh.ok
         blocks = self.canvas.blocks
         assert [b.index for b in blocks] == list(range(len(fresh.layers)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
@@ -61,8 +62,17 @@ def test_train_after_a_dead_run_starts_fresh_and_continue_carries_on(window, qtb
         assert (array == expected[name]).all(), f"{name}: not a fresh run from the seed"
 
     assert continue_button.isEnabled()
+    watch = window.watch
+    before = watch.loss.data()[0].copy()
     click_and_wait(window, qtbot, "continueButton")
     assert [run.continued_from for run in window.recorder.runs] == [None, None, 2]
+    steps = watch.loss.data()[0]  # the curves carry on: run 2's batches, then run 3's
+    assert len(steps) == 2 * len(before) and (steps[:len(before)] == before).all()
+    assert (np.diff(steps) == 1).all() and watch.loss.span == 2 * before[-1]
+    assert [e.epoch for e in watch.accuracy.epochs] == [0, 1] and watch.accuracy.span == 2
+    assert "Epoch 2: test accuracy" in window.progress.format()  # the count goes on
+    kept = [snapshot.step for snapshot in watch.store.snapshots]
+    assert kept == sorted(set(kept)) and kept[-1] == steps[-1]  # the timeline spans both
     assert window.recorder.runs[2].steps[0] == 1  # a new run of its own, from run 2's weights
     assert [cell(window, r, "lineage") for r in range(3)] == [
         "new", "new", "continued from run 2"]

@@ -89,3 +89,22 @@ def test_putting_a_kernel_in_is_undone_by_undo(window, qtbot):
     assert window.training_panel.settings["frozen_filters"] == [[0, 1]]
     np.testing.assert_array_equal(network.layers[0].params["weight"][1, 0],
                                   kernel.astype(np.float32))
+
+
+def test_every_cell_of_the_kernel_shows_and_the_lesson_reads_for_each_stride(window, qtbot):
+    window.resize(1024, 700)
+    playground = open_playground(window)
+    table = playground.table
+    for size in ("5×5", "3×3"):
+        playground.size.setCurrentText(size)
+        qtbot.wait(50)
+        k = table.rowCount()
+        corner = table.visualItemRect(table.item(k - 1, k - 1))
+        assert table.viewport().rect().contains(corner), size  # no scrolling to reach it
+    lesson = playground.lesson.text()
+    assert playground.stride.value() == 1 and "zero" not in lesson and "as it is" in lesson
+    playground.stride.setFocus()
+    for stride, spread in ((2, "1 zero between"), (3, "2 zeros between")):
+        qtbot.keyClick(playground.stride, Qt.Key.Key_Up)
+        assert playground.stride.value() == stride
+        assert spread in playground.lesson.text()

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 
 from studio.engine import Network
+
+from .views import grid_point
 
 
 def click_pixel(qtbot, grid, tile, row, column):
     """A real mouse click on the middle of one pixel of one tile of an ImageGrid."""
-    columns, cell_h, cell_w, title_rows = grid._cells
-    cell_row, cell_column = divmod(tile, columns)
-    local = QPointF(cell_column * cell_w + column + 0.5, cell_row * cell_h + title_rows + row + 0.5)
-    scene = grid.item.mapToScene(local)
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
-                     pos=grid.mapFromScene(scene))
+                     pos=grid_point(grid, tile, row, column))
 
 
 @pytest.fixture

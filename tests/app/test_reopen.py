@@ -39,6 +39,18 @@ def test_a_reopened_project_shows_its_last_runs_curves_confusion_and_mistakes(wi
     assert len(watch.evaluation.gallery.images) == min(wrong, 24)
     continue_button = window.findChild(QPushButton, "continueButton")
     assert continue_button.isEnabled()  # the reopened weights are run 1's
+    watch.tabs.setCurrentWidget(watch.gradients)  # the norms of every kept snapshot
+    qtbot.waitUntil(lambda: len(watch.gradients.curves) > 0, timeout=3000)
+    for curve in watch.gradients.curves.values():
+        assert len(curve.getData()[0]) == len(watch.store.snapshots) > 10
     qtbot.mouseClick(continue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
     assert window.recorder.runs[-1].lineage == "continued from run 1"
+    both = watch.loss.data()[0].copy()
+    assert len(both) == 2 * len(steps) and both[-1] == 2 * steps[-1]  # drawn after run 1's
+
+    assert window.save_to(path)  # reopened, the continued run comes after the one it continues
+    window.new_network()
+    assert window.open_file(path)
+    np.testing.assert_array_equal(watch.loss.data()[0], both)
+    assert [e.epoch for e in watch.accuracy.epochs] == [0, 1, 2, 3]

@@ -35,6 +35,17 @@ def test_two_runs_are_listed_overlaid_and_compared(window, qtbot):
     assert [run.number for run in panel.selected()] == [1, 2]
     assert len(curves(panel.loss)) == 4  # raw and smoothed for each run
     assert len(curves(panel.accuracy)) == 2
+    assert panel.key.names == ["run 1", "run 2"]  # every run drawn is named, off the plot
+    percent = [run.epochs[-1]["test_accuracy"] * 100 for run in window.recorder.runs]
+    assert [curve.getData()[1][-1] for curve in curves(panel.accuracy)] == percent
+    assert "%" in panel.accuracy.getAxis("left").labelString()  # the axis says what it shows
+    array, columns = panel.exported_data()
+    assert columns[-1] == "test accuracy %" and list(array[[1, 3], 2]) == percent
+    window.resize(1024, 700)  # the small screen still shows both runs whole
+    window.pages.setCurrentWidget(window.watch)
+    window.watch.tabs.setCurrentWidget(panel)
+    qtbot.wait(100)
+    assert panel.table.viewport().height() >= 2 * panel.table.rowHeight(0)
     text = panel.differences.toPlainText()
     assert "learning rate: run 1 0.05 | run 2 0.01" in text
     panel.smoothing.setValue(0)

@@ -35,10 +35,8 @@ def show_untrained(window, preset: str = "lenet5"):
 
 def grid_point(grid, tile: int, row: int, column: int):
     """The widget position of the middle of one pixel of one tile of an ImageGrid."""
-    columns, cell_h, cell_w, title_rows = grid._cells
-    cell_row, cell_column = divmod(tile, columns)
-    local = QPointF(cell_column * cell_w + column + 0.5,
-                    cell_row * cell_h + title_rows + row + 0.5)
+    corner = grid.tile_rect(tile).topLeft()
+    local = QPointF(corner.x() + column + 0.5, corner.y() + row + 0.5)
     return grid.mapFromScene(grid.item.mapToScene(local))
 
 

@@ -66,7 +66,9 @@ def conv(**kw):
      "padding 'same' only keeps the size with stride 1"),
     ([conv(padding="full")], (1, 8, 8), "padding must be 'valid', 'same' or a whole number"),
     ([{"type": "maxpool2d", "size": 9}], (1, 8, 8), "pool size 9 is larger than its 8×8 input"),
-    ([{"type": "softmax"}], (1, 8, 8), "layer 0 (softmax): unknown layer type 'softmax'"),
+    ([{"type": "softmax"}], (1, 8, 8),
+     "layer 0 (softmax): there is no softmax layer: the loss (softmax cross-entropy) applies "
+     "softmax"),
     ([{"type": "dense"}], (1, 8, 8), "layer 0 (dense): needs 'units'"),
     ([{"type": "relu", "alpha": 2}], (1, 8, 8), "layer 0 (relu): unknown key 'alpha'"),
     ([{"type": "dropout", "rate": 1.5}], (1, 8, 8), "'rate' must be a number from 0"),
@@ -90,6 +92,19 @@ def test_wrong_number_of_classes_is_reported_on_the_last_layer():
     problems = analyse(arch, num_classes=10).problems
     assert [p.index for p in problems] == [11]
     assert "ends in 7 outputs but the dataset has 10 classes" in str(problems[0])
+
+
+@pytest.mark.parametrize("squash", ["sigmoid", "relu", "tanh"])
+def test_an_activation_after_the_last_dense_layer_is_a_warning_not_a_problem(squash):
+    arch = load_preset("tiny")
+    arch["layers"].append({"type": squash})
+    analysis = analyse(arch, num_classes=10)
+    assert analysis.ok  # it trains…
+    [warning] = analysis.warnings  # …but is told why it learns badly
+    assert warning.index == len(arch["layers"]) - 1
+    assert f"{squash} after the last dense layer squashes the class scores" in str(warning)
+    assert "remove it" in str(warning)
+    assert not analyse(load_preset("lenet5")).warnings  # relus between dense layers are fine
 
 
 @pytest.mark.parametrize(("patch", "expected"), [
