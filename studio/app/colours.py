@@ -25,3 +25,7 @@ def faint(colour: str, alpha: int) -> QColor:
     faded = QColor(colour)
     faded.setAlpha(alpha)
     return faded
+
+
+#: the channels of a colour image, in the order the engine stores them (C, H, W)
+COLOUR_CHANNELS = ("red", "green", "blue")

@@ -33,6 +33,7 @@ from studio.engine import (
     output_size,
 )
 
+from .colours import COLOUR_CHANNELS
 from .image_grid import ImageGrid
 from .panel import Panel
 
@@ -65,9 +66,11 @@ class KernelPlayground(Panel):
         super().__init__("kernelPlayground", "Set a kernel by hand or start from a classic "
                          "image filter, and see what it does to a digit. A conv layer learns "
                          "exactly such kernels; put yours into the network to compare.", parent)
-        self.images: np.ndarray | None = None  # (N, H, W) in [0, 1]
+        self.images: np.ndarray | None = None  # (N, C, H, W) in [0, 1]
         self._exact = np.zeros((0, 0))  # the kernel last set, before the table rounded it
-        self.conv_layers: list[tuple[int, int, int]] = []  # (index, kernel, filters)
+        self._kernels: list[np.ndarray] = []  # each channel's kernel (the table shows one)
+        self._shown_channel = 0
+        self.conv_layers: list[tuple[int, int, int, int]] = []  # (index, k, filters, C)
         self._build_controls()
         columns = QHBoxLayout()
         columns.addLayout(self._controls_form())
@@ -82,6 +85,14 @@ class KernelPlayground(Panel):
         self.preset.addItems(list(KERNEL_PRESETS))
         self.size = QComboBox()
         self.size.addItems(["3×3", "5×5"])
+        self.channel = QComboBox()  # a colour image: one kernel per channel, summed
+        self.channel.setObjectName("kernelChannel")
+        self.channel.addItems(list(COLOUR_CHANNELS))
+        self.channel.setToolTip("A colour image has one kernel per channel: Y = Σ_c X_c ⋆ K_c. "
+                                "The table shows the kernel of this channel.")
+        self.channel_label = QLabel("channel")
+        for widget in (self.channel, self.channel_label):
+            widget.setVisible(False)
         self.table = QTableWidget(3, 3)
         self.table.setObjectName("kernelTable")
         self.table.horizontalHeader().setDefaultSectionSize(CELL_WIDTH)
@@ -112,6 +123,10 @@ class KernelPlayground(Panel):
             shape.addWidget(QLabel(label))
             shape.addWidget(widget)
         controls.addRow(shape)
+        channel = QHBoxLayout()
+        channel.addWidget(self.channel_label)
+        channel.addWidget(self.channel, 1)
+        controls.addRow(channel)
         controls.addRow(self.table)
         controls.addRow("image", self.sample)
         into = QHBoxLayout()
@@ -150,6 +165,7 @@ class KernelPlayground(Panel):
     def _connect(self) -> None:
         self.preset.currentTextChanged.connect(self.load_preset)
         self.size.currentIndexChanged.connect(self._on_size_change)
+        self.channel.currentIndexChanged.connect(self._on_channel_change)
         self.table.itemChanged.connect(lambda _: self.refresh())
         for widget in (self.stride, self.sample):
             widget.valueChanged.connect(lambda _: self.refresh())
@@ -159,15 +175,21 @@ class KernelPlayground(Panel):
 
     # inputs from the page --------------------------------------------------------
     def set_images(self, images: np.ndarray) -> None:
-        """Test images (N, H, W) or (N, 1, H, W), uint8 or [0, 1]."""
+        """Test images (N, H, W) or (N, C, H, W), uint8 or [0, 1]; colour ones (C = 3) get
+        one kernel per channel."""
         images = np.asarray(images)
-        images = images[:, 0] if images.ndim == 4 else images
+        images = images[:, None] if images.ndim == 3 else images
         self.images = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
+        colour = self.images.shape[1] == len(COLOUR_CHANNELS)
+        for widget in (self.channel, self.channel_label):
+            widget.setVisible(colour)
+        self._kernels = [self.kernel()] * self.images.shape[1]
         self.sample.setRange(0, len(self.images) - 1)
+        self._fill_targets()  # conv layers on this many channels
         self.refresh()
 
-    def set_conv_layers(self, layers: list[tuple[int, int, int]]) -> None:
-        """(index, kernel size, filters) of the network's conv layers on one-channel input."""
+    def set_conv_layers(self, layers: list[tuple[int, int, int, int]]) -> None:
+        """(index, kernel size, filters, input channels) of the network's conv layers."""
         self.conv_layers = layers
         self._fill_targets()
 
@@ -189,7 +211,18 @@ class KernelPlayground(Panel):
                     values[i, j] = 0.0  # a half-typed number counts as 0 until it parses
         return values
 
+    def kernels(self) -> np.ndarray:
+        """(C, k, k): every channel's kernel, the one in the table as it reads now."""
+        kernels = list(self._kernels) or [self.kernel()]
+        kernels[min(self.channel.currentIndex(), len(kernels) - 1)] = self.kernel()
+        return np.stack(kernels)
+
     def set_kernel(self, kernel: np.ndarray) -> None:
+        """The same kernel on every channel (a preset, a new size)."""
+        self._kernels = [np.array(kernel, dtype=float)] * max(1, len(self._kernels))
+        self._show_kernel(kernel)
+
+    def _show_kernel(self, kernel: np.ndarray) -> None:
         k = kernel.shape[0]
         self.table.blockSignals(True)
         self.size.blockSignals(True)
@@ -217,24 +250,37 @@ class KernelPlayground(Panel):
 
     def _on_size_change(self, index: int) -> None:
         k = 3 if index == 0 else 5
-        old = self.kernel()
-        kernel = np.zeros((k, k))
-        if k > old.shape[0]:
-            kernel[1:4, 1:4] = old  # a 3×3 kernel centred in 5×5 does the same
-        else:
-            kernel[...] = old[1:4, 1:4]
-        self.set_kernel(kernel)
+        resized = []
+        for old in self.kernels():
+            kernel = np.zeros((k, k))
+            if k > old.shape[0]:
+                kernel[1:4, 1:4] = old  # a 3×3 kernel centred in 5×5 does the same
+            else:
+                kernel[...] = old[1:4, 1:4]
+            resized.append(kernel)
+        self._kernels = resized
+        self._show_kernel(resized[min(self.channel.currentIndex(), len(resized) - 1)])
+
+    def _on_channel_change(self, index: int) -> None:
+        """Keep the table's kernel for the channel it was showing; show this channel's."""
+        if len(self._kernels) > 1:
+            self._kernels[self._shown_channel] = self.kernel()
+            self._show_kernel(self._kernels[index])
+        self._shown_channel = index
 
     # what it does -------------------------------------------------------------------
     def refresh(self) -> None:
         if self.images is None:
             return
-        image = self.images[self.sample.value()]
-        kernel, stride = self.kernel(), self.stride.value()
+        image = self.images[self.sample.value()]  # (C, H, W)
+        kernels, stride = self.kernels(), self.stride.value()
+        channel = min(self.channel.currentIndex(), len(kernels) - 1)
+        kernel = kernels[channel]
         padding = self.padding.currentText()
         padding = int(padding) if padding.isdigit() else padding
-        try:
-            output = apply_kernel(image, kernel, stride, padding)
+        try:  # Y = Σ_c X_c ⋆ K_c
+            output = sum(apply_kernel(plane, k, stride, padding)
+                         for plane, k in zip(image, kernels))
         except ValueError as error:  # e.g. 'same' with stride 2: say why, show nothing stale
             self.formula.setText(str(error))
             for name, grid in self.grids.items():
@@ -243,15 +289,17 @@ class KernelPlayground(Panel):
             return
         k = kernel.shape[0]
         pad = (k - 1) // 2 if padding == "same" else (0 if padding == "valid" else padding)
-        size = image.shape[1]
+        size = image.shape[-1]
         self.formula.setText(
             f"output size W_o = ⌊(W_i + 2p − f)/s⌋ + 1 = ⌊({size} + 2·{pad} − {k})/{stride}⌋ "
             f"+ 1 = {output_size(size, k, stride, pad)}, so Y is "
             f"{output.shape[0]}×{output.shape[1]}")
         ones = np.ones_like(output, dtype=np.float64)
-        dilated, grad_x = input_gradient_by_full_convolution(ones, kernel, image.shape, stride,
-                                                             padding)
-        self.grids["input"].show_images(image[None], levels=(0.0, 1.0))
+        dilated, grad_x = input_gradient_by_full_convolution(ones, kernel, image.shape[1:],
+                                                             stride, padding)
+        colour = len(image) == len(COLOUR_CHANNELS)
+        self.grids["input"].show_images(image.transpose(1, 2, 0)[None] if colour else image,
+                                        levels=(0.0, 1.0))
         for name, array in (("output", output), ("dL/dY", ones), ("dilated", dilated),
                             ("dL/dX", grad_x)):
             self.grids[name].show_images(array[None])
@@ -265,16 +313,17 @@ class KernelPlayground(Panel):
     # into the network ------------------------------------------------------------
     def _fill_targets(self) -> None:
         k = self.table.rowCount()
+        channels = 1 if self.images is None else self.images.shape[1]
         self.target.blockSignals(True)
         self.target.clear()
-        for index, kernel, filters in self.conv_layers:
-            if kernel == k:
+        for index, kernel, filters, inputs in self.conv_layers:
+            if kernel == k and inputs == channels:
                 self.target.addItem(f"layer {index} (conv {filters} filters)", (index, filters))
         self.target.blockSignals(False)
         usable = self.target.count() > 0
         self.put.setEnabled(usable)
-        self.put.setToolTip("" if usable else f"the network has no {k}×{k} conv layer on a "
-                            "one-channel input")
+        self.put.setToolTip("" if usable else f"the network has no {k}×{k} conv layer on "
+                            f"the image's {channels} channel{'s' if channels > 1 else ''}")
         self._on_target_change()
 
     def _on_target_change(self, _index: int = 0) -> None:
@@ -284,5 +333,7 @@ class KernelPlayground(Panel):
     def _on_put(self) -> None:
         data = self.target.currentData()
         if data is not None:
-            self.use_kernel.emit(data[0], self.filter.value(), self.kernel(),
+            kernels = self.kernels()
+            self.use_kernel.emit(data[0], self.filter.value(),
+                                 kernels[0] if len(kernels) == 1 else kernels,
                                  self.frozen.isChecked())

@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, 
 
 from studio.engine import Explanation
 
+from .colours import COLOUR_CHANNELS
 from .image_grid import ImageGrid
 from .panel import Panel
 
 MAX_PICTURES = 4
-COLOUR_CHANNELS = ("red", "green", "blue")
 MAX_PRINTED_SIDE = 7  # number grids up to 7×7 are printed; larger ones are only pictured
 
 

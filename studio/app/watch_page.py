@@ -180,9 +180,9 @@ class WatchPage(QSplitter):
 
     def _on_document_change(self) -> None:
         self.playground.set_conv_layers([
-            (info.index, info.config["kernel"], info.config["filters"])
+            (info.index, info.config["kernel"], info.config["filters"], info.input_shape[0])
             for info in self.document.analysis.layers
-            if info.type == "conv2d" and info.input_shape and info.input_shape[0] == 1])
+            if info.type == "conv2d" and info.input_shape])
 
     def _on_tab_change(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.playground and self.playground.images is None:

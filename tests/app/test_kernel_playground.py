@@ -19,7 +19,7 @@ def test_a_preset_filters_the_digit_and_fills_in_the_output_size(window, qtbot):
     playground = open_playground(window)
     assert playground.images is not None  # synthetic digits until a run loads a dataset
     playground.preset.setCurrentText("Sobel x (vertical edges)")
-    image = playground.images[playground.sample.value()]
+    image = playground.images[playground.sample.value()][0]
     shown = playground.grids["output"].images[0]
     np.testing.assert_allclose(shown, apply_kernel(image, KERNEL_PRESETS[
         "Sobel x (vertical edges)"]), rtol=1e-6)
@@ -108,3 +108,31 @@ def test_every_cell_of_the_kernel_shows_and_the_lesson_reads_for_each_stride(win
         qtbot.keyClick(playground.stride, Qt.Key.Key_Up)
         assert playground.stride.value() == stride
         assert spread in playground.lesson.text()
+
+
+def test_a_colour_image_has_one_kernel_per_channel_and_the_output_sums_them(window, qtbot):
+    window.load_preset("lenet5_rgb")  # its first conv: 5×5 on three channels
+    playground = open_playground(window)
+    images = np.random.default_rng(0).random((4, 3, 32, 32)).astype(np.float32)
+    playground.set_images(images)
+    assert playground.channel.isVisible()
+    assert playground.grids["input"].images.shape == (1, 32, 32, 3)  # shown in colour
+    playground.preset.setCurrentText("Gaussian blur 5×5")  # on every channel
+    playground.channel.setCurrentText("red")
+    for i in range(5):
+        for j in range(5):
+            playground.table.item(i, j).setText("0.04")  # red: a box blur instead
+    playground.channel.setCurrentText("blue")  # red's kernel is kept while another shows
+    kernels = playground.kernels()
+    np.testing.assert_allclose(kernels[0], np.full((5, 5), 0.04))
+    np.testing.assert_allclose(kernels[1], KERNEL_PRESETS["Gaussian blur 5×5"])
+    image = images[playground.sample.value()]
+    expected = sum(apply_kernel(image[c], kernels[c]) for c in range(3))
+    np.testing.assert_allclose(playground.grids["output"].images[0], expected, rtol=1e-5,
+                               atol=1e-6)
+    assert playground.put.isEnabled()
+    received = []
+    playground.use_kernel.connect(lambda *args: received.append(args))
+    playground.put.click()
+    assert len(received) == 1 and received[0][2].shape == (3, 5, 5)
+    np.testing.assert_allclose(received[0][2], kernels)
