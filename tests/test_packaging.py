@@ -116,3 +116,14 @@ def _version() -> str:
     import studio
 
     return studio.__version__
+
+
+def test_the_wheel_lists_every_package_of_the_source_tree() -> None:
+    """setuptools gets an explicit package list (resources/ is mapped in as studio.resources),
+    so a new sub-package left out of it would be missing from the wheel."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    in_tree = {".".join(init.parent.relative_to(ROOT).parts)
+               for init in (ROOT / "studio").rglob("__init__.py")}
+    assert in_tree | {"studio.resources"} == listed
