@@ -26,6 +26,15 @@ def compiled_kernels() -> None:
 
 
 @pytest.fixture(scope="session")
+def installed_app(tmp_path_factory: pytest.TempPathFactory):
+    """The wheel installed in a venv of its own and launched once from cold; its later
+    commands load the kernels that launch compiled."""
+    from tests.installed_app import install
+
+    return install(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real MNIST not found in {MNIST_DIR}")
