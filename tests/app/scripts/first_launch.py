@@ -1,5 +1,6 @@
-"""Run by test_kernel_warmup in a fresh process with an empty Numba cache: the window's
-event loop must keep ticking while every kernel compiles in the background."""
+"""Run by tests/installed_app.py with the installed wheel and an empty Numba cache (as a
+first launch is): the window's event loop must keep ticking while every kernel compiles in
+the background."""
 
 import json
 import time
@@ -7,6 +8,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+import studio
 from studio.app import create_main_window
 
 window = create_main_window([])
@@ -32,6 +34,6 @@ window.warmup.done.connect(
                QTimer.singleShot(300, app.quit)))
 app.exec()
 gaps.sort()
-print(json.dumps({"first": first, "done": messages, "max_gap_ms": 1000 * gaps[-1],
-                  "p99_gap_ms": 1000 * gaps[int(0.99 * len(gaps))]}))
+print(json.dumps({"studio": studio.__file__, "first": first, "done": messages,
+                  "max_gap_ms": 1000 * gaps[-1], "p99_gap_ms": 1000 * gaps[int(0.99 * len(gaps))]}))
 window.close()
