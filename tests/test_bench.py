@@ -65,3 +65,14 @@ def test_logits_that_disagree_are_an_error_not_a_figure(monkeypatch, capsys):
     with pytest.raises(BenchError, match="tiny at batch 1: .* differ by up to 1"):
         onnxruntime_comparison({"tiny": "tiny"}, batches=(1,), quick=True)
     assert "×" not in capsys.readouterr().out
+
+
+def test_without_onnxruntime_the_cli_says_what_to_install(monkeypatch, capsys):
+    import sys
+
+    from studio import cli
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime → ImportError
+    assert cli.main(["bench", "--vs-onnxruntime", "--quick"]) == cli.EXIT_ERROR
+    assert capsys.readouterr().err.strip() == (
+        "error: --vs-onnxruntime needs onnxruntime: pip install onnxruntime")
