@@ -25,7 +25,7 @@ def thread_chunks(count: int) -> int:
 class SerialForOneChunk:
     """A parallel kernel, and the same code compiled without threads, which a call with one
     chunk runs: called directly, the kernel's last argument is its `chunks`; a kernel that
-    splits by other means is called as `kernel.on(chunks)(...)`.
+    splits by other means (`chosen_by_caller`) is called as `kernel.on(chunks)(...)`.
 
     One chunk (a single image, or a thread set to one thread) leaves nothing to share, yet
     a parallel region still wakes the thread team and waits at its barrier: about 5 µs a
@@ -34,8 +34,9 @@ class SerialForOneChunk:
     through the parallel kernels on this shared 2-core machine).
     """
 
-    def __init__(self, kernel: Any):
+    def __init__(self, kernel: Any, chunks_last: bool = True):
         self.parallel = kernel
+        self.chunks_last = chunks_last
         py_func = kernel.py_func
         twin = types.FunctionType(py_func.__code__, py_func.__globals__,
                                   f"{py_func.__name__}_serial", py_func.__defaults__,
@@ -51,8 +52,13 @@ class SerialForOneChunk:
         """The build to run for `chunks` (`thread_chunks`) runs of work."""
         return self.serial if chunks == 1 else self.parallel
 
+    @classmethod
+    def chosen_by_caller(cls, kernel: Any) -> SerialForOneChunk:
+        """For a kernel without a `chunks` argument: called directly it runs in parallel."""
+        return cls(kernel, chunks_last=False)
+
     def __call__(self, *args: Any) -> Any:
-        return self.on(args[-1])(*args)
+        return (self.on(args[-1]) if self.chunks_last else self.parallel)(*args)
 
 
 @njit(cache=True, nogil=True)
