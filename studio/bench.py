@@ -1,10 +1,11 @@
-"""`python -m studio bench`: images/s of the engine, and of PyTorch CPU in the same run.
+"""`python -m studio bench`: images/s of the engine, and of PyTorch CPU or onnxruntime in
+the same run.
 
-Both run on the same number of threads (Numba's thread count; torch is set to
-it), on the same random batches, after a warm-up. Ratios are what to compare;
+All run on the same number of threads (Numba's thread count; torch and onnxruntime are
+set to it), on the same batches, after a warm-up. Ratios are what to compare;
 absolute figures vary from run to run on a shared machine. Headless: it reaches the
-engine through `studio.engine` only, imports torch only when asked to compare, and
-never the app (the `--gui` bench is `studio.app.bench_window`).
+engine through `studio.engine` only, imports torch and onnxruntime only when asked to
+compare, and never the app (the `--gui` bench is `studio.app.bench_window`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -26,17 +29,25 @@ from studio.engine import (
     ConvPlan,
     Network,
     analyse,
+    as_input,
     blas_kernels,
     make_optimizer,
     single_threaded_blas,
     softmax_cross_entropy,
 )
-from studio.io import load_preset, to_torch_sequential
+from studio.io import load_preset, to_onnx, to_torch_sequential
 
 NETWORKS = {"LeNet-5": "lenet5", "wide 32-64": "wide"}
 TRAINING_BATCHES = (16, 32, 64, 128, 256)
 INFERENCE_BATCH = 1000
 ROUNDS = 3  # engine and PyTorch alternate, best round of each: a shared machine's noise hits both
+ONNX_BATCHES = (1, 64, 1000)
+#: real MNIST beside the project (`../shared/data/mnist`), when it is there
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+class BenchError(ValueError):
+    """A comparison that cannot be made (a missing runtime, logits that disagree)."""
 
 
 @dataclass
@@ -141,6 +152,48 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def llvm_target() -> tuple[str, list[str]]:
+    """The CPU name LLVM compiles the kernels for (NUMBA_CPU_NAME when set, else the host)
+    and its vector features, as Numba hands them to LLVM (NUMBA_CPU_FEATURES likewise)."""
+    import llvmlite.binding as llvm
+
+    name = numba.config.CPU_NAME or llvm.get_host_cpu_name()
+    features = numba.config.CPU_FEATURES
+    if features is None:
+        features = llvm.get_host_cpu_features().flatten() if numba.config.CPU_NAME is None \
+            else ""  # a named CPU brings its own features, not the host's
+    vector = ("avx512f", "avx2", "avx", "fma", "sse4.2", "neon", "asimd", "sve", "sve2")
+    enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
+    return name, [f for f in vector if f in enabled]
+
+
+def preferred_vector_bits() -> int:
+    """The width LLVM vectorises a float32 loop at for this target, read from the registers
+    of a loop compiled here (x86: zmm 512, ymm 256, xmm 128 bits), not guessed from the
+    features: LLVM prefers 256-bit vectors on some AVX-512 CPUs. 128 elsewhere (NEON)."""
+    from numba import njit as jit  # uncached: it must honour this process's target
+
+    def scale(a):
+        for i in range(a.size):
+            a[i] *= 2.0
+
+    compiled = jit(scale)
+    compiled(np.zeros(64, np.float32))
+    assembly = next(iter(compiled.inspect_asm().values())).lower()
+    for register, bits in (("zmm", 512), ("ymm", 256), ("xmm", 128)):
+        if f"%{register}" in assembly:
+            return bits
+    return 128
+
+
+def target_line() -> str:
+    """Where the figures come from: the CPU, the target LLVM compiles for, its vectors."""
+    name, features = llvm_target()
+    chosen = "NUMBA_CPU_NAME" if numba.config.CPU_NAME else "the host"
+    return (f"LLVM target: {name} ({chosen}; {' '.join(features) or 'no vector features'}), "
+            f"float32 loops vectorised at {preferred_vector_bits()} bits")
+
+
 def sgemm_peak(seconds: float = 1.0) -> float:
     """GFLOP/s of one thread's sgemm (BLAS pinned to one thread, called from Numba as the
     kernels call it) on 256×256 matrices: this machine's arithmetic ceiling per core."""
@@ -234,6 +287,13 @@ def seconds_to_first_batch(source: str, folder: str | None = None, runs: int = 3
     return float(np.median(times))
 
 
+def print_header(compared: str) -> None:
+    """The machine, the threads and the target every figure below comes from."""
+    print(f"machine: {_cpu_name()}, {numba.get_num_threads()} threads (engine: Numba; "
+          f"{compared})")
+    print(target_line())
+
+
 def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = None
               ) -> list[dict]:
     """Print the tables and return the throughput rows."""
@@ -246,8 +306,7 @@ def run_bench(vs_torch: bool = False, quick: bool = False, data: str | None = No
         torch_version = torch.__version__
     per_core = sgemm_peak(0.3 if quick else 1.0)
     peak = per_core * threads
-    print(f"machine: {_cpu_name()}, {threads} threads "
-          f"(engine: Numba; PyTorch {torch_version or 'not measured'})")
+    print_header(f"PyTorch {torch_version or 'not measured'}")
     forced = os.environ.get("OPENBLAS_CORETYPE")
     print(f"sgemm peak, measured: {per_core:.0f} GFLOP/s per thread, {peak:.0f} GFLOP/s "
           f"for {threads} ({blas_kernels()} kernels"
@@ -348,3 +407,84 @@ def textbook_comparison(quick: bool = False) -> None:
             textbook, fast = (batch / t for t in _best_of_rounds(runs, seconds))
         print(f"  {phase:<10} batch {batch:>4}: textbook {textbook:>8.0f}, fast {fast:>8.0f} "
               f"({fast / textbook:.0f}× faster)")
+
+
+def bench_images(count: int, data: str | None = None) -> tuple[np.ndarray, str]:
+    """`count` test images as the model takes them (float NCHW in [0, 1]) and where they
+    come from: the IDX folder `data`, else real MNIST beside the project, else synthetic."""
+    from studio.data import load_idx_folder, synthetic_digits
+
+    folder = Path(data) if data else SHARED_MNIST
+    if data or folder.is_dir():
+        images = load_idx_folder(folder).test_images[:count]
+        return as_input(images), f"MNIST test images from {folder}"
+    return as_input(synthetic_digits(count)[0]), "synthetic digits (no MNIST folder found)"
+
+
+def _onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise BenchError("--vs-onnxruntime needs onnxruntime: pip install onnxruntime"
+                         ) from None
+    return onnxruntime
+
+
+def onnxruntime_session(network: Network, threads: int) -> Any:
+    """An onnxruntime session on the engine's own ONNX export, on `threads` intra-op
+    threads, one inter-op thread, running the nodes in sequence, its threads idle between
+    runs (as the engine's are) rather than spinning."""
+    onnxruntime = _onnxruntime()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # its idle threads spinning between runs take the core the engine's next run needs
+    # (on 2 cores: the engine's single image 2.5× slower after onnxruntime than without)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(to_onnx(network).SerializeToString(), options,
+                                        providers=["CPUExecutionProvider"])
+
+
+def onnxruntime_comparison(networks: Mapping[str, str] = NETWORKS,
+                           batches: Sequence[int] = ONNX_BATCHES, quick: bool = False,
+                           data: str | None = None) -> list[dict]:
+    """Print and return inference images/s of the engine and of onnxruntime on the engine's
+    export, per network and batch; refuses to time a pair whose logits disagree."""
+    threads = numba.get_num_threads()
+    images, source = bench_images(max(batches), data)
+    if len(images) < max(batches):
+        raise BenchError(f"{source}: {len(images)} images, but the batch of {max(batches)} "
+                         "needs that many — give a folder with more test images")
+    seconds = 0.3 if quick else 1.0
+    print(f"\ninference against onnxruntime {_onnxruntime().__version__} on the engine's own "
+          f"ONNX export ({threads} intra-op threads, 1 inter-op, sequential), {source}; "
+          f"images/s, best of {ROUNDS} alternating rounds")
+    print(f"{'network':<12} {'batch':>5} {'engine':>9} {'onnxrt':>9} {'ratio':>7}"
+          f" {'engine ms':>10} {'onnxrt ms':>10}")
+    rows = []
+    for label, preset in networks.items():
+        network = Network(load_preset(preset))
+        session = onnxruntime_session(network, threads)
+        for batch in batches:
+            x = np.ascontiguousarray(images[:batch])
+            ours = network.forward(x, layer_outputs=False).copy()
+            theirs = session.run(["logits"], {"input": x})[0]
+            if not np.allclose(ours, theirs, rtol=1e-4, atol=1e-4):
+                worst = float(np.max(np.abs(ours - theirs)))
+                raise BenchError(f"{label} at batch {batch}: the engine's logits and "
+                                 f"onnxruntime's differ by up to {worst:.3g} — the export or "
+                                 "the engine is wrong; no figure is printed for it")
+            runs = [partial(network.forward, x, layer_outputs=False),
+                    partial(session.run, ["logits"], {"input": x})]
+            with single_threaded_blas():
+                ours_s, theirs_s = _best_of_rounds(runs, seconds)
+            line = (f"{label:<12} {batch:>5} {batch / ours_s:>9.0f} {batch / theirs_s:>9.0f} "
+                    f"{theirs_s / ours_s:>6.2f}×")
+            if batch == 1:
+                line += f" {1e3 * ours_s:>10.4f} {1e3 * theirs_s:>10.4f}"
+            print(line)
+            rows.append({"network": label, "batch": batch, "engine": batch / ours_s,
+                         "onnxruntime": batch / theirs_s})
+    print("ratio = engine ÷ onnxruntime images/s: above 1× the engine is faster")
+    return rows

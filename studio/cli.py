@@ -135,13 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure training and inference speed")
     bench.add_argument("--vs-torch", action="store_true",
                        help="also measure PyTorch CPU on the same threads (needs torch)")
+    bench.add_argument("--vs-onnxruntime", action="store_true",
+                       help="only inference, against onnxruntime on the engine's own ONNX "
+                            "export (needs onnxruntime)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     _add_engine_option(bench, "textbook: only LeNet-5 on the textbook loops beside the fast "
                               "engine (the full bench prints that comparison too)")
     bench.add_argument("--gui", action="store_true",
                        help="train in the real window (offscreen) and compare with headless")
     bench.add_argument("--data", metavar="DIR",
-                       help="also time start-up to the first batch on this IDX folder")
+                       help="also time start-up to the first batch on this IDX folder "
+                            "(--vs-onnxruntime: take its test images)")
 
     gui = commands.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("file", nargs="?", help="a project or architecture JSON to open")
@@ -451,9 +455,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from studio.bench import run_bench, textbook_comparison
+    from studio.bench import onnxruntime_comparison, print_header, run_bench, textbook_comparison
 
-    if args.engine == "textbook":
+    if args.vs_onnxruntime:
+        print_header("onnxruntime")
+        onnxruntime_comparison(quick=args.quick, data=args.data)
+    elif args.engine == "textbook":
         textbook_comparison(args.quick)
     elif args.gui:
         from studio.app.bench_window import run_gui_bench

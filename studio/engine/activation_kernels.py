@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from numba import njit, prange
 
+from .chunking import SerialForOneChunk
 
+
+@SerialForOneChunk.chosen_by_caller
 @njit(parallel=True, cache=True, nogil=True)
 def relu_forward(x, out):
     """y = max(x, 0) over flat contiguous arrays; NaN stays NaN, as in PyTorch."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .chunking import chunk_bounds
+from .chunking import SerialForOneChunk, chunk_bounds
 
 
+@SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
 def dense_forward(x, weight, bias, out, rectify, chunks):
     """Y[n] = W · X[n] + b for each sample n, a block of samples per thread.

@@ -252,10 +252,12 @@ class MaxPool2D(_Pool):
 
     def _pool(self, x: np.ndarray, out: np.ndarray) -> None:
         self.argmax = self._workspace("argmax", out.shape, np.int32)
+        chunks = thread_chunks(len(x))
         if self._unrolled:
-            pool_kernels.maxpool2x2_forward(np.ascontiguousarray(x), out, self.argmax)
+            pool_kernels.maxpool2x2_forward.on(chunks)(np.ascontiguousarray(x), out, self.argmax)
         else:
-            pool_kernels.maxpool2d_forward(x, self.size, self.stride, out, self.argmax)
+            pool_kernels.maxpool2d_forward.on(chunks)(x, self.size, self.stride, out,
+                                                      self.argmax)
 
     def _unpool(self, grad_y: np.ndarray, grad_x: np.ndarray) -> None:
         if self._unrolled:
@@ -298,7 +300,8 @@ class ReLU(Layer):
             return x
         x = np.ascontiguousarray(x, dtype=self.dtype)
         self._y = self._workspace("out", x.shape)
-        activation_kernels.relu_forward(x.reshape(-1), self._y.reshape(-1))
+        activation_kernels.relu_forward.on(thread_chunks(len(x)))(x.reshape(-1),
+                                                                  self._y.reshape(-1))
         return self._y
 
     def backward(self, grad_y: np.ndarray, need_grad_x: bool) -> np.ndarray | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from .chunking import LANES, known_non_negative
+from .chunking import LANES, SerialForOneChunk, known_non_negative
 
 
+@SerialForOneChunk.chosen_by_caller
 @njit(parallel=True, cache=True, nogil=True)
 def maxpool2d_forward(x, size, stride, out, argmax):
     """Y[y, x] = max over the window X[y·s : y·s + k, x·s : x·s + k].
@@ -110,6 +111,7 @@ def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax,
                   pooled_w, out, argmax, known_non_negative(at + oy * pooled_w))
 
 
+@SerialForOneChunk.chosen_by_caller
 @njit(parallel=True, cache=True, nogil=True)
 def maxpool2x2_forward(x, out, argmax):
     """`maxpool2d_forward` for the 2×2 window with stride 2, unrolled (`maxpool2x2_plane`):

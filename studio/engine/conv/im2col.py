@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..chunking import chunk_bounds, known_non_negative, sum_over_chunks
+from ..chunking import SerialForOneChunk, chunk_bounds, known_non_negative, sum_over_chunks
 
 
 @njit(cache=True, nogil=True)
@@ -110,6 +110,7 @@ def _padded_sample(x, pad, padded):
     return padded
 
 
+@SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
 def conv2d_forward(x, weight, bias, stride, pad, out, rectify, chunks):
     """Y[n, f] = Σ_c X[n, c] ⋆ K[f, c] + b[f]   (cross-correlation, stride s, padding p).

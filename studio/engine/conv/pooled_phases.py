@@ -36,7 +36,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..chunking import LANES, chunk_bounds, known_non_negative, round_up, sum_over_chunks
+from ..chunking import (
+    LANES,
+    SerialForOneChunk,
+    chunk_bounds,
+    known_non_negative,
+    round_up,
+    sum_over_chunks,
+)
 from .shifted_rows import (
     BLOCK,
     DOT_TAPS,
@@ -188,6 +195,7 @@ def _pool_phases(yph, bias, block, size, first, count, pooled, codes):
                 code[p] = won if best > 0.0 else STOPPED
 
 
+@SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
 def conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, filter_rows, tap_count,
                            group, chunks):

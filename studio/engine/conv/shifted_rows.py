@@ -38,6 +38,7 @@ from numba import njit, prange
 
 from ..chunking import (
     LANES,
+    SerialForOneChunk,
     aligned_rows,
     aligned_zeros,
     chunk_bounds,
@@ -413,6 +414,7 @@ def samples_per_row(out_height: int, padded_width: int, samples: int) -> int:
     return max(1, min(samples, ROW_FLOATS // (out_height * padded_width)))
 
 
+@SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
 def conv2d_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax, write_out,
                    filter_rows, tap_count, group, chunks):

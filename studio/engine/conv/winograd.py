@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..chunking import chunk_bounds
+from ..chunking import SerialForOneChunk, chunk_bounds
 from .im2col import pad_into
 
 SAMPLES_PER_BLOCK = 4  # samples whose tiles share one set of 16 GEMMs
@@ -121,6 +121,7 @@ def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify):
                     target[ox] = (0.0 if value <= 0.0 else value) if rectify else value
 
 
+@SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
 def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, chunks):
     """`conv2d_forward` for 3×3 kernels with stride 1, by Winograd F(2×2, 3×3).
