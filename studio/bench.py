@@ -440,7 +440,7 @@ def onnxruntime_session(network: Network, threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     # its idle threads spinning between runs take the core the engine's next run needs
-    # (on 2 cores: the engine's single image 2.5× slower after onnxruntime than without)
+    # (measured: docs/performance.md, 'against onnxruntime')
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(to_onnx(network).SerializeToString(), options,
                                         providers=["CPUExecutionProvider"])

@@ -18,7 +18,8 @@ def thread_chunks(count: int) -> int:
 
     Passed into the kernels as an argument, because Numba's thread count cannot
     be read inside a cached kernel. One item is one run without asking Numba, whose
-    answer takes 1.4 µs: five times a single image's pass through LeNet-5.
+    answer is slow next to a single image's pass (docs/performance.md, 'Threads, chunks
+    and alignment').
     """
     if count <= 1:
         return 1
@@ -31,10 +32,9 @@ class SerialForOneChunk:
     splits by other means (`chosen_by_caller`) is called as `kernel.on(chunks)(...)`.
 
     One chunk (a single image, or a thread set to one thread) leaves nothing to share, yet
-    a parallel region still wakes the thread team and waits at its barrier: about 5 µs a
-    kernel when the cores are idle, milliseconds when another program holds the second
-    core (LeNet-5's single image measured 0.09 ms serial, 0.16 ms median and up to 60 ms
-    through the parallel kernels on this shared 2-core machine).
+    a parallel region still wakes the thread team and waits at its barrier, which costs
+    most when another program holds the other core (docs/performance.md, 'Threads, chunks
+    and alignment').
     """
 
     def __init__(self, kernel: Any, chunks_last: bool = True):
@@ -82,8 +82,9 @@ def known_non_negative(offset):
 
     Numba lets a negative index count from the end, so `a[offset + i]` compiles to a
     select per element unless it can prove `offset + i` ≥ 0. LLVM then vectorises the
-    loop with gathers and scatters, which measured 10-16× slower here than the plain
-    vector loads and stores it uses once `offset` has passed through this.
+    loop with gathers and scatters, which measured far slower than the plain vector
+    loads and stores it uses once `offset` has passed through this (docs/performance.md,
+    'Indices Numba can vectorise').
     """
     return max(offset, 0)
 
@@ -95,9 +96,8 @@ def aligned_rows(rows, columns, like):
 
     Numba aligns its arrays to 32 bytes, and to 64 only for some sizes: an AVX-512
     load or store 32 bytes off touches two cache lines. The shifted rows' outputs,
-    loaded and stored once per four taps, in aligned rows: LeNet-5's second conv
-    forward 14 % faster (142-144 against 123-127 GFLOP/s, five pairs of processes
-    alternating). The phase kernels' runs measured no different aligned.
+    loaded and stored once per four taps, measured faster in aligned rows
+    (docs/performance.md, 'Threads, chunks and alignment').
     """
     buffer = np.empty(rows * columns + LANES, like.dtype)
     skip = (-(buffer.ctypes.data // like.itemsize)) % LANES

@@ -32,7 +32,8 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 @njit(cache=True, nogil=True)
 def _cross_entropy(logits, labels, grad):
     """`softmax_cross_entropy` row by row: as numpy calls it was a dozen calls on a
-    (64, 10) array, 1.5 % of a LeNet-5 training step."""
+    (64, 10) array, a measurable share of a small network's step (docs/performance.md,
+    'Python and numpy around the kernels')."""
     n, classes = logits.shape
     total = 0.0
     for i in range(n):

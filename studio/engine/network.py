@@ -77,7 +77,8 @@ class Network:
             layer.bind(params, grads, buffers)
         self.outputs: list[np.ndarray] = []
         #: the layers `keep_layer_outputs` sets, found once: testing every layer's type on
-        #: every pass cost 5 µs, 7 % of LeNet-5's single image
+        #: every pass was a visible share of a single image's time (docs/performance.md,
+        #: 'Python and numpy around the kernels')
         self._keeping = [layer for layer in self.layers
                          if isinstance(layer, Conv2D | Dense | ReLU)]
         self.initialise(seed)

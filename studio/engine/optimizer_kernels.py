@@ -1,8 +1,8 @@
 """Numba kernels for the optimisers: each update is one pass over the flat buffers.
 
-As numpy expressions an SGD step makes five passes over every parameter. Right
-after a backward pass the buffers are no longer in cache, and on LeNet-5 the
-step took 60 µs, 4 % of a training step; one pass takes a third of that.
+As numpy expressions an SGD step makes five passes over every parameter, and right
+after a backward pass the buffers are no longer in cache: one pass is much cheaper
+(figures: docs/performance.md, 'Python and numpy around the kernels').
 The arithmetic and its order are those of the numpy expressions and every scalar
 arrives in the buffers' dtype, so the results are the same to the bit.
 """

@@ -93,11 +93,10 @@ def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax,
     y·width + x (as in a dense map) into argmax, the same place.
 
     Whole arrays and indices, not views of one map: each view handed to a function costs
-    Numba atomic reference counts (32 maps of 28 × 28, alone: 5.5 µs with views, 3.7 µs
-    without). A row of 8-16 windows is done as 16, a fixed count the compiler makes whole
-    SIMD vectors of; the extra windows land at the start of the next row, which then
-    overwrites them (the last row, and other sizes, go window by window). In the wide
-    net's first conv the pool went from 4.1 to 3.5 µs a sample.
+    Numba atomic reference counts. A row of 8-16 windows is done as 16, a fixed count the
+    compiler makes whole SIMD vectors of; the extra windows land at the start of the next
+    row, which then overwrites them (the last row, and other sizes, go window by window).
+    Both measured faster (docs/performance.md, 'The 2×2 max-pool').
     """
     whole = 8 <= pooled_w <= LANES and pitch >= 11  # the extra windows' reads stay in x[i]
     spilled = pooled_h - 1 if whole else 0  # rows done as 16
@@ -115,7 +114,7 @@ def maxpool2x2_plane(x, i, start, pitch, width, pooled_h, pooled_w, out, argmax,
 @njit(parallel=True, cache=True, nogil=True)
 def maxpool2x2_forward(x, out, argmax):
     """`maxpool2d_forward` for the 2×2 window with stride 2, unrolled (`maxpool2x2_plane`):
-    about 6× faster than the general kernel on LeNet-5's first pooling layer. All three
+    faster than the general kernel (docs/performance.md, 'The 2×2 max-pool'). All three
     arrays C-contiguous."""
     planes, width = x.shape[0] * x.shape[1], x.shape[3]
     pooled_h, pooled_w = out.shape[2], out.shape[3]

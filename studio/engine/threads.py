@@ -1,8 +1,9 @@
 """Keep BLAS single-threaded while Numba's threads run the kernels.
 
 Each conv kernel calls sgemm from inside a Numba `prange`; if OpenBLAS also
-spawned threads, the two pools would fight over the cores (measured: 10×
-slower). The engine's hot loops run inside `single_threaded_blas()`.
+spawned threads, the two pools would fight over the cores and run far slower
+(docs/performance.md, 'Threads, chunks and alignment'). The engine's hot loops run
+inside `single_threaded_blas()`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,6 @@ def serial_in_this_thread() -> None:
 
     For a GUI thread that only ever runs one image at a time: if it launched
     parallel regions too, a second OpenMP thread team would compete with the
-    training thread's and slow training by about a fifth (measured, bench --gui).
+    training thread's and slow training (docs/performance.md, 'Cost of the live panels').
     """
     numba.set_num_threads(1)

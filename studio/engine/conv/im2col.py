@@ -173,7 +173,7 @@ def output_gradient(mode, grad_out, out, argmax, n, dy, start, place):
     every other position gets 0 — the max-pool and ReLU backward passes, done in cache.
     The gradients that pass are picked first, in a loop of their own, so that the loop
     placing them stores without a branch: written as one loop, LLVM branched on each
-    window's maximum, and a map with 30 % of its windows at zero ran 4× slower.
+    window's maximum, far slower on maps with zero windows (docs/performance.md, 'im2col').
     """
     filters = grad_out.shape[1]  # dy may have more rows
     g = grad_out[n].reshape(filters, -1)
@@ -231,8 +231,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, stride, pad, grad_x,
     out_w = (width + 2 * pad - kernel) // stride + 1
     taps = channels * kernel * kernel
     w2t = np.ascontiguousarray(weight.reshape(filters, taps).T)
-    # sgemm runs 1.4-1.6× faster when the larger of (filters, taps) indexes the
-    # rows of its result (measured), so dL/dK is computed in that orientation.
+    # sgemm measured faster when the larger of (filters, taps) indexes the rows of its
+    # result, so dL/dK is computed in that orientation (docs/performance.md, 'im2col').
     taps_as_rows = taps >= filters
     rows = taps if taps_as_rows else filters
     columns = filters if taps_as_rows else taps

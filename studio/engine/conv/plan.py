@@ -2,9 +2,10 @@
 
 `plan_layers` looks at each layer with its neighbours once, when a network is built, and
 returns a frozen plan per layer. A conv's `ConvPlan` names its forward and backward paths
-(each measured fastest where it is chosen: the `use_*` tests below keep the figures) and
-what it fuses: the ReLU after it (applied while its output is in cache) and a max-pool
-after that (whose backward pass, with the ReLU's, it takes over from the pool's gradient).
+(each chosen where it measured fastest: the `use_*` tests below; figures in
+docs/performance.md, 'Why each choice is made where it is') and what it fuses: the ReLU
+after it (applied while its output is in cache) and a max-pool after that (whose
+backward pass, with the ReLU's, it takes over from the pool's gradient).
 The ReLU it fuses gets a `Fused` plan naming it; a max-pool, a `PoolPlan` (its own kernel,
 and the conv that fuses it, if one does). A dense layer gets a `DensePlan`. The layers only
 follow their plans; `force` lets a test run any path where it is valid, and a path that
@@ -105,46 +106,29 @@ Plan = ConvPlan | DensePlan | Fused | PoolPlan | None
 
 
 def use_shifted_rows(stride: int, filters: int) -> bool:
-    """Stride 1 and at most 32 filters, where it measured faster than im2col + sgemm.
-
-    Measured (batch 64, 2 threads; im2col time / shifted-rows time, forward and backward
-    with dL/dX): 1→6 channels 5×5 on 28×28 2.7× and 1.2×, 6→16 5×5 on 14×14 1.4× and 1.3×,
-    3→32 3×3 on 32×32 1.4× and 2.0×, 8→32 3×3 on 14×14 1.2× and 1.5×, 16→32 3×3 on 14×14
-    1.1× and 1.1×; 1→32 3×3 on 28×28 0.88× and 1.4× (1.8× without dL/dX, as a first layer
-    runs, and its forward wins once it pools too). With 64 filters sgemm's product is big
-    enough and im2col won: 1→64 5×5 on 28×28 0.88× and 0.92×, 32→64 3×3 on 7×7 0.67× and
-    0.75×.
-    """
+    """Stride 1 and at most 32 filters: where it measured faster than im2col + sgemm (with
+    64 filters sgemm won; figures: docs/performance.md, 'Shifted rows or im2col')."""
     return stride == 1 and filters <= 32
 
 
 def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bool:
-    """Where F(2×2, 3×3) measured faster than im2col (see `winograd`'s module docstring)."""
+    """A 3×3 kernel, stride 1, ≥ 16 channels and maps ≥ 14 rows: where F(2×2, 3×3) measured
+    faster than im2col (figures: docs/performance.md, 'Winograd')."""
     return kernel == 3 and stride == 1 and channels >= 16 and out_height >= 14
 
 
 def use_phases(channels: int, kernel: int, filters: int, pooled_width: int) -> bool:
     """One channel, a 3×3 kernel and 16 filters or more, where it measured faster, and
-    pooled rows of at least half a SIMD register (shorter ones are copied float by float).
-
-    Measured (batch 64, 2 threads; time of the kernels these replace ÷ time of these,
-    forward and backward): on 28 × 28 images, 1→64 filters 3×3 1.52× and 1.54× (against
-    the shifted-row kernels: im2col, which a conv with 64 filters otherwise runs, is
-    slower still), 1→32 1.33× and 1.37× (1.34× and 1.32× "valid"), 1→16 1.22× and 1.19×,
-    but 1→8 0.92× and 0.94×; 5×5 kernels 0.77× and 0.73× (1→6), 0.96× and 1.03× (1→32);
-    3→32 3×3 on 32 × 32 0.94× and 1.00×: four phases of the pooled-size columns cost
-    more than they save.
-    """
+    pooled rows of at least half a SIMD register (shorter ones are copied float by float);
+    elsewhere the four phases' columns cost more than they save (figures:
+    docs/performance.md, 'Pooled phases')."""
     return channels == 1 and kernel == 3 and filters >= 16 and pooled_width >= LANES // 2
 
 
 def use_pooled_scatter(kernel: int, channels: int) -> bool:
-    """When a kernel row holds at least `LANES` numbers.
-
-    Measured against the dense backward passes (batch 64, 2 threads): LeNet-5's second
-    conv (6 channels, 5×5) 1.5× faster, the wide net's second (32 channels, 3×3) 2.1×;
-    but first layers on the image (1 channel; rows of 5 or 3) 2.6× and 1.3× slower.
-    """
+    """When a kernel row holds at least `LANES` numbers: shorter rows (a first layer's, on
+    the image) measured slower than the dense backward passes (figures:
+    docs/performance.md, 'Pooled scatter')."""
     return kernel * channels >= LANES
 
 
@@ -259,8 +243,9 @@ def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
 
 
 def _plan_pool(info: LayerInfo, two_before: Plan) -> PoolPlan:
-    """The unrolled kernel for the 2×2, stride-2 window (about 6× faster), else any window's;
-    fused by the conv two layers before when that conv's plan takes its work."""
+    """The unrolled kernel for the 2×2, stride-2 window (the faster one: docs/performance.md,
+    'The 2×2 max-pool'), else any window's; fused by the conv two layers before when that
+    conv's plan takes its work."""
     two_by_two = info.config["size"] == 2 and info.config["stride"] == 2
     path = UNROLLED_2X2 if two_by_two else ANY_WINDOW
     by = two_before if isinstance(two_before, ConvPlan) and two_before.pool else None

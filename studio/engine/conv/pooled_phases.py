@@ -55,8 +55,8 @@ from .shifted_rows import (
 )
 
 # About how long the runs of pooled-size maps are made: 16 samples of the wide net's first
-# conv (3,136 floats), which measured 1.13× faster forward and backward than 5 (980, the
-# shifted-row kernels' `ROW_FLOATS`); 11 fell between.
+# conv (3,136 floats), which measured faster than the shifted-row kernels' `ROW_FLOATS`
+# (figures: docs/performance.md, 'Phase kernels').
 RUN_FLOATS = 3200
 PHASES = 4  # rs = 2r + s for (r, s) = (0, 0), (0, 1), (1, 0), (1, 1): reading order
 STOPPED = np.int8(-1)  # the phase code of a window whose maximum the ReLU stopped
@@ -85,10 +85,9 @@ def _copy_lanes(source, s, target, t):
     """target[t:t + 16] = source[s:s + 16], all sixteen loads before any store: in that order
     the code generator makes one 64-byte load and store of them. Written as a loop of 16,
     LLVM cannot tell the arrays apart and copies float by float; as a loop of unknown
-    length it checks their overlap on every call (copying 896 rows of 14 floats: 1.0 µs,
-    against 2.5 µs and 1.8 µs). The offsets pass through `known_non_negative`, without
-    which each float got a select for a negative index (the columns: 2.1 → 0.7 µs a
-    sample)."""
+    length it checks their overlap on every call. The offsets pass through
+    `known_non_negative`, without which each float got a select for a negative index
+    (docs/performance.md, 'Phase kernels')."""
     s, t = known_non_negative(s), known_non_negative(t)
     (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15) = (
         source[s], source[s + 1], source[s + 2], source[s + 3], source[s + 4], source[s + 5],
@@ -172,8 +171,9 @@ def _pool_phases(yph, bias, block, size, first, count, pooled, codes):
     P = max(max over rs + b[f], 0), and the phase code, ties to the first phase in reading
     order.
 
-    On views of one map each (vectorised 3.8× faster than indexing the whole arrays, whose
-    overlap the compiler checks and finds it cannot rule out)."""
+    On views of one map each: vectorised, where indexing the whole arrays (whose overlap
+    the compiler checks and finds it cannot rule out) was slower (docs/performance.md,
+    'Phase kernels')."""
     filters = bias.size
     for g in range(count):
         at = g * size
@@ -219,7 +219,7 @@ def conv_relu_pool_forward(x, weight, bias, pad, pooled, codes, filter_rows, tap
     for t in prange(chunks):
         planes = np.zeros((channels * PHASES, plane_length), dtype=x.dtype)
         # each group writes its maps' runs; what lies past them, and the padding taps' row,
-        # are zeroed once (zeroing all of it each call cost 3 % of the pass)
+        # are zeroed once (zeroing all of it each call measurably slowed the pass)
         columns = np.empty((zeros + 1, wide), dtype=x.dtype)
         _zero_from(columns, group * size)
         _zero_from(columns[zeros:], 0)
@@ -268,8 +268,8 @@ def _read_lines_in_order(flat, start, stop):
     prefetch by other means (Numba offers none). The blocks of `_phase_gradients` read a
     group's dL/dP and codes in runs of 784 and 196 bytes, 25 KB apart: too short for the
     hardware prefetcher, and out of cache by then. Read in order first, the lines stream
-    in: the backward pass's median in a training step 10 % faster. The sum is kept only
-    so that the reads are not optimised away."""
+    in, and the backward pass measured faster (docs/performance.md, 'Phase kernels'). The
+    sum is kept only so that the reads are not optimised away."""
     step = max(1, 64 // flat.itemsize)
     total = 0.0
     for i in range(start, stop, step):
@@ -365,7 +365,7 @@ def argmax_from_codes(codes, out_w, argmax):
 
 def _forward_tap_count(taps: int) -> int:
     """The forward pass's tap count: as it is when nines divide it (3×3 kernels, in blocks of
-    nine taps: 1.2× faster than in blocks of four, three of them zero), else rounded up to
+    nine taps: faster than in blocks of four, three of them zero), else rounded up to
     blocks of four."""
     return taps if taps % NINE == 0 else round_up(taps, BLOCK)
 

@@ -27,8 +27,9 @@ of a constant input). With a 2×2 max-pool after the ReLU, the forward pass also
 each map while it is in cache. When a sample's rows are short, the forward pass lays
 several samples side by side along one row (`samples_per_row`).
 
-For few filters this is up to 2.7× as fast as im2col + sgemm, whose small
-matrix products run far from peak (see `plan.use_shifted_rows`).
+For few filters this is faster than im2col + sgemm, whose small matrix products run far
+from peak (see `plan.use_shifted_rows`; figures: docs/performance.md, 'Shifted rows or
+im2col').
 """
 
 from __future__ import annotations
@@ -90,8 +91,7 @@ def _rows_block(weights, r, t, source, channel_of, offsets, out, width, accumula
 
     A function of its own, called per block rather than written inside the loops over
     blocks: there, the loops' own state left LLVM short of registers, and it spilled row
-    pointers or weights into the inner loop. Measured on rows of 896 (LeNet-5's first
-    conv), the block ran 1.5× faster this way; on rows of 144 the call costs about 5 %.
+    pointers or weights into the inner loop (docs/performance.md, 'Shifted-row kernels').
     """
     y0, y1, y2, y3 = out[r], out[r + 1], out[r + 2], out[r + 3]
     x0, x1, x2, x3 = _four_runs(source, channel_of, offsets, t, width)
@@ -141,11 +141,11 @@ def _plus_nine(start, w, v0, v1, v2, v3, v4, v5, v6, v7, v8):
 def _nine_taps_block(weights, r, t, source, channel_of, offsets, out, width, accumulate):
     """`_rows_block` for nine taps, t … t + 8: a 3×3 kernel's in one pass over the four
     rows, where blocks of four taps make three passes over twelve, three of them zero
-    weights (the wide net's first conv in phases: 1.1-1.2× faster as a whole).
+    weights.
 
     Two loops rather than `_rows_block`'s choice inside one: reading the rows inside the
-    choice left this longer loop scalar (8× slower), and reading them before it, or rows
-    of zeros, cost 1.5×."""
+    choice left this longer loop scalar, and reading them before it, or rows of zeros,
+    was slower too (docs/performance.md, 'Shifted-row kernels')."""
     y0, y1, y2, y3 = out[r], out[r + 1], out[r + 2], out[r + 3]
     x0, x1, x2 = (_run(source, channel_of, offsets, t, width),
                   _run(source, channel_of, offsets, t + 1, width),
@@ -184,8 +184,7 @@ def shifted_rows(weights, source, channel_of, offsets, out):
     Rows and taps come in blocks of four (callers pad with zero weights; rows may end
     in a pair, `block_rows`), so every loaded source vector feeds four outputs and each
     output is written once per four taps. The first block of taps writes the rows, rather
-    than adding to rows zeroed first: 13 % faster on the wide net's first conv (three
-    blocks of taps), 25 % on LeNet-5's (seven).
+    than adding to rows zeroed first: faster (docs/performance.md, 'Shifted-row kernels').
     """
     width, rows = out.shape[1], out.shape[0]
     whole = rows - rows % BLOCK
@@ -201,9 +200,9 @@ def shifted_rows(weights, source, channel_of, offsets, out):
 def shifted_rows_in_nines(weights, source, channel_of, offsets, out):
     """`shifted_rows` for tap counts nines divide (3×3 kernels), in blocks of nine taps
     (`_nine_taps_block`). The first block's call is written apart, with `accumulate` False,
-    and so are the later ones: 1.2× faster than one call with `t > 0`. (For the shifted-row
-    kernels' own wide rows it measured no faster than blocks of four, and with 3 channels
-    on 32 × 32 maps 1.4× slower: there it is not used.)"""
+    and so are the later ones: faster than one call with `t > 0`. (On the shifted-row
+    kernels' own wide rows it measured no faster than blocks of four, or slower: there it
+    is not used; docs/performance.md, 'Shifted-row kernels'.)"""
     width = out.shape[1]
     for r in range(0, out.shape[0], BLOCK):
         _nine_taps_block(weights, r, 0, source, channel_of, offsets, out, width, False)
@@ -229,7 +228,7 @@ def _dots_block(rows, r, start, width, source, t, channel_of, offsets, out):
     """out[r:r+4, t:t+5] += the 4×5 dot products of `shifted_row_dots` (a function of its
     own for the reason `_rows_block` gives). Twenty running sums, four rows and five
     taps in SIMD registers: five taps, not four, as a 3×3 kernel and its bias make ten
-    (1.2× faster than twelve in blocks of four, measured on the wide net's first conv)."""
+    (two blocks, not three of four: faster, docs/performance.md, 'Shifted-row kernels')."""
     g0, g1 = rows[r, start:start + width], rows[r + 1, start:start + width]
     g2, g3 = rows[r + 2, start:start + width], rows[r + 3, start:start + width]
     x0, x1, x2, x3 = _four_runs(source, channel_of, offsets, t, width)
@@ -406,11 +405,10 @@ def block_rows(count: int) -> int:
 def samples_per_row(out_height: int, padded_width: int, samples: int) -> int:
     """How many samples one wide row holds: as many as fill about `ROW_FLOATS` with
     outputs, at most `samples`. Row y of the wide row is row y of each sample side by
-    side, W_p apart, so the micro-kernel runs on long rows (LeNet-5's second conv measured
-    1.6× faster with 5 samples a row than one, 144 floats). Only the W_p − W_o columns after
-    each sample's outputs are computed and not read; laid one padded map after another, as
-    before, the H_p − H_o rows between samples were too (that conv: 46 % of its arithmetic
-    unread, now 29 %)."""
+    side, W_p apart, so the micro-kernel runs on long rows, which measured faster. Only the
+    W_p − W_o columns after each sample's outputs are computed and not read; laid one
+    padded map after another, the H_p − H_o rows between samples would be too
+    (docs/performance.md, 'Shifted-row kernels')."""
     return max(1, min(samples, ROW_FLOATS // (out_height * padded_width)))
 
 
@@ -495,8 +493,8 @@ def conv2d_backward(x, weight, grad_out, out, argmax, mode, pad, grad_x, grad_we
     channel_rows = round_up(channels, TAIL)  # as `block_rows`, which is not compiled
     # The full convolution in wide rows sweeps every input position, where sgemm + col2im
     # covers only the outputs: with little padding ("valid") the rows do up to twice the work,
-    # and sgemm + col2im measured faster (6→16 channels, 5×5 on 14×14: 1.2×); with "same"
-    # padding the rows measured 1.1-1.3× faster. The rows' tables are made only if used.
+    # and sgemm + col2im measured faster; with "same" padding the rows did (figures:
+    # docs/performance.md, 'Shifted-row kernels'). The rows' tables are made only if used.
     full_rows = height * padded_width <= 1.5 * out_h * out_w
     back_weights, back_channel, back_offsets = _full_convolution_taps(
         weight, channel_rows, margin + pad * padded_width, padded_width, grad_length,
@@ -576,7 +574,8 @@ def backward_tap_count(taps: int) -> int:
     """Taps of the backward pass's dot products, in whole blocks of `DOT_TAPS`: with the
     bias as one more tap where the last block has room for it (a 3×3 kernel's nine: ten),
     without it where the taps fill whole blocks (a 5×5 kernel's 25: not 30 with the bias,
-    whose gradient the rows' sums then give: LeNet-5's first conv 7-8 % faster backward)."""
+    whose gradient the rows' sums then give: faster, docs/performance.md, 'Shifted-row
+    kernels')."""
     return taps if taps % DOT_TAPS == 0 else round_up(taps + 1, DOT_TAPS)
 
 

@@ -14,10 +14,9 @@ channels × tiles), which sgemm runs well when there are enough channels:
 The result equals the cross-correlation `im2col.conv2d_forward` computes,
 up to float rounding (tested against it and against PyTorch).
 
-It pays only for wide layers on larger maps. Measured against the im2col kernel
-(batch 64, 2 threads; `conv` / `winograd` time): 32→64 channels on 14×14 1.20×,
-16→32 on 14×14 1.12×, 16→16 on 28×28 1.26×, but 8→16 on 14×14 0.89× and
-32→64 on 7×7 0.60× (half-empty 2×2 tiles). `plan.use_winograd` encodes that.
+It pays only for wide layers on larger maps (few channels leave sgemm little to do;
+small maps leave 2×2 tiles half empty): `plan.use_winograd` encodes where it measured
+faster than im2col (figures: docs/performance.md, 'Winograd').
 """
 
 from __future__ import annotations
