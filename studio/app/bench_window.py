@@ -15,9 +15,9 @@ import numpy as np
 from studio.engine import Network, TrainConfig, Trainer, compile_kernels
 from studio.io import load_preset
 
-# Training runs of about two seconds, headless and in the window: one run's figure moved by
-# ±20 % on the shared host (a window run once measured 115 % of the best headless one), so
-# the GUI bench keeps the best of more rounds.
+# Training runs of about two seconds, headless and in the window: one run's figure moves a
+# lot on a shared host (docs/performance.md, 'Cost of the live panels'), so the GUI bench
+# keeps the best of more rounds.
 GUI_ROUNDS = 5
 
 

@@ -18,8 +18,8 @@ CURVE_REDRAW_MS = 400  # the shortest time between two redraws of a curve
 
 def show_grid(plot: pg.PlotWidget) -> None:
     """Grid lines at the major and minor ticks, not pyqtgraph's third level, whose lines
-    took half of each repaint of the loss and accuracy plots (the loss plot 6.7 → 3.0
-    ms, offscreen) and which carries no labels."""
+    took half of each repaint of the loss and accuracy plots (docs/performance.md, 'Cost
+    of the live panels') and which carries no labels."""
     plot.showGrid(x=True, y=True, alpha=0.3)
     for side in ("bottom", "left"):
         plot.getAxis(side).setStyle(maxTickLevel=1)

@@ -73,7 +73,7 @@ class GradientsPanel(Panel):
 
     def record_norms(self, snapshot: Snapshot) -> None:
         """Keep the norms of every snapshot; they are drawn when the panel is shown (a
-        hidden log-scale plot's update took a millisecond from the GUI thread)."""
+        hidden log-scale plot's update still costs the GUI thread time)."""
         if snapshot.step in self._recorded:
             return
         self._recorded.add(snapshot.step)

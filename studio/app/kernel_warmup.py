@@ -1,9 +1,9 @@
 """Compiling the engine's kernels in the background at start-up, and saying so.
 
-On a first launch Numba needs about 20 s (measured here) to compile every
-kernel; without this, that pause would land on the first Train click or —
-worse, on the GUI thread — on the first digit drawn. Later launches load
-the kernels from Numba's cache in well under a second.
+On a first launch Numba needs many seconds to compile every kernel (figures:
+docs/performance.md, 'First launch'); without this, that pause would land on the
+first Train click or — worse, on the GUI thread — on the first digit drawn. Later
+launches load the kernels from Numba's cache in well under a second.
 """
 
 from __future__ import annotations

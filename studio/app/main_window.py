@@ -113,9 +113,9 @@ class MainWindow(QMainWindow):
     def watch(self) -> WatchPage:
         """The Train & watch page, built when it is first shown or needed.
 
-        Its plots import pyqtgraph and its drawings the engine's kernels (Numba), about
-        2 s together that the window need not wait for: it opens on the Build page, and
-        the kernels load on the warm-up thread meanwhile.
+        Its plots import pyqtgraph and its drawings the engine's kernels (Numba), seconds
+        that the window need not wait for (docs/performance.md, 'Start-up'): it opens on
+        the Build page, and the kernels load on the warm-up thread meanwhile.
         """
         if self._watch is None:
             self._build_watch()

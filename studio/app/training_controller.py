@@ -54,8 +54,8 @@ class TrainingController(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         # One training thread for the whole session: with a new thread per run, memory
-        # grew 25 % in a 3-minute train/stop soak (likely a malloc arena and an OpenMP
-        # team left behind per thread); with one thread it stays flat.
+        # grew in a train/stop soak (likely a malloc arena and an OpenMP team left behind
+        # per thread); with one thread it stays flat (docs/performance.md, 'Memory').
         self.thread = QThread()
         self.thread.setObjectName("training")
         self.worker: TrainingWorker | None = None

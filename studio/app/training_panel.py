@@ -45,8 +45,8 @@ SNAPSHOT_INTERVAL = 0.5
 #: Snapshots spread over every run by step as well, so that even a run of a few seconds
 #: leaves a timeline worth scrubbing (at least this many positions; fewer than twice as
 #: many, 199 of LeNet-5's at 316 KB each being 61 MB, inside the timeline's 64 MB). Each
-#: costs a little training time, so no more than that: with a snapshot every step, a
-#: 3-epoch LeNet-5 run on this loaded machine took 16 % longer than with one every 0.5 s.
+#: costs a little training time, so no more than that (docs/performance.md, 'Cost of the
+#: live panels').
 SNAPSHOT_STEPS = 100
 
 
