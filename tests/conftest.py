@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,40 +15,23 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 
 
-@pytest.fixture(scope="session")
-def installing(request: pytest.FixtureRequest,
-               tmp_path_factory: pytest.TempPathFactory) -> Future | None:
-    """The wheel's install and first launch (tests/installed_app.py), begun on a thread of its
-    own when a test of this session needs it; None when none does."""
-    if not any("installed_app" in item.fixturenames for item in request.session.items):
-        return None
-    from tests.installed_app import install
-
-    executor = ThreadPoolExecutor(1, thread_name_prefix="wheel")
-    future = executor.submit(install, tmp_path_factory.mktemp("wheel"))
-    executor.shutdown(wait=False)  # the thread ends with the install
-    return future
-
-
 @pytest.fixture(scope="session", autouse=True)
-def compiled_kernels(installing: Future | None) -> None:
+def compiled_kernels() -> None:
     """Compile every kernel once before the tests (about 25 s on a fresh checkout, under a
     second from Numba's cache), so timed tests see the app as on its second launch; the
-    first launch is tested on its own (tests/app/test_kernel_warmup.py). That first launch
-    compiles them all again, from cold, in its own process: it runs meanwhile, on the other
-    core, and no test starts before it has ended."""
+    first launch is tested on its own (tests/app/test_kernel_warmup.py)."""
     from studio.engine.warmup import compile_kernels
 
     compile_kernels()
-    if installing is not None:
-        installing.exception()  # waits; a failure is raised to the tests that use it
 
 
 @pytest.fixture(scope="session")
-def installed_app(installing: Future):
+def installed_app(tmp_path_factory: pytest.TempPathFactory):
     """The wheel installed in a venv of its own and launched once from cold; its later
     commands load the kernels that launch compiled."""
-    return installing.result()
+    from tests.installed_app import install
+
+    return install(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="session")
