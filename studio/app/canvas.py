@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 
 from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDrag, QFont, QPainter, QPalette, QPen, QTransform
@@ -153,6 +154,11 @@ class HealthBadge(QGraphicsObject):
         painter.drawEllipse(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5))
 
 
+def _wrapped(text: str, width: int = 60) -> str:
+    """A whole-network problem under the last block, in lines that fit beside the blocks."""
+    return textwrap.fill(text, width)
+
+
 class NetworkCanvas(QGraphicsView):
     def __init__(self, document: NetworkDocument, parent=None, *, editable: bool = True):
         """`editable=False` for a view that only selects: no drops, no dragging blocks."""
@@ -217,7 +223,10 @@ class NetworkCanvas(QGraphicsView):
         scores = QGraphicsSimpleTextItem(
             f"class scores {shape_text(final)}" if final else
             EMPTY_HINT if not analysis.layers else
-            "fix the marked layers to reach the class scores")
+            "fix the marked layers to reach the class scores" if any(
+                p.index is not None and 0 <= p.index < len(self.blocks)
+                for p in analysis.problems) else
+            _wrapped(f"to reach the class scores: {analysis.problems[0]}"))
         scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
         scores.setPos(10, end * STEP)
         scene.addItem(scores)

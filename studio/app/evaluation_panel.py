@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from studio.engine import Evaluation
@@ -39,6 +40,11 @@ class EvaluationPanel(Panel):
         self.matrix.setColorMap(SEQUENTIAL)
         self.matrix_view.addItem(self.matrix)
         self.counts: list[pg.TextItem] = []
+        self.waiting = pg.TextItem("The first epoch's test fills this in.", anchor=(0.5, 0.5),
+                                   color="#888")
+        self.waiting.setPos(5, 5)
+        self.matrix_view.addItem(self.waiting)
+        self.matrix_view.getViewBox().sigResized.connect(self._fit_counts)
         self.gallery = ImageGrid(diverging=False, columns=6)
         self.gallery.setObjectName("misclassifiedGallery")
         gallery_column = QVBoxLayout()
@@ -50,6 +56,7 @@ class EvaluationPanel(Panel):
         self.classes: list[str] = []
         self.wrong: list[tuple[int, int]] = []  # (test index, predicted) of each tile
         self.gallery.clicked.connect(self._on_gallery_click)
+        self.clear()
 
     def exported_data(self) -> tuple[np.ndarray, list[str]] | None:
         """The confusion matrix: row = true class, column = predicted class."""
@@ -63,8 +70,25 @@ class EvaluationPanel(Panel):
         self.matrix_view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)  # not ±400
         for item in self.counts:
             item.setText("")
+        self.waiting.show()
         self.gallery.clear_images()
         self.wrong = []
+
+    def _fit_counts(self) -> None:
+        """Counts in a font that fits their cells, so '1105' stays inside its own."""
+        if self.confusion is None or not self.counts:
+            return
+        view = self.matrix_view.getViewBox()
+        (x0, x1), _ = view.viewRange()
+        cell = view.width() / max(x1 - x0, 1e-9) - 2  # pixels a cell is wide, less a gap
+        widest = str(int(self.confusion.max()))
+        font = QFont()
+        for pixels in range(14, 5, -1):
+            font.setPixelSize(pixels)
+            if QFontMetricsF(font).horizontalAdvance(widest) <= cell:
+                break
+        for item in self.counts:
+            item.setFont(font)
 
     def _on_gallery_click(self, tile: int, _row: int, _column: int) -> None:
         if tile < len(self.wrong):
@@ -82,6 +106,7 @@ class EvaluationPanel(Panel):
             self.counts = []
             for index in range(confusion.size):
                 text = pg.TextItem(anchor=(0.5, 0.5), color="w")
+                text.textItem.document().setDocumentMargin(0)
                 text.setPos(index % confusion.shape[1] + 0.5, index // confusion.shape[1] + 0.5)
                 self.matrix_view.addItem(text)
                 self.counts.append(text)
@@ -92,6 +117,8 @@ class EvaluationPanel(Panel):
         self.matrix_view.setRange(xRange=(0, size), yRange=(0, size), padding=0)
         for item, count in zip(self.counts, confusion.reshape(-1)):
             item.setText(str(count))
+        self.waiting.hide()
+        self._fit_counts()
         wrong = np.flatnonzero(evaluation.predictions != labels)[:GALLERY_SIZE]
         self.wrong = [(int(i), int(evaluation.predictions[i])) for i in wrong]
         if len(wrong):

@@ -18,6 +18,20 @@ from .plot_key import PlotKey, beside
 MAX_TILES = 64
 
 
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled at powers of ten, and at 2 and 5 times them only when fewer
+    than two powers are in view: pyqtgraph labels every 2…9 and they ran together."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        decades = [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)]
+        ticks = [(1.0, decades)]
+        if len(decades) < 2:
+            between = [v + np.log10(m) for v in range(int(np.floor(minVal)), int(np.ceil(maxVal)))
+                       for m in (2, 5)]
+            ticks.append((None, [v for v in between if minVal < v < maxVal]))
+        return ticks
+
+
 class GradientsPanel(Panel):
     def __init__(self, parent=None):
         super().__init__("gradientsPanel", "Left: dL/dK, how the last batch wants to change each "
@@ -34,14 +48,14 @@ class GradientsPanel(Panel):
         self.saliency = ImageGrid(diverging=True, columns=1, colour_bar=True)
         middle.addWidget(QLabel("dL/dX (saliency)"))
         middle.addWidget(self.saliency, 1)
-        self.norms = pg.PlotWidget()
+        self.norms = pg.PlotWidget(axisItems={"left": DecadeAxis("left")})
         plain_axes(self.norms)
         self.norms.setObjectName("gradientNormPlot")  # PlotWidget ignores objectName=
         self.norms.setLogMode(y=True)
         self.norms.setLabel("bottom", "batch")
         self.norms.setLabel("left", "‖dL/dW‖")
         keep_left_label_whole(self.norms)
-        show_grid(self.norms)  # labels at powers of ten only: the minor ones ran together
+        show_grid(self.norms)
         self.key = PlotKey("gradientNormKey")  # beside the curves, never over them
         row.addLayout(left, 2)
         row.addLayout(middle, 2)  # room for the map beside its colour bar

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Signal
+from PySide6.QtGui import QKeySequence, QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -82,6 +82,20 @@ def arithmetic(info: LayerInfo) -> str:
     return "keeps the shape; no parameters"
 
 
+class DocumentUndoKeys(QObject):
+    """Leaves Ctrl+Z and Ctrl+Shift+Z to the window's Undo and Redo while a field has focus.
+
+    Every change of a field is already an edit on the document's undo stack, so the
+    field's own text undo would only disagree with the Edit menu, which names the edit.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # True: filtered out before the field can accept it, so the window's shortcut fires
+        return event.type() == QEvent.Type.ShortcutOverride and (
+            event.matches(QKeySequence.StandardKey.Undo)
+            or event.matches(QKeySequence.StandardKey.Redo))
+
+
 class LayerInspector(QWidget):
     """Shows the document's selected layer, whatever changed: its form is rebuilt when
     another layer (or another type) is selected, and its values follow every edit."""
@@ -113,6 +127,7 @@ class LayerInspector(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.editors: dict[str, QWidget] = {}
+        self._undo_keys = DocumentUndoKeys(self)
         self._shown: tuple[int, str] | None = None  # (layer identity, type) of the form
         document.selection_changed.connect(self._on_selection_change)
         document.changed.connect(self._on_document_change)
@@ -166,6 +181,9 @@ class LayerInspector(QWidget):
         self.description.setText(LAYER_DESCRIPTIONS.get(layer_type, ""))
         for key in LAYER_KEYS.get(layer_type, {}):
             editor = self._editor(key)
+            for widget in (editor, getattr(editor, "lineEdit", lambda: None)()):
+                if widget is not None:
+                    widget.installEventFilter(self._undo_keys)
             self.editors[key] = editor
             self.form.addRow(key, editor)
 

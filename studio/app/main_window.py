@@ -46,6 +46,7 @@ from studio.training_setup import training_data
 from .canvas import NetworkCanvas
 from .commands import EditLayer, InsertLayer, MoveLayer, RemoveLayer, ReplaceArchitecture
 from .dataset_preload import DatasetPreload
+from .dialog_folders import remember_folder, start_folder
 from .document import NetworkDocument, empty_architecture
 from .filter_command import PutKernel
 from .garbage_collection import GuiThreadCollector
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.session = ProjectSession(self.settings, self._autosave_snapshot, self)
         self.recorder = RunRecorder()
         self._after_run: Callable[[], None] | None = None  # what to start once a run has ended
+        self._begin_run: Callable[[], None] | None = None  # shows a launched run once under way
         self.document = NetworkDocument(load_preset("lenet5"))
         self.undo_stack = QUndoStack(self)
         self.clipboard: dict[str, Any] | None = None
@@ -314,6 +316,7 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.training.dataset_ready.connect(self._on_dataset_ready)
+        self.training.began.connect(self._on_run_began)
         self.training.download.connect(self._on_download)
         self.training.progress.connect(self._on_progress)
         self.training.epoch_finished.connect(self._on_epoch)
@@ -459,9 +462,14 @@ class MainWindow(QMainWindow):
             self.watch.load_timeline(*timeline)
         elif problem:
             self.statusBar().showMessage(problem)
+        self._reset_progress()
         if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
             self.watch.show_finished_run(self.recorder.runs)
             self._preload_dataset()
+            last = self.recorder.runs[-1]
+            if last.test_accuracy is not None:
+                self._reset_progress(f"run {last.number} {last.status}: test accuracy "
+                                     f"{100 * last.test_accuracy:.2f} %")
         self.undo_stack.clear()
         self.settings_dirty = False
         self.session.path = path
@@ -487,8 +495,10 @@ class MainWindow(QMainWindow):
             self._replace_project(Project(empty_architecture()), None)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", "", FILE_FILTERS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open", str(start_folder("projects")),
+                                              FILE_FILTERS)
         if path:
+            remember_folder("projects", path)
             self.open_file(path)
 
     def open_file(self, path: str | Path) -> bool:
@@ -510,9 +520,13 @@ class MainWindow(QMainWindow):
         return self.save_to(self.session.path) if self.session.path else self.save_as()
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save", f"network{PROJECT_SUFFIX}",
-                                              FILE_FILTERS)
-        return self.save_to(Path(path)) if path else False
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save", str(start_folder("projects") / f"network{PROJECT_SUFFIX}"),
+            FILE_FILTERS)
+        if not path:
+            return False
+        remember_folder("projects", path)
+        return self.save_to(Path(path))
 
     def save_to(self, path: Path) -> bool:
         """A .json path gets the architecture alone; anything else the whole project."""
@@ -602,19 +616,21 @@ class MainWindow(QMainWindow):
             self.training_panel.lr.setValue(config.learning_rate
                                             * suggestion.learning_rate_factor)
         before = self.recorder.runs[-1].number if self.recorder.runs else None
-        self.start_training()
-        self.statusBar().showMessage(f"Trying it: {suggestion.text}.")
-        if before is not None and self.training.running:
-            self.watch.runs.select_numbers([before, self.recorder.runs[-1].number])
-            self.watch.tabs.setCurrentWidget(self.watch.runs)
+
+        def overlay() -> None:
+            self.statusBar().showMessage(f"Trying it: {suggestion.text}.")
+            if before is not None:
+                self.watch.runs.select_numbers([before, self.recorder.runs[-1].number])
+                self.watch.tabs.setCurrentWidget(self.watch.runs)
+
+        self._launch(None, continuing=False, then=overlay)
 
     def export_dialog(self) -> None:
         """Ask where to export, starting in the folder of the last export."""
-        folder = Path(str(self.settings.value("exportFolder", "")))
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", str(folder / "model.onnx"),
-                                                   EXPORT_FILTERS)
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export", str(start_folder("exports") / "model.onnx"), EXPORT_FILTERS)
         if path:  # a name typed without an ending takes the chosen filter's
-            self.settings.setValue("exportFolder", str(Path(path).parent))
+            remember_folder("exports", path)
             ending = chosen[chosen.rfind("*") + 1:-1] if "*" in chosen else ""
             self.export_to(Path(path) if Path(path).suffix else Path(path + ending))
 
@@ -684,7 +700,9 @@ class MainWindow(QMainWindow):
         where it stopped, otherwise a new run that records which run it continues."""
         self._launch(config, continuing=True)
 
-    def _launch(self, config, continuing: bool) -> None:
+    def _launch(self, config, continuing: bool, then: Callable[[], None] | None = None
+                ) -> None:
+        """Start a run; once it is under way the window shows it (and calls `then`)."""
         if self.training.running or not self.document.analysis.ok:
             return
         config = config or training_config(self.training_panel.settings)
@@ -696,15 +714,25 @@ class MainWindow(QMainWindow):
             return
         self._last_epoch = ""
         self.pages.setCurrentWidget(self.watch)
+        architecture, settings = self.document.architecture, settings_of(
+            config, self.training_panel.settings)
+
         self.statusBar().showMessage(start.message)
-        if not continuing:
-            self.watch.start_run()
-        elif start.resume is None:  # a new run that carries the curves on
-            self.watch.continue_run()
-        self.recorder.begin(self.document.architecture,
-                            settings_of(config, self.training_panel.settings),
-                            resuming=start.resume is not None, continuing=continuing)
-        self.watch.runs.set_runs(self.recorder.runs)
+
+        def begin() -> None:
+            if not continuing:
+                self.watch.start_run()
+            elif start.resume is None:  # a new run that carries the curves on
+                self.watch.continue_run()
+            self.recorder.begin(architecture, settings, resuming=start.resume is not None,
+                                continuing=continuing)
+            self.watch.runs.set_runs(self.recorder.runs)
+            if then is not None:
+                then()
+
+        # the last run stays on screen until this one is under way: a dataset that cannot
+        # be loaded (no network for a download, say) must not wipe what the learner saw
+        self._begin_run = begin
         self.training.start(self.document.architecture, self._loader(), config, start.initial,
                             start.resume, self.session.checkpoint_path())
         self._reset_progress("loading the dataset…")
@@ -779,7 +807,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self._last_epoch)
             self.progress.setFormat(self._last_epoch)
 
+    def _on_run_began(self) -> None:
+        begin, self._begin_run = self._begin_run, None
+        if begin is not None:
+            begin()
+
     def _on_training_end(self, message: str) -> None:
+        if self._begin_run is not None:  # ended before it began (a cancelled download)
+            self._begin_run = None
+            self._set_training(False)
+            self._reset_progress(message)
+            self.statusBar().showMessage(message)
+            return
         network = self.training.network
         self.recorder.end("stopped" if self.training.stopped_run is not None else "finished",
                           None if network is None else
@@ -799,8 +838,12 @@ class MainWindow(QMainWindow):
 
     def _on_training_failed(self, message: str) -> None:
         self._set_training(False)
-        self.recorder.end("failed", None)
-        self.watch.runs.set_runs(self.recorder.runs)
+        if self._begin_run is None:  # it began: the Runs tab records how it ended
+            self.recorder.end("failed", None)
+            self.watch.runs.set_runs(self.recorder.runs)
+        else:
+            self.statusBar().showMessage("The run did not start; the last one is still shown.")
+        self._begin_run = None
         self._reset_progress()
         self.show_error(message)
 

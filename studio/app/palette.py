@@ -108,6 +108,7 @@ class LayerPalette(QTreeWidget):
         drag = QDrag(self)
         drag.setMimeData(palette_mime(layer_type))
         drag.exec(Qt.DropAction.CopyAction)
+        self._explain(item)  # the layer dragged, not the last one the pointer crossed
 
 
 def palette_mime(layer_type: str) -> QMimeData:

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QVBoxLayo
 
 from studio.io import atomic_path
 
+from .dialog_folders import remember_folder, start_folder
+
 
 def write_csv(path: Path, array: np.ndarray, columns: list[str]) -> None:
     """A 2-D array with `columns` as its header; an N-D one as its leading indices
@@ -100,10 +102,12 @@ class Panel(QWidget):
         self.export_menu().popup(event.globalPos())
 
     def _ask_and_save(self, suffix: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save", f"{self.objectName()}.{suffix}",
-                                              f"{suffix.upper()} (*.{suffix})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save", str(start_folder("figures") / f"{self.objectName()}.{suffix}"),
+            f"{suffix.upper()} (*.{suffix})")
         if not path:
             return
+        remember_folder("figures", path)
         try:
             (self.save_image if suffix in ("png", "svg") else self.save_data)(path)
         except (OSError, ValueError) as error:

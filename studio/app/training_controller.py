@@ -41,6 +41,7 @@ def frozen_kernels(settings: dict[str, Any], weights: dict[str, np.ndarray] | No
 class TrainingController(QObject):
     started = Signal()
     dataset_ready = Signal(object)  # Dataset
+    began = Signal()  # the dataset loaded and the network built: nothing stops it starting
     download = Signal(str, int, int)  # file, bytes done, bytes total
     progress = Signal(object, object)  # the latest BatchEnd, (steps, losses, accuracies)
     epoch_finished = Signal(object)  # EpochEnd
@@ -96,6 +97,7 @@ class TrainingController(QObject):
         worker.moveToThread(self.thread)
         self._run.connect(worker.run)
         worker.dataset_ready.connect(self.dataset_ready)
+        worker.began.connect(self.began)
         worker.download.connect(self.download)
         worker.progress.connect(self.progress)
         worker.epoch_finished.connect(self.epoch_finished)

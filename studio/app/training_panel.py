@@ -6,6 +6,7 @@ when it changed, and turns it into the engine's `TrainConfig`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
@@ -26,6 +27,7 @@ from studio.data import DataError, ImageFolder, is_image_folder, scan_image_fold
 from studio.engine import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES
 from studio.io import TRAINING_DEFAULTS
 
+from .dialog_folders import remember_folder, start_folder
 from .plot_theme import apply_plot_theme
 
 if TYPE_CHECKING:
@@ -205,8 +207,10 @@ class TrainingPanel(QWidget):
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Folder with the four MNIST IDX files, or one sub-folder of images per class")
+            self, "Folder with the four MNIST IDX files, or one sub-folder of images per class",
+            str(start_folder("datasets")))
         if folder:
+            remember_folder("datasets", Path(folder).parent)
             self.use_folder(folder)
 
     def use_folder(self, folder: str) -> None:

@@ -45,6 +45,7 @@ PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points com
 
 class TrainingWorker(QObject):
     dataset_ready = Signal(object)  # Dataset
+    began = Signal()  # the network and its trainer exist: the run is under way
     download = Signal(str, int, int)  # file, bytes done, bytes total
     progress = Signal(object, object)  # the latest BatchEnd, (steps, losses, accuracies)
     epoch_finished = Signal(object)  # EpochEnd
@@ -116,6 +117,7 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             self.trainer = self._prepare()
+            self.began.emit()
             if self._pause.is_set():
                 self.trainer.pause()
             if self._stop.is_set():

@@ -32,6 +32,8 @@ from .idx import DataError
 Progress = Callable[[str, int, int], None]
 
 MIRROR_VARIABLE = "STUDIO_DATA_MIRROR"
+#: the remedy both front ends offer when a download cannot happen
+OWN_FILES = "files you already have (--data DIR, or the dataset 'A folder…' in the app)"
 
 
 @dataclass(frozen=True)
@@ -187,19 +189,20 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
                     algorithm = known_hash.split(":")[0].upper()
                     raise DataError(f"{url}: the download is corrupt (its {algorithm} does "
                                     f"not match) even after a second try — try another "
-                                    f"mirror with --mirror URL") from error
+                                    f"mirror (--mirror URL or ${MIRROR_VARIABLE})") from error
             except tarfile.TarError:
                 raise DataError(f"{folder / name}: the archive cannot be unpacked — delete "
                                 "it and download it again") from None
             except (urllib.error.URLError, ConnectionError, TimeoutError, DownloadTooSlow,
                     http.client.HTTPException) as error:
                 reason = getattr(error, "reason", None) or error
-                raise DataError(f"{url}: cannot download ({reason}) — check the network, set "
-                                f"--mirror URL, or use --data DIR with files you have") from None
+                raise DataError(f"{url}: cannot download ({reason}) — check the network, give "
+                                f"a mirror (--mirror URL or ${MIRROR_VARIABLE}), or use "
+                                f"{OWN_FILES}") from None
             except OSError as error:  # the cache, not the network
                 raise DataError(f"{error.filename or folder}: the download cache cannot be "
                                 f"written ({error.strerror}) — set XDG_CACHE_HOME to a "
-                                "writable folder or use --data DIR") from None
+                                f"writable folder or use {OWN_FILES}") from None
     return folder / dataset.folder
 
 
@@ -225,4 +228,4 @@ def _check_cache(folder: Path) -> None:
             pass
     except OSError as error:
         raise DataError(f"{folder}: the download cache cannot be written ({error.strerror}) "
-                        "— set XDG_CACHE_HOME to a writable folder or use --data DIR") from None
+                        f"— set XDG_CACHE_HOME to a writable folder or use {OWN_FILES}") from None

@@ -59,6 +59,11 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _plus(value: float) -> str:
+    """'+ 3.2' or '− 0.016': a sum as a textbook writes it, not '+ -0.016'."""
+    return f"− {_number(-value)}" if value < 0 else f"+ {_number(value)}"
+
+
 #: The textbook loops (`reference.py`) behind each formula shown: forward, backward.
 TEXTBOOK_FUNCTIONS = {
     "conv2d": ("conv2d_forward", "conv2d_weight_gradient, conv2d_bias_gradient and "
@@ -177,7 +182,7 @@ def _explain_conv(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.ndar
         per_channel = ", ".join(f"c{c}: {_number(v)}" for c, v in
                                 enumerate(products.sum(axis=(1, 2))[:8]))
         forward.append(f"  by channel: {per_channel}{', …' if channels > 8 else ''}")
-    forward.append(f"+ b[{f}] = {_number(total)} + {_number(bias)} = {_number(total + bias)}")
+    forward.append(f"+ b[{f}] = {_number(total)} {_plus(bias)} = {_number(total + bias)}")
     backward = [
         f"dL/dY[{f}, {y}, {x_}] = {_number(g)}",
         f"its share of dL/dK[{f}] = dL/dY[{f}, {y}, {x_}] · X patch (pictured): "
@@ -235,7 +240,7 @@ def _explain_dense(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.nda
                "largest terms: " + ", ".join(f"x[{i}]·W[{u},{i}] = {_number(x[i])}·"
                                              f"{_number(weights[i])} = {_number(products[i])}"
                                              for i in largest),
-               f"= {_number(total)} + b[{u}] = {_number(total)} + {_number(bias)} = "
+               f"= {_number(total)} + b[{u}] = {_number(total)} {_plus(bias)} = "
                f"{_number(total + bias)}"]
     backward = [f"dL/dY[{u}] = {_number(g)}",
                 f"dL/dW[{u}, i] = dL/dY[{u}] · x[i]  (row {u} of dL/dW = dYᵀ x)",
@@ -286,8 +291,8 @@ def _explain_other(layer: Layer, x: np.ndarray, output: np.ndarray, grad: np.nda
         gamma, beta = float(layer.params["weight"][c]), float(layer.params["bias"][c])
         v = float(x[position])
         value = gamma * (v - mean) / np.sqrt(var + layer.config["eps"]) + beta
-        forward = [f"Y[{where}] = γ (X − μ)/√(σ² + ε) + β = {_number(gamma)}·({_number(v)} − "
-                   f"{_number(mean)})/√({_number(var)} + ε) + {_number(beta)} = "
+        forward = [f"Y[{where}] = γ (X − μ)/√(σ² + ε) + β = {_number(gamma)}·({_number(v)} "
+                   f"{_plus(-mean)})/√({_number(var)} + ε) {_plus(beta)} = "
                    f"{_number(value)}   (running statistics, as at inference)"]
     else:  # dropout: the identity at inference
         value = float(x[position])

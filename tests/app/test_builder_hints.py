@@ -55,6 +55,17 @@ def test_an_empty_network_says_what_to_do_and_counts_read_as_english(window, qtb
     assert window.summary.text().startswith("1 layer · 0 parameters · ")
 
 
+def test_a_network_without_an_end_says_what_it_lacks_not_to_fix_unmarked_layers(window):
+    window.new_network()
+    for layer_type in ("conv2d", "relu"):
+        double_click_palette(window, layer_type)
+    text = " ".join(canvas_texts(window.canvas).split())
+    assert "fix the marked layers" not in text
+    assert "to reach the class scores: the network must end in a flat vector" in text
+    double_click_palette(window, "dense")  # dense after an image: this block is marked
+    assert "fix the marked layers" in canvas_texts(window.canvas)
+
+
 def test_a_blocks_bar_says_what_its_length_means(window):
     bars = [block.bar.toolTip() for block in window.canvas.blocks]
     assert "4,704 values per image" in bars[0]  # conv 6@5×5 same: 6×28×28

@@ -197,6 +197,26 @@ def test_up_and_down_keys_walk_the_canvas_and_delete_removes(sized, qtbot):
     assert_window_shows_the_document(sized)
 
 
+@pytest.mark.parametrize("key", ["kernel", "padding"])
+def test_undo_and_redo_keys_reach_the_document_while_a_field_has_focus(window, qtbot, key):
+    """The field's own text undo would disagree with Edit → Undo, which names the edit."""
+    click_block(window.canvas, 0)
+    editor = window.inspector.editors[key]
+    target = editor.lineEdit() if isinstance(editor, QComboBox) else editor
+    target.setFocus()
+    qtbot.waitUntil(target.hasFocus)
+    before = dict(window.document.layers[0])
+    QTest.keyClick(target, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(target, "3" if key == "kernel" else "1")
+    assert window.document.layers[0] != before
+    QTest.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.layers[0] == before
+    assert window.inspector.editors[key].hasFocus() or target.hasFocus()
+    QTest.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert window.document.layers[0] != before
+
+
 def test_double_click_inserts_after_the_selected_layer_or_appends(sized):
     canvas, document = sized.canvas, sized.document
     click_block(canvas, 2)

@@ -107,3 +107,27 @@ def test_try_it_on_units_killed_by_the_learning_rate_lowers_it_and_overlays_the_
     assert [run.number for run in runs.selected()] == [1, 2]
     names = {item.name() for item in runs.loss.getPlotItem().items if hasattr(item, "name")}
     assert {"run 1 raw", "run 2 raw"} <= names
+
+
+def test_a_run_that_cannot_start_leaves_the_last_run_on_screen(window, qtbot, monkeypatch):
+    """A download with no network, say: the error is shown and nothing the learner saw goes."""
+    from studio.data import DataError
+
+    window.load_preset("tiny")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    settle(window, qtbot, "0.05")
+    click_and_wait(window, qtbot, "trainButton")
+    watch = window.watch
+    steps, snapshots = watch.loss.data()[0].copy(), len(watch.store.snapshots)
+    status = window.recorder.runs[0].status
+
+    def unreachable(*_):
+        raise DataError("https://example.org/mnist: cannot download (no network)")
+
+    monkeypatch.setattr(window, "_loader", lambda: unreachable)
+    click_and_wait(window, qtbot, "trainButton")
+    assert window.errors and "cannot download" in window.errors[-1]
+    assert len(window.recorder.runs) == 1 and window.recorder.runs[0].status == status
+    assert window.watch.runs.table.rowCount() == 1
+    assert (watch.loss.data()[0] == steps).all() and len(watch.store.snapshots) == snapshots
+    assert window.findChild(QPushButton, "trainButton").isEnabled()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from studio import __version__
@@ -20,11 +22,31 @@ def test_the_export_dialog_starts_in_the_folder_of_the_last_export(window, tmp_p
     (tmp_path / "exports").mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
     monkeypatch.setattr(window, "export_done", lambda *_: None)
+    monkeypatch.chdir(tmp_path)  # as `make run` leaves it: in the source checkout
     window.export_dialog()
     window.export_dialog()
     assert (tmp_path / "exports" / "net.json").is_file()
-    assert not offered[0].startswith(str(tmp_path / "exports"))
+    first = Path(offered[0]).parent
+    assert first != tmp_path and first in (Path.home(), Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation)))
     assert offered[1] == str(tmp_path / "exports" / "model.onnx")
+
+
+def test_save_as_starts_in_documents_then_where_the_last_project_went(window, tmp_path,
+                                                                        monkeypatch):
+    offered = []
+    target = tmp_path / "projects" / "mine.cnnproj"
+    target.parent.mkdir()
+
+    def ask(_parent, _title, start, _filters):
+        offered.append(Path(start).parent)
+        return str(target), ""
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    assert window.save_as() and target.exists()
+    assert window.save_as()
+    assert offered[0] != tmp_path and offered[1] == target.parent
 
 
 def test_the_watch_speed_is_remembered_for_the_next_session(window, qtbot):

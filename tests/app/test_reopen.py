@@ -28,6 +28,8 @@ def test_a_reopened_project_shows_its_last_runs_curves_confusion_and_mistakes(wi
     np.testing.assert_array_equal(watch.loss.data()[0], steps)
     np.testing.assert_allclose(watch.loss.data()[1], losses)
     assert [(e.train_accuracy, e.test.accuracy) for e in watch.accuracy.epochs] == accuracies
+    assert window.progress.format() == (f"run 1 finished: test accuracy "
+                                        f"{100 * accuracies[-1][1]:.2f} %")
     window.pages.setCurrentWidget(watch)
     watch.tabs.setCurrentWidget(watch.evaluation)
     qtbot.waitUntil(lambda: watch.evaluation.confusion is not None, timeout=20000)

@@ -100,3 +100,17 @@ def test_a_zero_gradient_says_why(lenet):
     winner = tuple(int(v) for v in np.argwhere((conv > 0) & (conv == np.repeat(np.repeat(
         largest, 2, axis=1), 2, axis=2)))[0])
     assert not any("why 0" in line for line in explain(network, image, 7, 0, winner).backward)
+
+
+@pytest.mark.parametrize("layer", [0, 11])  # LeNet-5's first conv and its last dense
+def test_a_negative_bias_is_subtracted_not_added_as_a_negative(lenet, layer):
+    network, image = lenet
+    bias = network.layers[layer].params["bias"]
+    kept = bias.copy()
+    bias[:] = -0.25
+    try:
+        seen = explain(network, image, 7, layer, (0, 3, 3) if layer == 0 else (4,))
+    finally:
+        bias[:] = kept
+    text = "\n".join(seen.forward)
+    assert "+ -" not in text and "− 0.25 =" in text
