@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QGridLayout, QLabel, QPlainTextEdit, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.engine import Explanation
 
@@ -107,10 +116,20 @@ class MathInspector(Panel):
             column.addWidget(grid, 1)
             row.addLayout(column, *divmod(index, 2))
             self.pictures.append((label, grid))
+        pictures = QWidget()
+        beside_pictures = QVBoxLayout(pictures)
+        beside_pictures.setContentsMargins(0, 0, 0, 0)
+        beside_pictures.addLayout(row, 1)
+        beside_pictures.addWidget(self.hover)
+        self.split = QSplitter(Qt.Orientation.Vertical)  # on a small screen the learner
+        self.split.setObjectName("mathSplit")            # drags room to the pictures or sums
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(pictures)
+        self.split.addWidget(self.text)
+        self.split.setStretchFactor(0, 2)
+        self.split.setStretchFactor(1, 3)  # the numbers are the point; pictures give the gist
         self.body.addWidget(self.title)
-        self.body.addLayout(row, 2)
-        self.body.addWidget(self.hover)
-        self.body.addWidget(self.text, 3)  # the numbers are the point; pictures give the gist
+        self.body.addWidget(self.split, 1)
         self.explanation: Explanation | None = None
 
     def show_explanation(self, explanation: Explanation, source: str = "") -> None:
