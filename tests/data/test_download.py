@@ -67,5 +67,5 @@ def test_corrupt_download_is_retried_then_reported(mirror, tmp_path):
 def test_unreachable_mirror_is_one_sentence(tmp_path, mirror):
     dataset = local_dataset(mirror)
     mirror.files.clear()
-    with pytest.raises(DataError, match="cannot download .* --mirror URL"):
+    with pytest.raises(DataError, match="cannot download .*--mirror URL.*--data DIR.*in the app"):
         fetch(dataset, mirror=url(mirror), folder=Path(tmp_path))
