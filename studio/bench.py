@@ -190,7 +190,9 @@ def target_line() -> str:
     """Where the figures come from: the CPU, the target LLVM compiles for, its vectors."""
     name, features = llvm_target()
     chosen = "NUMBA_CPU_NAME" if numba.config.CPU_NAME else "the host"
-    return (f"LLVM target: {name} ({chosen}; {' '.join(features) or 'no vector features'}), "
+    listed = " ".join(features) or ("the features that CPU has" if numba.config.CPU_NAME
+                                     else "no vector features")
+    return (f"LLVM target: {name} ({chosen}; {listed}), "
             f"float32 loops vectorised at {preferred_vector_bits()} bits")
 
 
