@@ -115,8 +115,10 @@ class EvaluationPanel(Panel):
         self.matrix_view.getAxis("bottom").setTicks(ticks)
         self.matrix_view.getAxis("left").setTicks(ticks)
         self.matrix_view.setRange(xRange=(0, size), yRange=(0, size), padding=0)
-        for item, count in zip(self.counts, confusion.reshape(-1)):
+        shade = np.log1p(confusion.reshape(-1)) / max(np.log1p(confusion.max()), 1e-9)
+        for item, count, bright in zip(self.counts, confusion.reshape(-1), shade > 0.6):
             item.setText(str(count))
+            item.setColor("k" if bright else "w")  # readable on the colour map's yellow end
         self.waiting.hide()
         self._fit_counts()
         wrong = np.flatnonzero(evaluation.predictions != labels)[:GALLERY_SIZE]
