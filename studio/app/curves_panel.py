@@ -196,6 +196,9 @@ class AccuracyPanel(Panel):
     def __init__(self, parent=None):
         super().__init__("accuracyPanel", "Accuracy per epoch, on training and test images: "
                          "a widening gap means overfitting.", parent)
+        self.caption.setToolTip("Training accuracy is averaged over the epoch's batches while "
+                                "the weights are still improving; test accuracy is measured "
+                                "at the epoch's end. So early on training can sit below test.")
         self.plot = pg.PlotWidget()
         plain_axes(self.plot)
         self.plot.setObjectName("accuracyPlot")  # PlotWidget ignores objectName=
