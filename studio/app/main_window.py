@@ -462,14 +462,10 @@ class MainWindow(QMainWindow):
             self.watch.load_timeline(*timeline)
         elif problem:
             self.statusBar().showMessage(problem)
-        self._reset_progress()
         if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
             self.watch.show_finished_run(self.recorder.runs)
             self._preload_dataset()
-            last = self.recorder.runs[-1]
-            if last.test_accuracy is not None:
-                self._reset_progress(f"run {last.number} {last.status}: test accuracy "
-                                     f"{100 * last.test_accuracy:.2f} %")
+        self._show_last_result()
         self.undo_stack.clear()
         self.settings_dirty = False
         self.session.path = path
@@ -666,6 +662,15 @@ class MainWindow(QMainWindow):
         for widget in (self.palette, self.inspector, self.training_panel):
             widget.setEnabled(not training)
 
+    def _show_last_result(self) -> None:
+        """The bar at rest says how the last run ended (idle when there is none)."""
+        last = self.recorder.runs[-1] if self.recorder.runs else None
+        if last is None or last.test_accuracy is None:
+            self._reset_progress()
+        else:
+            self._reset_progress(f"run {last.number} {last.status}: test accuracy "
+                                 f"{100 * last.test_accuracy:.2f} %")
+
     def _reset_progress(self, text: str = "idle") -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -841,10 +846,11 @@ class MainWindow(QMainWindow):
         if self._begin_run is None:  # it began: the Runs tab records how it ended
             self.recorder.end("failed", None)
             self.watch.runs.set_runs(self.recorder.runs)
+            self._reset_progress()
         else:
             self.statusBar().showMessage("The run did not start; the last one is still shown.")
+            self._show_last_result()
         self._begin_run = None
-        self._reset_progress()
         self.show_error(message)
 
     def closeEvent(self, event) -> None:

@@ -131,3 +131,4 @@ def test_a_run_that_cannot_start_leaves_the_last_run_on_screen(window, qtbot, mo
     assert window.watch.runs.table.rowCount() == 1
     assert (watch.loss.data()[0] == steps).all() and len(watch.store.snapshots) == snapshots
     assert window.findChild(QPushButton, "trainButton").isEnabled()
+    assert window.progress.format().startswith("run 1 finished: test accuracy")
