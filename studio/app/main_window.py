@@ -818,28 +818,26 @@ class MainWindow(QMainWindow):
             begin()
 
     def _on_training_end(self, message: str) -> None:
-        if self._begin_run is not None:  # ended before it began (a cancelled download)
-            self._begin_run = None
-            self._set_training(False)
-            self._reset_progress(message)
-            self.statusBar().showMessage(message)
-            return
-        network = self.training.network
-        self.recorder.end("stopped" if self.training.stopped_run is not None else "finished",
-                          None if network is None else
-                          {k: v.copy() for k, v in network.state_dict().items()})
-        self.watch.runs.set_runs(self.recorder.runs)
+        began = self._begin_run is None  # else it ended while loading (a cancelled download)
+        self._begin_run = None
+        network = self.training.network if began else None
+        if began:
+            self.recorder.end("stopped" if self.training.stopped_run is not None
+                              else "finished", None if network is None else
+                              {k: v.copy() for k, v in network.state_dict().items()})
+            self.watch.runs.set_runs(self.recorder.runs)
         if network is not None:
             self.watch.set_model(network)  # before the buttons: Continue needs these weights
             self.settings_dirty = True  # new weights: the project offers to save them
             self._update_title()
         self._set_training(False)
-        if self._after_run is not None:
+        if self._after_run is not None:  # "Try it" stopped this run to start its own
             after, self._after_run = self._after_run, None
             after()
             return
-        self._reset_progress(f"{message} {self._last_epoch}")
-        self.statusBar().showMessage(f"{message} {self._last_epoch}")
+        text = f"{message} {self._last_epoch}" if began else message
+        self._reset_progress(text)
+        self.statusBar().showMessage(text)
 
     def _on_training_failed(self, message: str) -> None:
         self._set_training(False)
