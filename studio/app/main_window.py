@@ -848,7 +848,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("The run did not start; the last one is still shown.")
             self._show_last_result()
-        self._begin_run = None
+        self._begin_run = self._after_run = None  # a suggestion queued behind it goes too
         self.show_error(message)
 
     def closeEvent(self, event) -> None:

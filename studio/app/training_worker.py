@@ -144,7 +144,6 @@ class TrainingWorker(QObject):
         """Load the dataset, build the network (the given weights, or fresh ones with the
         hand-made starting filters) and its trainer, as the CLI's train does."""
         dataset = self.load_dataset(self.download.emit, self._stop.is_set)
-        self.dataset_ready.emit(dataset)
         network = Network(self.architecture, seed=self.config.seed,
                           num_classes=len(dataset.classes), engine=self.config.engine)
         if self.initial_state is not None:
@@ -152,7 +151,12 @@ class TrainingWorker(QObject):
         else:
             for (layer, f), kernel in self.starting_filters.items():
                 set_filter(network, layer, f, kernel)
-        return trainer_for(network, dataset, self.config, resume=self.resume_state)
+        trainer = trainer_for(network, dataset, self.config, resume=self.resume_state)
+        if self._stop.is_set():  # Stop while a cached dataset loaded: nothing has begun
+            raise LoadingCancelled
+        # only now: a dataset that does not fit the network must leave the window as it was
+        self.dataset_ready.emit(dataset)
+        return trainer
 
     def _train(self, trainer: Trainer) -> None:
         """Run it, forwarding batches in bundles, epochs and snapshots as signals."""

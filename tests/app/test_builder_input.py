@@ -209,8 +209,12 @@ def test_undo_and_redo_keys_reach_the_document_while_a_field_has_focus(window, q
     QTest.keyClick(target, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(target, "3" if key == "kernel" else "1")
     assert window.document.layers[0] != before
+    stack = window.undo_stack
+    edits, at = stack.count(), stack.index()
     QTest.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.document.layers[0] == before
+    # the document's Undo ran: not the field's own, which would push a new edit back
+    assert stack.count() == edits and stack.index() == at - 1
     assert window.inspector.editors[key].hasFocus() or target.hasFocus()
     QTest.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)

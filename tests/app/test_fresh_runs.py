@@ -12,6 +12,7 @@ from studio.app.runs_panel import COLUMNS
 from studio.app.training_panel import training_config
 
 from .conftest import uninterrupted_weights
+from .test_worker_setup import colour_images
 
 
 def settle(window, qtbot, lr: str, epochs: int = 1) -> None:
@@ -132,3 +133,10 @@ def test_a_run_that_cannot_start_leaves_the_last_run_on_screen(window, qtbot, mo
     assert (watch.loss.data()[0] == steps).all() and len(watch.store.snapshots) == snapshots
     assert window.findChild(QPushButton, "trainButton").isEnabled()
     assert window.progress.format().startswith("run 1 finished: test accuracy")
+
+    shown = watch.dataset  # images the network cannot take fail after loading: still kept
+    monkeypatch.setattr(window, "_loader", lambda: lambda *_: colour_images())
+    click_and_wait(window, qtbot, "trainButton")
+    assert "expects 1×28×28 input" in window.errors[-1]
+    assert watch.dataset is shown and len(window.recorder.runs) == 1
+    assert (watch.loss.data()[0] == steps).all() and len(watch.store.snapshots) == snapshots
