@@ -154,11 +154,6 @@ class HealthBadge(QGraphicsObject):
         painter.drawEllipse(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5))
 
 
-def _wrapped(text: str, width: int = 60) -> str:
-    """A whole-network problem under the last block, in lines that fit beside the blocks."""
-    return textwrap.fill(text, width)
-
-
 class NetworkCanvas(QGraphicsView):
     def __init__(self, document: NetworkDocument, parent=None, *, editable: bool = True):
         """`editable=False` for a view that only selects: no drops, no dragging blocks."""
@@ -205,8 +200,10 @@ class NetworkCanvas(QGraphicsView):
                          None, values_text(math.prod(input_shape) if input_shape else 0))
         scene.addItem(top)
         self.blocks = []
+        marked = False  # a block carries a problem: the end text points to it
         for info in analysis.layers:
             problems = analysis.problems_for(info.index)
+            marked = marked or bool(problems)
             block = LayerBlock(info.index, f"{info.index}  {describe(info)}",
                                f"→ {shape_text(info.output_shape)}    {info.parameters:,} params"
                                if info.output_shape else "→ ?  (unknown until the marked layer "
@@ -223,10 +220,8 @@ class NetworkCanvas(QGraphicsView):
         scores = QGraphicsSimpleTextItem(
             f"class scores {shape_text(final)}" if final else
             EMPTY_HINT if not analysis.layers else
-            "fix the marked layers to reach the class scores" if any(
-                p.index is not None and 0 <= p.index < len(self.blocks)
-                for p in analysis.problems) else
-            _wrapped(f"to reach the class scores: {analysis.problems[0]}"))
+            "fix the marked layers to reach the class scores" if marked else
+            textwrap.fill(f"to reach the class scores: {analysis.problems[0]}", 60))
         scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
         scores.setPos(10, end * STEP)
         scene.addItem(scores)

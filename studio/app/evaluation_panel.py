@@ -99,7 +99,8 @@ class EvaluationPanel(Panel):
         confusion = evaluation.confusion
         self.confusion, self.classes = confusion, list(classes)
         # log scale so the off-diagonal mistakes stay visible next to the large diagonal
-        self.matrix.setImage(np.log1p(confusion.astype(np.float32)), autoLevels=True)
+        shade = np.log1p(confusion.astype(np.float32))
+        self.matrix.setImage(shade, autoLevels=True)
         if len(self.counts) != confusion.size:
             for item in self.counts:
                 self.matrix_view.removeItem(item)
@@ -115,8 +116,9 @@ class EvaluationPanel(Panel):
         self.matrix_view.getAxis("bottom").setTicks(ticks)
         self.matrix_view.getAxis("left").setTicks(ticks)
         self.matrix_view.setRange(xRange=(0, size), yRange=(0, size), padding=0)
-        shade = np.log1p(confusion.reshape(-1)) / max(np.log1p(confusion.max()), 1e-9)
-        for item, count, bright in zip(self.counts, confusion.reshape(-1), shade > 0.6):
+        low, high = float(shade.min()), float(shade.max())  # the levels autoLevels chose
+        on_bright = (shade.reshape(-1) - low) / max(high - low, 1e-9) > 0.6
+        for item, count, bright in zip(self.counts, confusion.reshape(-1), on_bright):
             item.setText(str(count))
             item.setColor("k" if bright else "w")  # readable on the colour map's yellow end
         self.waiting.hide()
