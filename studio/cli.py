@@ -271,8 +271,8 @@ def _train(args: argparse.Namespace) -> int:
     architecture = initial.architecture if initial else resolve_architecture(args.arch or
                                                                              "lenet5")
     dataset = _dataset(args, check(architecture).input_shape)
-    network = (initial.on_engine(args.engine) if initial
-               else Network(architecture, seed=args.seed, engine=args.engine))
+    network = initial or Network(architecture, seed=args.seed)
+    network.use_engine(args.engine)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                          lr=args.lr, weight_decay=args.weight_decay, schedule=args.schedule,
                          seed=args.seed, snapshot_interval=0)
@@ -392,7 +392,8 @@ def _eval(args: argparse.Namespace) -> int:
     from studio.io import load_network
     from studio.training_setup import image_shape_problem
 
-    network = load_network(args.model).on_engine(args.engine)
+    network = load_network(args.model)
+    network.use_engine(args.engine)
     dataset = _dataset(args, network.input_shape)
     problem = image_shape_problem(network.input_shape, dataset, args.model)
     if problem:

@@ -9,6 +9,7 @@ writes beside a project is the one the CLI would write beside its --out.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,12 @@ def image_shape_problem(expected: tuple[int, ...], dataset: Dataset,
 
 def trainer_for(network: engine.Network, dataset: Dataset, config: engine.TrainConfig,
                 resume: dict[str, Any] | None = None,
-                resume_file: str | os.PathLike | None = None) -> engine.Trainer:
+                resume_file: str | os.PathLike | None = None,
+                fast_kernels: threading.Event | None = None) -> engine.Trainer:
     """A trainer of `network` on `dataset`, once the network ends in as many outputs as the
     dataset has classes and takes its images (`DataError` otherwise); continuing `resume`,
-    the state in `resume_file` when it came from one, which must fit this data and config."""
+    the state in `resume_file` when it came from one, which must fit this data and config;
+    on the textbook loops until `fast_kernels` is set (`engine.Trainer`)."""
     engine.check(network.architecture, num_classes=len(dataset.classes))
     problem = image_shape_problem(network.input_shape, dataset)
     if problem:
@@ -68,7 +71,8 @@ def trainer_for(network: engine.Network, dataset: Dataset, config: engine.TrainC
     try:
         return engine.Trainer(network, dataset.train_images, dataset.train_labels,
                        dataset.test_images if tested else None,
-                       dataset.test_labels if tested else None, config, resume=resume)
+                       dataset.test_labels if tested else None, config, resume=resume,
+                       fast_kernels=fast_kernels)
     except (KeyError, TypeError, IndexError) as error:  # only a resume state can cause these
         raise DataError(f"{resume_file or 'the stopped run'}: its training state does not fit "
                         f"this run ({type(error).__name__}: {error}) — start a new run "

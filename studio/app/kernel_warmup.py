@@ -17,11 +17,12 @@ from PySide6.QtCore import QObject, Signal
 
 class KernelWarmup(QObject):
     """Compiles, once started, the kernels of `first` (the network on the canvas) before the
-    rest; `done(seconds)` arrives on the GUI thread when every kernel is ready. The engine
-    (Numba, SciPy's BLAS) is imported on that thread too, not while the window opens.
+    rest: its textbook loops, then its fast kernels (`first_ready`), then every other path
+    (`ready`); `done(seconds)` arrives on the GUI thread when every kernel is ready. The
+    engine (Numba, SciPy's BLAS) is imported on that thread too, not while the window opens.
 
-    Numba compiles one kernel at a time, so while a run that has just started compiles
-    what its first batch needs, the rest waits (`hold` until `release`)."""
+    A run started meanwhile trains on the textbook loops until its fast kernels are ready
+    (`fast_kernels_for`), so a first launch's first batch waits seconds, not minutes."""
 
     done = Signal(float)
 
@@ -29,9 +30,8 @@ class KernelWarmup(QObject):
                  parent: QObject | None = None):
         super().__init__(parent)
         self.first, self.batch = first, batch
+        self.first_ready = threading.Event()
         self.ready = threading.Event()
-        self._may_go_on = threading.Event()
-        self._may_go_on.set()
         # a daemon thread: quitting during a first-launch compile must not wait for it
         self.thread = threading.Thread(target=self._run, name="kernel warm-up", daemon=True)
 
@@ -39,20 +39,18 @@ class KernelWarmup(QObject):
         if self.thread.ident is None:  # not started yet
             self.thread.start()
 
-    def hold(self) -> None:
-        """Compile nothing beyond the first network's first batch until `release`."""
-        self._may_go_on.clear()
-
-    def release(self) -> None:
-        self._may_go_on.set()
+    def fast_kernels_for(self, architecture: dict) -> threading.Event:
+        """Set once the fast kernels a run of `architecture` needs are compiled."""
+        return self.first_ready if architecture == self.first else self.ready
 
     def _run(self) -> None:
         from studio.data import synthetic_digits
         from studio.engine import compile_kernels
 
         started = time.perf_counter()
-        compile_kernels(self.first, self.batch, first_batch_only=True)
-        self._may_go_on.wait()
+        compile_kernels(self.first, self.batch, only_first=True, engine="textbook")
+        compile_kernels(self.first, self.batch, only_first=True)
+        self.first_ready.set()
         compile_kernels(self.first, self.batch)
         synthetic_digits(1)  # the offline dataset's renderer is a kernel too
         self.ready.set()

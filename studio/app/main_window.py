@@ -68,6 +68,9 @@ if TYPE_CHECKING:
 
 FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
                 "Trained weights (*.npz)")
+#: the status bar, while a first launch's run trains on the textbook loops
+COMPILING = ("First launch: training on the textbook loops (slow; the same numbers) while the "
+             "fast kernels compile.")
 EXPORT_FILTERS = ("ONNX model (*.onnx);;PyTorch module (*.py);;Weights (*.npz);;"
                   "Architecture JSON (*.json)")
 
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         self.preload.loaded.connect(self._on_preloaded)
         self._dataset: tuple[tuple, Dataset] | None = None  # (source key, dataset)
         self._last_epoch = ""
+        self._compiling = False  # the run's batches are on the textbook loops for now
         self._build_widgets()
         self._build_layout()
         self._build_menus()
@@ -106,9 +110,6 @@ class MainWindow(QMainWindow):
         self.warmup = KernelWarmup(self.document.architecture,  # the canvas's network first
                                    int(self.training_panel.settings.get("batch_size", 64)), self)
         self.warmup.done.connect(self._on_kernels_ready)
-        self.training.started.connect(self.warmup.hold)  # until the run's first batch
-        for signal in (self.training.progress, self.training.ended, self.training.failed):
-            signal.connect(lambda *_: self.warmup.release())
         QTimer.singleShot(0, self.warmup.start)  # once the window is up: see `watch`
 
     @property
@@ -388,7 +389,8 @@ class MainWindow(QMainWindow):
             self.side_tabs.setCurrentWidget(self.inspector)
 
     def _on_kernels_ready(self, seconds: float) -> None:
-        if "compute kernels" in self.statusBar().currentMessage():
+        if any(words in self.statusBar().currentMessage()
+               for words in ("compute kernels", COMPILING)):
             self.statusBar().showMessage(
                 f"The compute kernels are compiled and cached ({seconds:.0f} s); later launches "
                 "start at once." if seconds > 3 else "Ready.", 8000)
@@ -446,31 +448,37 @@ class MainWindow(QMainWindow):
 
     def _replace_project(self, project: Project, path: Path | None) -> None:
         self.document.set_architecture(project.architecture)
-        self.watch.model = None
-        if project.weights is not None:
-            network = engine.Network(project.architecture)
-            network.load_state_dict(project.weights)
-            self.watch.set_model(network)
         self.training_panel.set_settings(project.training)
         self._match_dataset_classes()
         self.recorder.adopt(project.runs, project.weights)
         self.training.starting_filters = frozen_kernels(project.training, project.weights)
-        self.watch.runs.set_runs(self.recorder.runs)
-        self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
         timeline, problem = self.session.timeline(path)
-        if timeline is not None:
-            self.watch.load_timeline(*timeline)
-        elif problem:
+        if problem:
             self.statusBar().showMessage(problem)
-        if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
-            self.watch.show_finished_run(self.recorder.runs)
-            self._preload_dataset()
+        # a project with nothing trained leaves the Train & watch page unbuilt (see `watch`)
+        if self._watch is not None or project.weights is not None or project.runs or timeline:
+            self._show_in_watch(project, timeline)
         self._show_last_result()
         self.undo_stack.clear()
         self.settings_dirty = False
         self.session.path = path
         self._adopt_checkpoint(project, path)
         self._on_document_change()
+
+    def _show_in_watch(self, project: Project, timeline: tuple | None) -> None:
+        """The project's weights, runs and saved timeline, or empty panels without them."""
+        self.watch.model = None
+        if project.weights is not None:
+            network = engine.Network(project.architecture)
+            network.load_state_dict(project.weights)
+            self.watch.set_model(network)
+        self.watch.runs.set_runs(self.recorder.runs)
+        self.watch.start_run()  # empty panels and timeline, until a run or a saved timeline
+        if timeline is not None:
+            self.watch.load_timeline(*timeline)
+        if self.recorder.runs:  # the curves, confusion matrix and mistakes as they were left
+            self.watch.show_finished_run(self.recorder.runs)
+            self._preload_dataset()
 
     def _adopt_checkpoint(self, project: Project, path: Path | None) -> None:
         """Continue from this project's checkpoint, if it has one (see `checkpoints`)."""
@@ -526,9 +534,9 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: Path) -> bool:
         """A .json path gets the architecture alone; anything else the whole project."""
-        store = self.watch.store
+        store = None if self._watch is None else self._watch.store  # no page: no timeline
         saved = self.session.save(path, self._project(), (store.for_disk(), store.evaluations)
-                                  if store.snapshots else None)
+                                  if store is not None and store.snapshots else None)
         for problem in saved.problems:
             self.show_error(problem)
         if saved.path is None:
@@ -718,6 +726,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to continue yet: Train starts a new run.")
             return
         self._last_epoch = ""
+        self._compiling = False
         self.pages.setCurrentWidget(self.watch)
         architecture, settings = self.document.architecture, settings_of(
             config, self.training_panel.settings)
@@ -739,7 +748,8 @@ class MainWindow(QMainWindow):
         # be loaded (no network for a download, say) must not wipe what the learner saw
         self._begin_run = begin
         self.training.start(self.document.architecture, self._loader(), config, start.initial,
-                            start.resume, self.session.checkpoint_path())
+                            start.resume, self.session.checkpoint_path(),
+                            self.warmup.fast_kernels_for(self.document.architecture))
         self._reset_progress("loading the dataset…")
         self.pause_button.setText("Pause")
         self._set_training(True)
@@ -789,6 +799,11 @@ class MainWindow(QMainWindow):
         self.recorder.add_history(history)
         self.progress.setRange(0, event.total_steps)
         self.progress.setValue(event.step)
+        if event.compiling != self._compiling:
+            self._compiling = event.compiling
+            self.statusBar().showMessage(COMPILING if event.compiling else
+                                         "The fast kernels are ready: training at full speed.",
+                                         0 if event.compiling else 8000)
         pace = self.training.pace
         # short enough for the bar at 1024×700; the speed and the last epoch's score in its
         # tooltip (and the status bar)
@@ -796,9 +811,11 @@ class MainWindow(QMainWindow):
             f"{'paused — ' if self.training.paused else ''}"
             f"epoch {self.watch.epoch_number(event.epoch)} · "
             f"batch {event.batch + 1}/{event.batches} · loss {event.loss:.3f} · "
-            + (f"{event.seconds_left:.0f} s left" if pace is None else speed_text(pace)))
+            + ("kernels compiling" if event.compiling
+               else f"{event.seconds_left:.0f} s left" if pace is None else speed_text(pace)))
         self.progress.setToolTip(f"{event.images_per_second:,.0f} images a second"
-                                 + (f"; {self._last_epoch}" if self._last_epoch else ""))
+                                 + (f"; {self._last_epoch}" if self._last_epoch else "")
+                                 + (f"\n{COMPILING}" if event.compiling else ""))
 
     def _on_epoch(self, event) -> None:
         self.watch.add_epoch(event)

@@ -8,6 +8,7 @@ its checkpoint is passed as `resume`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,14 +86,17 @@ class TrainingController(QObject):
 
     def start(self, architecture: dict[str, Any], load: Callable[..., Dataset],
               config: engine.TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
-              resume: dict[str, Any] | None = None, checkpoint: Path | None = None) -> None:
+              resume: dict[str, Any] | None = None, checkpoint: Path | None = None,
+              fast_kernels: threading.Event | None = None) -> None:
+        """Train on a worker thread (`TrainingWorker` says what each argument is)."""
         if self.running:
             return
         from .training_worker import TrainingWorker  # the engine: not while the window opens
 
         self.stopped_run = None
         worker = TrainingWorker(architecture, load, config, initial_state, resume, checkpoint,
-                                starting_filters=dict(self.starting_filters))
+                                starting_filters=dict(self.starting_filters),
+                                fast_kernels=fast_kernels)
         worker.set_pace(self.pace)
         worker.moveToThread(self.thread)
         self._run.connect(worker.run)

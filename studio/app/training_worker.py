@@ -57,16 +57,19 @@ class TrainingWorker(QObject):
     def __init__(self, architecture: dict[str, Any], load_dataset: Callable[..., Dataset],
                  config: TrainConfig, initial_state: dict[str, np.ndarray] | None = None,
                  resume: dict[str, Any] | None = None, checkpoint: Path | None = None,
-                 starting_filters: dict[tuple[int, int], np.ndarray] | None = None):
+                 starting_filters: dict[tuple[int, int], np.ndarray] | None = None,
+                 fast_kernels: threading.Event | None = None):
         """`load_dataset(progress, cancelled)` runs on the worker thread; training starts
         from `initial_state` when given, and continues a stopped run given its `resume`;
         otherwise from weights drawn from the config's seed, with `starting_filters`
         ((conv layer, filter) → kernel) put in. With a `checkpoint` path, the run is
-        saved there after every epoch and on Stop."""
+        saved there after every epoch and on Stop. Until `fast_kernels` is set (a first
+        launch compiling them), the batches run on the textbook loops."""
         super().__init__()
         self.architecture, self.load_dataset, self.config = architecture, load_dataset, config
         self.initial_state, self.resume_state = initial_state, resume
         self.starting_filters = starting_filters or {}
+        self.fast_kernels = fast_kernels
         self.checkpoint = checkpoint
         self.trainer: Trainer | None = None
         self._stop = threading.Event()
@@ -151,7 +154,8 @@ class TrainingWorker(QObject):
         else:
             for (layer, f), kernel in self.starting_filters.items():
                 set_filter(network, layer, f, kernel)
-        trainer = trainer_for(network, dataset, self.config, resume=self.resume_state)
+        trainer = trainer_for(network, dataset, self.config, resume=self.resume_state,
+                              fast_kernels=self.fast_kernels)
         if self._stop.is_set():  # Stop while a cached dataset loaded: nothing has begun
             raise LoadingCancelled
         # only now: a dataset that does not fit the network must leave the window as it was

@@ -1,4 +1,4 @@
-"""Hand-made kernels: the image filters people know, run through the engine's own conv.
+"""Hand-made kernels: the image filters people know, run through the textbook conv.
 
 The kernel playground uses these to show that a convolution layer's filter is
 the same object as a blur or an edge detector, and to show what stride does
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .architecture import output_size, resolve_padding
-from .conv import im2col
+from .conv import reference
 
 _GAUSSIAN_5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256.0
 
@@ -36,7 +36,9 @@ def _padding(padding: str | int, kernel: int, stride: int) -> int:
 
 def apply_kernel(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
                  padding: str | int = "valid") -> np.ndarray:
-    """Y = X ⋆ K for a single-channel image (H, W) and kernel (k, k), by the engine's kernel."""
+    """Y = X ⋆ K for a single-channel image (H, W) and kernel (k, k), by the paper's loop
+    (`reference.conv2d_forward`: one image needs no fast path, and on a first launch these
+    loops are compiled first, so the playground never waits for the fast kernels)."""
     k = kernel.shape[0]
     pad = _padding(padding, k, stride)
     height, width = image.shape
@@ -44,10 +46,9 @@ def apply_kernel(image: np.ndarray, kernel: np.ndarray, stride: int = 1,
     if out_h < 1 or out_w < 1:
         raise ValueError(f"a {k}×{k} kernel does not fit a {height}×{width} image with "
                          f"padding {pad}")
-    out = np.empty((1, 1, out_h, out_w), np.float32)
-    im2col.conv2d_forward(image[None, None].astype(np.float32),
-                                kernel[None, None].astype(np.float32), np.zeros(1, np.float32),
-                                stride, pad, out, False, 1)
+    out = reference.conv2d_forward(np.ascontiguousarray(image[None, None], np.float32),
+                                   np.ascontiguousarray(kernel[None, None], np.float32),
+                                   np.zeros(1, np.float32), stride, pad)
     return out[0, 0]
 
 

@@ -46,22 +46,15 @@ class Network:
             raise ArchitectureError([Problem(None, None, problem)])
         self.architecture = self.analysis.to_architecture()
         self.dtype = np.dtype(dtype)
-        classes = LAYER_CLASSES if engine == "fast" else {**LAYER_CLASSES, **TEXTBOOK_CLASSES}
-        #: what `plan_layers` chose for each layer: paths, fusion and why
-        self.plans: list[Plan] = plan_layers(self.analysis.layers, engine, force)
-        self.layers: list[Layer] = [classes[info.type](info, self.dtype, plan)
-                                    for info, plan in zip(self.analysis.layers, self.plans)]
-        for layer in self.layers:  # a conv that does a max-pool's work writes its arrays
-            if isinstance(layer, Conv2D) and layer.plan.pool:
-                pool = self.layers[layer.index + 2]
-                assert isinstance(pool, MaxPool2D)
-                layer.pool_after = pool
         self.input_shape: tuple[int, ...] = self.analysis.input_shape  # type: ignore[assignment]
+        self._build_layers(engine, force)
         sizes = [int(np.prod(s)) for layer in self.layers for s in layer.param_shapes().values()]
         self.parameters = np.zeros(sum(sizes), dtype=self.dtype)
         self.gradients = np.zeros_like(self.parameters)
         self._views: dict[str, np.ndarray] = {}
         self._buffers: dict[str, np.ndarray] = {}
+        #: each layer's (parameters, gradients, buffers): views that every engine's layers share
+        self._bound: list[tuple[dict, dict, dict]] = []
         offset = 0
         for layer in self.layers:
             params, grads, buffers = {}, {}, {}
@@ -75,13 +68,26 @@ class Network:
                 buffers[name] = np.zeros(shape, dtype=self.dtype)
                 self._buffers[f"{layer.index}.{name}"] = buffers[name]
             layer.bind(params, grads, buffers)
+            self._bound.append((params, grads, buffers))
         self.outputs: list[np.ndarray] = []
+        self.initialise(seed)
+
+    def _build_layers(self, engine: str, force: Mapping[int, Force] | None = None) -> None:
+        classes = LAYER_CLASSES if engine == "fast" else {**LAYER_CLASSES, **TEXTBOOK_CLASSES}
+        #: what `plan_layers` chose for each layer: paths, fusion and why
+        self.plans: list[Plan] = plan_layers(self.analysis.layers, engine, force)
+        self.layers: list[Layer] = [classes[info.type](info, self.dtype, plan)
+                                    for info, plan in zip(self.analysis.layers, self.plans)]
+        for layer in self.layers:  # a conv that does a max-pool's work writes its arrays
+            if isinstance(layer, Conv2D) and layer.plan.pool:
+                pool = self.layers[layer.index + 2]
+                assert isinstance(pool, MaxPool2D)
+                layer.pool_after = pool
         #: the layers `keep_layer_outputs` sets, found once: testing every layer's type on
         #: every pass was a visible share of a single image's time (docs/performance.md,
         #: 'Python and numpy around the kernels')
         self._keeping = [layer for layer in self.layers
                          if isinstance(layer, Conv2D | Dense | ReLU)]
-        self.initialise(seed)
 
     def initialise(self, seed: int) -> None:
         """He init for layers feeding a ReLU, Glorot otherwise; reproducible by seed."""
@@ -132,13 +138,21 @@ class Network:
                   for i in range(0, len(images), batch_size)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.analysis.output_shape[0]))
 
-    def on_engine(self, engine: str) -> Network:
-        """This network with its weights and buffers, computed by `engine`."""
+    def use_engine(self, engine: str) -> None:
+        """From the next pass on, compute with `engine`: the same weights, buffers and
+        dropout draws, so a run can change engines between two batches (a first launch
+        trains on the textbook loops while the fast kernels compile)."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
         if engine == self.engine:
-            return self
-        other = Network(self.architecture, dtype=self.dtype, engine=engine)
-        other.load_state_dict(self.state_dict())
-        return other
+            return
+        before = self.layers
+        self._build_layers(engine)
+        for old, new, bound in zip(before, self.layers, self._bound):
+            new.bind(*bound)
+            if hasattr(old, "rng"):
+                new.rng = old.rng
+        self.engine = engine
 
     # state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

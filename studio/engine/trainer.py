@@ -114,6 +114,8 @@ class BatchEnd:
     images_per_second: float
     lr: float
     elapsed: float  # seconds of training, pauses excluded
+    #: the fast kernels were still compiling, so the textbook loops ran this batch
+    compiling: bool = False
 
     @property
     def seconds_left(self) -> float:
@@ -178,8 +180,14 @@ class Trainer:
     def __init__(self, network: Network, train_images: np.ndarray, train_labels: np.ndarray,
                  test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None,
                  config: TrainConfig | None = None, sample_index: int = 0,
-                 resume: dict[str, Any] | None = None):
-        """`resume` is a `checkpoint()` of an earlier run of the same network and data."""
+                 resume: dict[str, Any] | None = None,
+                 fast_kernels: threading.Event | None = None):
+        """`resume` is a `checkpoint()` of an earlier run of the same network and data.
+
+        `fast_kernels`, when given and not yet set, says the fast kernels are still
+        compiling (a first launch takes a minute or more): until it is set the network
+        computes on the textbook loops, which compile in seconds and give the same numbers,
+        and it changes over between two batches once it is."""
         self.network = network
         self.config = config or TrainConfig()
         problems = self.config.problems(len(train_images)) + self.config.frozen_problems(network)
@@ -207,6 +215,10 @@ class Trainer:
         self._ordered_epoch = -1
         if resume is not None:
             self._restore(resume)
+        self._fast_kernels = None
+        if fast_kernels is not None and not fast_kernels.is_set() and network.engine == "fast":
+            self._fast_kernels = fast_kernels
+            network.use_engine("textbook")
         self._frozen = [(view, view.copy()) for layer, f in self.config.frozen_filters
                         for view in (network.layers[layer].params["weight"][f],
                                      network.layers[layer].params["bias"][f:f + 1])]
@@ -306,6 +318,9 @@ class Trainer:
                     if self._stop.is_set():
                         result.stopped = True
                         return result
+                    if self._fast_kernels is not None and self._fast_kernels.is_set():
+                        network.use_engine("fast")
+                        self._fast_kernels = None
                     started = time.perf_counter()
                     index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
                     x = as_input(self.train_images[index], network.dtype.type)
@@ -359,7 +374,7 @@ class Trainer:
                         yield snapshot  # has seen that batch's snapshot
                     yield BatchEnd(epoch, batch, batches, step, total_steps, loss,
                                    correct / len(y), result.images, result.images_per_second, lr,
-                                   result.train_seconds)
+                                   result.train_seconds, self._fast_kernels is not None)
                 test = None
                 if self.test_images is not None and self.test_labels is not None:
                     test = evaluate(network, self.test_images, self.test_labels)

@@ -4,7 +4,8 @@ On a first launch Numba compiles each kernel on first use, which takes seconds;
 the app calls `compile_kernels` on a background thread at start-up so that
 neither the first training step nor the first drawing stalls. Numba compiles one
 kernel at a time (one lock for the process), so what the network on the canvas
-needs for its first training batch comes before everything else.
+needs comes before everything else: its textbook loops (seconds), on which a run
+started at once trains, then its fast kernels (a minute or more), then the rest.
 """
 
 from __future__ import annotations
@@ -37,27 +38,26 @@ _EVERY_KERNEL = {
 }
 
 
-def compile_kernels(first: dict | None = None, batch: int = 64,
-                    first_batch_only: bool = False) -> None:
+def compile_kernels(first: dict | None = None, batch: int = 64, only_first: bool = False,
+                    engine: str = "fast") -> None:
     """Every kernel path, in float32, as training, evaluation and the GUI call them.
 
     `first` (an architecture) comes first, at the training batch size: the kernels of its
     first training batch (which takes a snapshot: layer outputs, one image looked inside),
-    then those of the later batches and of evaluation, then every other path. With
-    `first_batch_only` it stops after the first of these, so that the rest can wait while
-    a run's first batch compiles what it needs (one kernel compiles at a time).
+    then those of the later batches and of evaluation, then every other path;
+    `only_first` stops after `first`'s. `engine` "textbook" compiles the textbook loops
+    instead: what a first launch trains on while the fast kernels compile.
     """
     network = None
     if first is not None:
         with suppress(ArchitectureError):  # an invalid network: nothing of its own to compile
-            network = Network(first)
+            network = Network(first, engine=engine)
     if network is not None:
         _first_batch(network, batch)
-    if first_batch_only:
-        return
-    if network is not None:
         _later_batches(network, batch)
-    every = Network(_EVERY_KERNEL)
+    if only_first:
+        return
+    every = Network(_EVERY_KERNEL, engine=engine)
     _first_batch(every, 2)
     _later_batches(every, 2)
 

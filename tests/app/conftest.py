@@ -16,8 +16,12 @@ def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # autosave goes here
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    from studio.app.kernel_warmup import KernelWarmup
     from studio.app.main_window import MainWindow
 
+    # runs are on the fast kernels throughout (as once the cache is warm): their exact
+    # comparisons must not depend on how soon the warm-up has loaded the cache
+    monkeypatch.setattr(KernelWarmup, "fast_kernels_for", lambda self, architecture: None)
     # no modal dialog may ever wait for a person in a test
     monkeypatch.setattr(MainWindow, "confirm_discard", lambda self: True)
     monkeypatch.setattr(MainWindow, "offer_recovery", lambda self: False)

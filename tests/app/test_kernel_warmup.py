@@ -23,22 +23,45 @@ def test_a_first_launch_compiles_in_the_background_without_freezing(installed_ap
     assert report["p99_gap_ms"] < 50 and report["max_gap_ms"] < 500
 
 
-def test_the_rest_waits_after_the_first_batch_stage_until_released(monkeypatch, qtbot):
-    """While a run that has just started compiles its first batch (the window holds the
-    warm-up), the warm-up compiles nothing else: Numba compiles one kernel at a time."""
+def test_the_canvas_network_compiles_first_textbook_then_fast_then_the_rest(monkeypatch):
+    """A run of the canvas's network trains on the textbook loops from the first stage on,
+    and on its fast kernels from the second; any other network's waits for every kernel."""
     import studio.data
     import studio.engine
     from studio.app.kernel_warmup import KernelWarmup
 
     stages = []
-    monkeypatch.setattr(studio.engine, "compile_kernels",
-                        lambda first, batch, first_batch_only=False: stages.append(
-                            "first batch" if first_batch_only else "everything"))
+    canvas, other = {"name": "on the canvas"}, {"name": "another"}
+    warmup = KernelWarmup(canvas, 64)
+
+    def compile_kernels(first, batch, only_first=False, engine="fast"):
+        stages.append((engine, only_first, warmup.first_ready.is_set()))
+
+    monkeypatch.setattr(studio.engine, "compile_kernels", compile_kernels)
     monkeypatch.setattr(studio.data, "synthetic_digits", lambda count: None)
-    warmup = KernelWarmup({"name": "on the canvas"}, 64)
-    warmup.hold()
+    assert warmup.fast_kernels_for(dict(canvas)) is warmup.first_ready
+    assert warmup.fast_kernels_for(other) is warmup.ready
     warmup.start()
-    qtbot.waitUntil(lambda: stages == ["first batch"], timeout=5000)
-    assert not warmup.ready.wait(0.3) and stages == ["first batch"]
-    warmup.release()
-    assert warmup.ready.wait(5) and stages == ["first batch", "everything"]
+    assert warmup.ready.wait(5)
+    assert stages == [("textbook", True, False), ("fast", True, False), ("fast", False, True)]
+
+
+def test_a_run_started_while_the_kernels_compile_is_under_way_at_once(window, qtbot):
+    """Train pressed before the fast kernels are ready (held back here): the batches run on
+    the textbook loops, the bar and the status bar say so, and the run goes on at full
+    speed as soon as they are ready."""
+    import threading
+
+    from studio.engine import TrainConfig
+
+    held = threading.Event()
+    window.warmup.fast_kernels_for = lambda architecture: held
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    window.start_training(TrainConfig(epochs=1))
+    qtbot.waitUntil(lambda: "kernels compiling" in window.progress.format(), timeout=30000)
+    assert "textbook loops" in window.statusBar().currentMessage()
+    held.set()
+    qtbot.waitUntil(lambda: "s left" in window.progress.format(), timeout=30000)
+    assert "full speed" in window.statusBar().currentMessage()
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.training.running, timeout=30000)

@@ -41,3 +41,13 @@ def test_the_train_and_watch_page_is_built_when_first_shown(window, qtbot):
     assert page is not None and window.pages.currentWidget() is page
     assert window.pages.tabText(1) == "Train && watch"
     assert window.watch is page
+
+
+def test_new_open_and_save_of_an_untrained_network_leave_the_page_unbuilt(window, tmp_path):
+    """Only a project with something trained to show needs the Train & watch page."""
+    window.new_network()
+    window.load_preset("lenet5")
+    assert window.save_to(tmp_path / "net.cnnproj")
+    assert window.open_file(tmp_path / "net.cnnproj")
+    assert window.save_to(tmp_path / "net.json") and window.open_file(tmp_path / "net.json")
+    assert window.findChild(QWidget, "watchPage") is None

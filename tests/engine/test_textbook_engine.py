@@ -53,3 +53,64 @@ def test_strides_average_pools_and_odd_shapes_agree_with_their_input_gradients()
 def test_an_unknown_engine_is_named():
     with pytest.raises(ValueError, match="engine 'quick' is not one of fast, textbook"):
         Network(load_preset("tiny"), engine="quick")
+
+
+def test_a_network_changes_engine_in_place_keeping_its_weights_and_dropout_draws():
+    arch = architecture((1, 12, 12), {"type": "conv2d", "filters": 3, "kernel": 3},
+                        {"type": "relu"}, {"type": "maxpool2d", "size": 2, "stride": 2},
+                        {"type": "flatten"}, {"type": "dropout", "rate": 0.5},
+                        {"type": "dense", "units": 4})
+    x = np.random.default_rng(2).random((5, 1, 12, 12), dtype=np.float32)
+    switched, fast = Network(arch, seed=1), Network(arch, seed=1)
+    weights = switched.parameters
+    switched.forward(x, training=True)  # one dropout draw, so the switch must carry the RNG on
+    fast.forward(x, training=True)
+    switched.use_engine("textbook")
+    assert switched.engine == "textbook" and type(switched.layers[0]).__name__ == "TextbookConv2D"
+    expected = fast.forward(x, training=True)
+    np.testing.assert_allclose(switched.forward(x, training=True), expected, rtol=1e-5, atol=1e-6)
+    switched.backward(np.ones_like(expected))
+    fast.backward(np.ones_like(expected))
+    np.testing.assert_allclose(switched.gradients, fast.gradients, rtol=1e-4, atol=1e-5)
+    switched.use_engine("fast")
+    assert switched.parameters is weights and switched.state_dict()["0.weight"].base is weights
+    np.testing.assert_allclose(switched.forward(x), fast.forward(x), rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_trains_on_the_textbook_loops_until_its_fast_kernels_are_ready():
+    """A first launch: the batches before `fast_kernels` is set run on the textbook loops,
+    the rest on the fast kernels, and the run trains as one that was fast throughout."""
+    import threading
+
+    from studio.engine import BatchEnd, TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (64, 28, 28), np.uint8), rng.integers(0, 10, 64)
+    config = TrainConfig(epochs=1, batch_size=8, snapshot_interval=0)
+    ready = threading.Event()
+    bridged = Trainer(Network(load_preset("tiny"), seed=3), images, labels, config=config,
+                      fast_kernels=ready)
+    compiling = []
+    for event in bridged.events():
+        if isinstance(event, BatchEnd):
+            compiling.append((event.compiling, bridged.network.engine))
+            if event.step == 3:
+                ready.set()
+    assert compiling == [(True, "textbook")] * 3 + [(False, "fast")] * 5
+    fast = Trainer(Network(load_preset("tiny"), seed=3), images, labels, config=config)
+    fast.run()
+    np.testing.assert_allclose(bridged.network.parameters, fast.network.parameters,
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_a_run_whose_fast_kernels_are_ready_never_touches_the_textbook_loops():
+    import threading
+
+    from studio.engine import TrainConfig, Trainer
+
+    ready = threading.Event()
+    ready.set()
+    images = np.zeros((8, 28, 28), np.uint8)
+    trainer = Trainer(Network(load_preset("tiny")), images, np.zeros(8, int),
+                      config=TrainConfig(epochs=1, batch_size=8), fast_kernels=ready)
+    assert trainer.network.engine == "fast"

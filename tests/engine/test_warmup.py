@@ -1,5 +1,6 @@
-"""The network about to be trained compiles its first batch before anything else, and that
-batch needs no kernel beyond it."""
+"""The network about to be trained compiles before anything else: its textbook loops, which
+a first launch's run trains on at once and which need no kernel beyond them, then its fast
+kernels, then every other path."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def test_the_first_network_is_stepped_before_every_other_kernel(stepped):
                        ("_first_batch", "warm-up", 2), ("_later_batches", "warm-up", 2)]
 
 
-def test_first_batch_only_stops_after_the_first_networks_first_batch(stepped):
-    warmup.compile_kernels(load_preset("lenet5"), batch=64, first_batch_only=True)
-    assert stepped == [("_first_batch", "LeNet-5", 64)]
+def test_only_first_stops_after_the_first_networks_batches(stepped):
+    warmup.compile_kernels(load_preset("lenet5"), batch=64, only_first=True)
+    assert stepped == [("_first_batch", "LeNet-5", 64), ("_later_batches", "LeNet-5", 64)]
 
 
 def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
@@ -40,19 +41,19 @@ def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
 
 
 KERNELS_LOADED = """
-import gc, json, sys
+import gc, json, sys, threading
 import numpy as np
 from numba.core.dispatcher import Dispatcher
 from studio.engine import BatchEnd, Network, TrainConfig, Trainer, compile_kernels
 from studio.io import load_preset
 
 if sys.argv[1] == "warm-up":
-    compile_kernels(load_preset("lenet5"), 64, first_batch_only=True)
-else:  # the trainer's first batch: it takes a snapshot, as every run's first batch does
+    compile_kernels(load_preset("lenet5"), 64, only_first=True, engine="textbook")
+else:  # a first launch's first batch: it takes a snapshot, as every run's first batch does
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (128, 28, 28), np.uint8), np.arange(128) % 10
     trainer = Trainer(Network(load_preset("lenet5")), images, labels, images, labels,
-                      TrainConfig(epochs=1, batch_size=64))
+                      TrainConfig(epochs=1, batch_size=64), fast_kernels=threading.Event())
     next(e for e in trainer.events() if isinstance(e, BatchEnd))
 print(json.dumps(sorted(f"{d.py_func.__module__}.{d.py_func.__qualname__}{sig}"
                         for d in gc.get_objects() if isinstance(d, Dispatcher)
@@ -67,8 +68,8 @@ def _kernels_loaded(how: str) -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_the_first_batch_stage_loads_exactly_the_kernels_a_first_training_batch_calls():
-    """What a first launch compiles before the first batch: nothing more, nothing less."""
+def test_the_textbook_stage_loads_exactly_the_kernels_a_first_launchs_first_batch_calls():
+    """What a first launch compiles before its first batch: nothing more, nothing less."""
     trained = _kernels_loaded("first batch")
-    assert any("conv2d_backward" in kernel for kernel in trained)  # the probe sees kernels
+    assert any("conv2d_input_gradient" in kernel for kernel in trained)  # it sees kernels
     assert _kernels_loaded("warm-up") == trained

@@ -19,13 +19,13 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """W_o = ⌊(W_i + 2p − f)/s⌋ + 1."""
     return (size + 2 * padding - kernel) // stride + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def padded_pixel(x, n, j, r, c, padding):
     """X_pad[n, j, r, c]: the input with p rows and columns of zeros around each map."""
     r, c = r - padding, c - padding
@@ -34,7 +34,7 @@ def padded_pixel(x, n, j, r, c, padding):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def conv2d_forward(x, weight, bias, stride, padding):
     """Y_i = B_i + Σ_j X_j ⋆ K_ij, that is
 
@@ -59,7 +59,7 @@ def conv2d_forward(x, weight, bias, stride, padding):
     return y
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def conv2d_weight_gradient(x, grad_y, kernel, stride, padding):
     """dL/dK_ij = X_j ⋆ dL/dY_i (the input correlated with the output's gradient), that is
 
@@ -82,7 +82,7 @@ def conv2d_weight_gradient(x, grad_y, kernel, stride, padding):
     return grad_k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def conv2d_bias_gradient(grad_y):
     """dL/dB_i = Σ dL/dY_i: every output of filter i adds its bias once."""
     grad_b = np.zeros(grad_y.shape[1], grad_y.dtype)
@@ -94,7 +94,7 @@ def conv2d_bias_gradient(grad_y):
     return grad_b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dilate(grad_y, stride):
     """dL/dY with s − 1 zeros between neighbouring values: where a stride skipped inputs."""
     samples, filters, out_h, out_w = grad_y.shape
@@ -108,7 +108,7 @@ def dilate(grad_y, stride):
     return dilated
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def conv2d_input_gradient(grad_y, weight, stride, padding, height, width):
     """dL/dX_j = Σ_i dilate(dL/dY_i, s − 1) full-convolved with rot180(K_ij), then cropped.
 
@@ -140,7 +140,7 @@ def conv2d_input_gradient(grad_y, weight, stride, padding, height, width):
     return grad_x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def maxpool2d_forward(x, size, stride):
     """P[n, j, a, b] = max over the window X[n, j, s·a : s·a + size, s·b : s·b + size], and
     where that maximum is (its row·W + column: the first, if several are equal)."""
@@ -162,7 +162,7 @@ def maxpool2d_forward(x, size, stride):
     return pooled, argmax
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def maxpool2d_backward(grad_p, argmax, height, width):
     """dL/dX = dL/dP routed to each window's arg-max (every other input of it gets 0)."""
     samples, channels, out_h, out_w = grad_p.shape
@@ -176,7 +176,7 @@ def maxpool2d_backward(grad_p, argmax, height, width):
     return grad_x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def avgpool2d_forward(x, size, stride):
     """P[n, j, a, b] = (1/size²) Σ_u Σ_v X[n, j, s·a + u, s·b + v]."""
     samples, channels, height, width = x.shape
@@ -193,7 +193,7 @@ def avgpool2d_forward(x, size, stride):
     return pooled
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def avgpool2d_backward(grad_p, size, stride, height, width):
     """dL/dX: each window's dL/dP spread evenly, dL/dP / size², over its size² inputs."""
     samples, channels, out_h, out_w = grad_p.shape
@@ -209,7 +209,7 @@ def avgpool2d_backward(grad_p, size, stride, height, width):
     return grad_x
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_forward(x, weight, bias):
     """y[n, o] = b[o] + Σ_i W[o, i] · x[n, i]."""
     y = np.empty((x.shape[0], weight.shape[0]), x.dtype)
@@ -222,7 +222,7 @@ def dense_forward(x, weight, bias):
     return y
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dense_backward(x, weight, grad_y):
     """dL/dW[o, i] = Σ_n dL/dy[n, o] · x[n, i];  dL/db[o] = Σ_n dL/dy[n, o];
     dL/dx[n, i] = Σ_o dL/dy[n, o] · W[o, i]."""
