@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from studio import __version__
@@ -79,16 +79,7 @@ def show_about(window: QMainWindow) -> QMessageBox:
                  "and Numba, and export them to ONNX and PyTorch.</p>")
 
 
-def add_help_menu(window: QMainWindow) -> QMenu:
-    """The window's Help menu; its entries open their boxes without blocking."""
-    menu = window.menuBar().addMenu("&Help")
-    entries = (("&Getting started", show_getting_started, QKeySequence.StandardKey.HelpContents),
-               ("&Keyboard shortcuts", show_shortcuts, None),
-               ("&About CNN Studio", show_about, None))
-    for text, show, key in entries:
-        action = QAction(text, window)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
-        action.triggered.connect(lambda _=False, show=show: show(window))
-        menu.addAction(action)
-    return menu
+#: the Help menu's entries: (text, what opens its box without blocking, shortcut)
+HELP_ENTRIES = (("&Getting started", show_getting_started, QKeySequence.StandardKey.HelpContents),
+                ("&Keyboard shortcuts", show_shortcuts, None),
+                ("&About CNN Studio", show_about, None))

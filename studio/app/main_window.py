@@ -50,7 +50,7 @@ from .dialog_folders import remember_folder, start_folder
 from .document import NetworkDocument, empty_architecture
 from .filter_command import PutKernel
 from .garbage_collection import GuiThreadCollector
-from .help_menu import add_help_menu
+from .help_menu import HELP_ENTRIES
 from .inspector import LayerInspector
 from .kernel_warmup import KernelWarmup
 from .pace_control import PaceControl, speed_text
@@ -292,7 +292,9 @@ class MainWindow(QMainWindow):
         for name in preset_names():
             title = load_preset(name).get("name", name)
             self._action(presets, title, lambda _=False, n=name: self.load_preset(n))
-        add_help_menu(self)
+        help_menu = bar.addMenu("&Help")
+        for text, show, key in HELP_ENTRIES:
+            self._action(help_menu, text, lambda _=False, show=show: show(self), key)
         self._refresh_recent()
 
     def _connect(self) -> None:
