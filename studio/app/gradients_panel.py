@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
@@ -16,15 +18,18 @@ from .panel import Panel, plain_axes
 from .plot_key import PlotKey, beside
 
 MAX_TILES = 64
+DECADE_LABEL_PIXELS = 24  # the height a label like 10⁻⁵ needs to stay clear of the next
 
 
 class DecadeAxis(pg.AxisItem):
-    """A log axis labelled at powers of ten, and at 2 and 5 times them only when fewer
-    than two powers are in view: pyqtgraph labels every 2…9 and they ran together."""
+    """A log axis labelled at powers of ten (every second or third one when that many
+    would not fit), and at 2 and 5 times them only when fewer than two powers are in
+    view: pyqtgraph labels every 2…9 and they ran together."""
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
-        decades = [float(v) for v in range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)]
-        ticks = [(1.0, decades)]
+        decades = range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)
+        stride = max(1, math.ceil(len(decades) * DECADE_LABEL_PIXELS / max(size, 1)))
+        ticks = [(1.0, [float(v) for v in decades if v % stride == 0])]
         if len(decades) < 2:
             between = [v + np.log10(m) for v in range(int(np.floor(minVal)), int(np.ceil(maxVal)))
                        for m in (2, 5)]
