@@ -66,6 +66,8 @@ from .training_panel import TrainingPanel, settings_of, training_config
 if TYPE_CHECKING:
     from .watch_page import WatchPage
 
+DEFAULT_SIZE = (1280, 800)  # the README's screenshots; smaller screens get their free area
+
 FILE_FILTERS = (f"CNN Studio project (*{PROJECT_SUFFIX});;Architecture JSON (*.json);;"
                 "Trained weights (*.npz)")
 #: the status bar, while a first launch's run trains on the textbook loops
@@ -100,10 +102,7 @@ class MainWindow(QMainWindow):
         self._on_document_change()
         self._set_training(False)
         self._reset_progress()
-        self.resize(1280, 800)
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        self._place_on_screen()
         self._open_at_start(file, data)
         self.statusBar().showMessage("Preparing the compute kernels in the background (slow "
                                      "only on the first launch)…")
@@ -111,6 +110,15 @@ class MainWindow(QMainWindow):
                                    int(self.training_panel.settings.get("batch_size", 64)), self)
         self.warmup.done.connect(self._on_kernels_ready)
         QTimer.singleShot(0, self.warmup.start)  # once the window is up: see `watch`
+
+    def _place_on_screen(self) -> None:
+        """Where the window was last closed, or else the default size shrunk to the
+        screen's free area: without it a 1024×700 laptop opened a window wider than itself."""
+        geometry = self.settings.value("geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        free = self.screen().availableGeometry()
+        self.resize(min(DEFAULT_SIZE[0], free.width()), min(DEFAULT_SIZE[1], free.height()))
 
     @property
     def watch(self) -> WatchPage:

@@ -30,6 +30,7 @@ def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(win, "show_error", errors.append)
     win.errors = errors
     qtbot.addWidget(win)
+    win.resize(1280, 800)  # the size the views are laid out for (offscreen's screen is 800²)
     win.show()
     yield win
     win.training.shutdown()

@@ -51,3 +51,37 @@ def test_new_open_and_save_of_an_untrained_network_leave_the_page_unbuilt(window
     assert window.open_file(tmp_path / "net.cnnproj")
     assert window.save_to(tmp_path / "net.json") and window.open_file(tmp_path / "net.json")
     assert window.findChild(QWidget, "watchPage") is None
+
+
+PLACE = """
+import json
+from PySide6.QtWidgets import QApplication
+from studio.app import create_main_window
+window = create_main_window([])
+window.show()
+QApplication.processEvents()
+free = window.screen().availableGeometry()
+print(json.dumps([window.width(), window.height(), free.width(), free.height()]))
+window.close()
+"""
+
+
+def test_a_first_window_fits_a_laptop_screen_and_a_closed_one_reopens_where_it_was(tmp_path):
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1024,
+                                               "height": 700, "logicalDpi": 96}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}",
+           **{f"XDG_{kind}_HOME": str(tmp_path / kind)
+              for kind in ("CONFIG", "DATA", "CACHE", "STATE")}}
+
+    def opened() -> list[int]:
+        result = subprocess.run([sys.executable, "-c", PLACE], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    width, height, free_width, free_height = opened()
+    assert (free_width, free_height) == (1024, 700)
+    assert width <= 1024 and height <= 700 and width * height > 0.9 * 1024 * 700
+    again = opened()[:2]  # from the saved geometry (Qt keeps room for a title bar)
+    assert again[0] <= 1024 and again[1] <= 700 and again[0] * again[1] > 0.9 * width * height
