@@ -36,6 +36,7 @@ from studio.data import Dataset, ImageFolder, default_source, is_cached
 from studio.io import (
     FileFormatError,
     Project,
+    export_files,
     export_model,
     load_preset,
     preset_names,
@@ -436,6 +437,16 @@ class MainWindow(QMainWindow):
         choice = ask_save_discard_or_cancel(self)
         return self.save() if choice == "save" else choice == "discard"
 
+    def confirm_replace(self, files: list[Path]) -> bool:
+        """Whether to replace files a save or an export writes beside the one named (the
+        file dialog asked about that one only)."""
+        listed = "\n".join(str(file) for file in files)
+        answer = QMessageBox.question(
+            self, "Replace files?", f"This also writes the following, which already exist and "
+            f"would be replaced:\n\n{listed}\n\nReplace them?",
+            defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def offer_recovery(self) -> bool:
         answer = QMessageBox.question(
             self, "Recover unsaved work?",
@@ -545,8 +556,13 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         """A .json path gets the architecture alone; anything else the whole project."""
         store = None if self._watch is None else self._watch.store  # no page: no timeline
-        saved = self.session.save(path, self._project(), (store.for_disk(), store.evaluations)
-                                  if store is not None and store.snapshots else None)
+        project = self._project()
+        timeline = ((store.for_disk(), store.evaluations) if store is not None and store.snapshots
+                    else None)
+        replaced = self.session.replaced_beside(path, project, timeline)
+        if replaced and not self.confirm_replace(replaced):
+            return False
+        saved = self.session.save(path, project, timeline)
         for problem in saved.problems:
             self.show_error(problem)
         if saved.path is None:
@@ -653,6 +669,9 @@ class MainWindow(QMainWindow):
         path = Path(path)
         network = self.trained_network()
         try:
+            replaced = [file for file in export_files(path)[1:] if file.exists()]
+            if replaced and not self.confirm_replace(replaced):
+                return False
             summary = export_model(path, self.document.architecture if network is None else network)
         except (FileFormatError, OSError) as error:
             self.show_error(str(error))

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QSettings
 from studio.io import (
     FileFormatError,
     Project,
+    project_files,
     read_project,
     read_timeline,
     save_timeline,
@@ -81,12 +82,27 @@ class ProjectSession:
         return checkpoint_path(self.path)
 
     # saving -------------------------------------------------------------------------
+    @staticmethod
+    def _saved_path(path: str | Path) -> Path:
+        """`path`, or with .cnnproj added to a name ending in neither .json nor .cnnproj."""
+        path = Path(path)
+        return path if path.suffix in (".json", PROJECT_SUFFIX) else path.with_name(
+            path.name + PROJECT_SUFFIX)
+
+    def replaced_beside(self, path: str | Path, project: Project, timeline: tuple | None
+                        ) -> list[Path]:
+        """Files a save to `path` writes beside the one named and would replace, when they
+        are not this project's own (another project's or an export's of the same name)."""
+        saved = self._saved_path(path)
+        if saved == self.path or saved.suffix == ".json":
+            return []
+        files = project_files(saved, project) + ([timeline_path(saved)] if timeline else [])
+        return [file for file in files if file != Path(path) and file.exists()]
+
     def save(self, path: str | Path, project: Project, timeline: tuple | None = None) -> Saved:
         """A .json path gets the architecture alone; anything else the whole project (a
         name without .cnnproj gets it), with `timeline` ((snapshots, evaluations)) beside."""
-        path = Path(path)
-        if path.suffix not in (".json", PROJECT_SUFFIX):
-            path = path.with_name(path.name + PROJECT_SUFFIX)
+        path = self._saved_path(path)
         try:
             if path.suffix == ".json":
                 write_architecture(path, project.architecture)

@@ -1,7 +1,7 @@
 """Export by file type: the name's ending says the format, for the CLI and the window alike.
 
 `.npz` weights (with the architecture), `.onnx`, `.py` (a PyTorch module that loads
-weights beside it) or `.json` (the architecture alone, which needs no training). Any
+`NAME.weights.npz` beside it) or `.json` (the architecture alone, which needs no training). Any
 other ending is refused with one sentence before anything is written.
 """
 
@@ -33,6 +33,18 @@ def export_format(path: str | os.PathLike) -> str:
     return suffix
 
 
+def pytorch_weights_path(module: str | os.PathLike) -> Path:
+    """model.py → model.weights.npz: never the `model.npz` of a project named alike."""
+    module = Path(module)
+    return module.with_name(module.stem + ".weights.npz")
+
+
+def export_files(path: str | os.PathLike) -> list[Path]:
+    """Every file an export to `path` writes (a PyTorch module's weights too)."""
+    path = Path(path)
+    return [path, pytorch_weights_path(path)] if export_format(path) == ".py" else [path]
+
+
 def export_model(path: str | os.PathLike, model: engine.Network | dict[str, Any],
            weights_file: str | os.PathLike | None = None) -> str:
     """Write `model` (a trained network, or an architecture alone) to `path` in the format
@@ -58,7 +70,7 @@ def export_model(path: str | os.PathLike, model: engine.Network | dict[str, Any]
     if suffix == ".py":
         where = "" if weights_file is not None else " beside it"
         if weights_file is None:
-            weights_file = path.with_suffix(".npz")
+            weights_file = pytorch_weights_path(path)
             save_weights(weights_file, model)
         write_pytorch(path, architecture, weights_file)
         return f"a PyTorch module; its load(\"{Path(weights_file).name}\") reads the weights{where}"

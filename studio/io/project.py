@@ -139,6 +139,13 @@ def read_project(path: str | os.PathLike) -> Project:
     return Project(architecture, training, weights, runs)
 
 
+def project_files(path: str | os.PathLike, project: Project) -> list[Path]:
+    """Every file `write_project` writes for `project` at `path`."""
+    path = Path(path)
+    return ([path] + ([path.with_name(f"{path.stem}.npz")] if project.weights is not None else [])
+            + ([run_weights_path(path)] if project.runs else []))
+
+
 def write_project(path: str | os.PathLike, project: Project) -> None:
     """The project JSON, and its weights as `<name>.npz` beside it; each write atomic."""
     path = Path(path)

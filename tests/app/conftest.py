@@ -25,6 +25,7 @@ def window(qtbot, tmp_path, monkeypatch):
     # no modal dialog may ever wait for a person in a test
     monkeypatch.setattr(MainWindow, "confirm_discard", lambda self: True)
     monkeypatch.setattr(MainWindow, "offer_recovery", lambda self: False)
+    monkeypatch.setattr(MainWindow, "confirm_replace", lambda self, files: True)
     win = create_main_window([])
     errors: list[str] = []
     monkeypatch.setattr(win, "show_error", errors.append)

@@ -32,12 +32,36 @@ def test_export_onnx_pytorch_npz_and_json(trained_window, tmp_path):
     session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {"input": x})[0], expected, atol=1e-4)
     assert window.export_to(tmp_path / "m.py")
-    assert (tmp_path / "m.npz").is_file() and "load(" in (tmp_path / "m.py").read_text()
+    assert (tmp_path / "m.weights.npz").is_file() and "load(" in (tmp_path / "m.py").read_text()
     assert window.export_to(tmp_path / "w.npz")
     assert window.export_to(tmp_path / "a.json")
     assert json.loads((tmp_path / "a.json").read_text())["name"] == "Tiny CNN"
     assert [p.name for p, _ in window.exported] == ["m.onnx", "m.py", "w.npz", "a.json"]
     assert "opset 13" in window.exported[0][1]
+
+
+def test_exports_and_saves_never_replace_a_file_beside_them_unasked(trained_window, tmp_path,
+                                                                    monkeypatch):
+    """A project digits.cnnproj keeps its weights in digits.npz: exporting digits.py wrote
+    its module's weights there, and saving a project over an export's .npz replaced it."""
+    window = trained_window
+    asked: list[list] = []
+    monkeypatch.setattr(window, "confirm_replace", lambda files: asked.append(files) or False)
+    assert window.save_to(tmp_path / "digits.cnnproj") and not asked
+    project_weights = (tmp_path / "digits.npz").read_bytes()
+    assert window.export_to(tmp_path / "digits.py") and not asked  # beside, not onto, them
+    assert (tmp_path / "digits.weights.npz").is_file()
+    assert (tmp_path / "digits.npz").read_bytes() == project_weights
+    assert window.save_to(tmp_path / "digits.cnnproj") and not asked  # its own files
+    before = (tmp_path / "digits.weights.npz").read_bytes()
+    assert not window.export_to(tmp_path / "digits.py")  # refused: nothing written
+    assert asked == [[tmp_path / "digits.weights.npz"]]
+    assert (tmp_path / "digits.weights.npz").read_bytes() == before
+    (tmp_path / "other.npz").write_bytes(b"an export of someone else's")
+    assert not window.save_to(tmp_path / "other.cnnproj")
+    assert asked[-1] == [tmp_path / "other.npz"] and not (tmp_path / "other.cnnproj").exists()
+    assert (tmp_path / "other.npz").read_bytes() == b"an export of someone else's"
+    assert window.session.path == tmp_path / "digits.cnnproj"
 
 
 def test_an_unknown_ending_is_refused_with_the_clis_sentence(trained_window, tmp_path):

@@ -19,7 +19,7 @@ def network():
 @pytest.mark.parametrize(("name", "says", "written"), [
     ("m.npz", "weights and architecture", ["m.npz"]),
     ("m.onnx", "opset 13", ["m.onnx"]),
-    ("m.py", 'load("m.npz")', ["m.npz", "m.py"]),  # the weights the module loads, beside it
+    ("m.py", 'load("m.weights.npz")', ["m.py", "m.weights.npz"]),  # its weights, beside it
     ("a.json", "no weights", ["a.json"]),
 ])
 def test_the_ending_picks_the_format(network, tmp_path, name, says, written):
