@@ -892,7 +892,8 @@ class MainWindow(QMainWindow):
             self.watch.runs.set_runs(self.recorder.runs)
             self._reset_progress()
         else:
-            self.statusBar().showMessage("The run did not start; the last one is still shown.")
+            self.statusBar().showMessage("The run did not start; the last one is still shown."
+                                         if self.recorder.runs else "The run did not start.")
             self._show_last_result()
         self._begin_run = self._after_run = None  # a suggestion queued behind it goes too
         self.show_error(message)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from studio.data import DataError, Dataset, DownloadCancelled, LoadingCancelled
+from studio.data import DataError, Dataset, DownloadCancelled, DownloadFailed, LoadingCancelled
 from studio.engine import (
     ArchitectureError,
     BatchEnd,
@@ -42,6 +42,14 @@ from studio.training_setup import CheckpointPolicy, trainer_for
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
 
+
+
+def offline_sentence(error: DownloadFailed) -> str:
+    """A failed download in the window's terms (the command line's names its options)."""
+    return (f"{error.dataset} could not be downloaded: {error.host} did not answer "
+            f"({error.reason}). Connect to the internet and press Train again — or, if you "
+            f"have the files, choose the dataset “A folder…” (Training tab) and pick the "
+            f"folder that holds them.")
 
 class TrainingWorker(QObject):
     dataset_ready = Signal(object)  # Dataset
@@ -128,6 +136,9 @@ class TrainingWorker(QObject):
             self._train(self.trainer)
         except TrainingDiverged as error:
             self.failed.emit(str(error))
+            return
+        except DownloadFailed as error:
+            self.failed.emit(offline_sentence(error))
             return
         except (DataError, ArchitectureError, WeightsError, ValueError) as error:
             self.failed.emit(f"Training could not start: {error}")

@@ -10,7 +10,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "catalogue": ("SOURCES", "default_source", "folder_files", "is_cached", "load_dataset"),
     "cifar": ("is_cifar_folder", "load_cifar_folder"),
     "dataset": ("Dataset", "LoadingCancelled"),
-    "download": ("DownloadCancelled", "fetch"),
+    "download": ("DownloadCancelled", "DownloadFailed", "fetch"),
     "idx": ("DataError", "read_idx", "write_idx"),
     "idx_folder": ("load_idx_folder",),
     "image_folder": ("ImageFolder", "is_image_folder", "load_image_folder", "read_image",

@@ -36,6 +36,15 @@ MIRROR_VARIABLE = "STUDIO_DATA_MIRROR"
 OWN_FILES = "files you already have (--data DIR, or the dataset 'A folder…' in the app)"
 
 
+class DownloadFailed(DataError):
+    """The network did not deliver a dataset: the message is the command line's; `dataset`,
+    `host` and `reason` let the window say it in its own terms."""
+
+    def __init__(self, message: str, dataset: str, host: str, reason: str):
+        super().__init__(message)
+        self.dataset, self.host, self.reason = dataset, host, reason
+
+
 @dataclass(frozen=True)
 class RemoteDataset:
     """Where a dataset lives and the checksum of each of its files: SHA-256 hex, or
@@ -196,9 +205,11 @@ def fetch(dataset: RemoteDataset, mirror: str | None = None, folder: Path | None
             except (urllib.error.URLError, ConnectionError, TimeoutError, DownloadTooSlow,
                     http.client.HTTPException) as error:
                 reason = getattr(error, "reason", None) or error
-                raise DataError(f"{url}: cannot download ({reason}) — check the network, give "
-                                f"a mirror (--mirror URL or ${MIRROR_VARIABLE}), or use "
-                                f"{OWN_FILES}") from None
+                raise DownloadFailed(f"{url}: cannot download ({reason}) — check the network, "
+                                     f"give a mirror (--mirror URL or ${MIRROR_VARIABLE}), or "
+                                     f"use {OWN_FILES}", dataset.name,
+                                     urllib.parse.urlsplit(url).hostname or url,
+                                     str(reason)) from None
             except OSError as error:  # the cache, not the network
                 raise DataError(f"{error.filename or folder}: the download cache cannot be "
                                 f"written ({error.strerror}) — set XDG_CACHE_HOME to a "

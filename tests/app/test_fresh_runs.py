@@ -140,3 +140,20 @@ def test_a_run_that_cannot_start_leaves_the_last_run_on_screen(window, qtbot, mo
     assert "expects 1×28×28 input" in window.errors[-1]
     assert watch.dataset is shown and len(window.recorder.runs) == 1
     assert (watch.loss.data()[0] == steps).all() and len(watch.store.snapshots) == snapshots
+
+
+def test_a_first_run_offline_says_what_to_do_in_the_window(window, qtbot, monkeypatch, tmp_path):
+    """The command line's advice (--mirror, $STUDIO_DATA_MIRROR) means nothing in the
+    window, and with no run before there is no 'last one' still shown."""
+    from studio.data import download
+
+    def offline(*_):  # a real download from an address nothing answers at
+        return download.fetch(download.MNIST, mirror="http://127.0.0.1:9/", folder=tmp_path)
+
+    monkeypatch.setattr(window, "_loader", lambda: offline)
+    click_and_wait(window, qtbot, "trainButton")
+    error = window.errors[-1]
+    assert error.startswith("MNIST could not be downloaded: 127.0.0.1 did not answer")
+    assert "“A folder…”" in error and "--" not in error and "$" not in error
+    assert window.statusBar().currentMessage() == "The run did not start."
+    assert not window.recorder.runs and window.findChild(QPushButton, "trainButton").isEnabled()
