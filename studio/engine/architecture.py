@@ -273,7 +273,10 @@ def _infer(layer_type: str, config: dict, shape: tuple[int, ...]) -> tuple:
         if reason:
             return None, 0, 0, 0, reason
         if kernel > min(height, width) + 2 * padding:
-            hint = "use a smaller kernel" + (" or padding 'same'" if padding == 0 else "")
+            side = min(height, width)
+            fits = ("padding 'same'" if kernel % 2 and stride == 1 and padding == 0
+                    else f"padding {-(-(kernel - side) // 2)} or more")  # 'same' must be odd
+            hint = f"use a kernel of at most {side + 2 * padding} or {fits}"
             return None, 0, 0, padding, (
                 f"kernel {kernel} is larger than its {height}×{width} input — {hint}")
         filters = config["filters"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -52,8 +54,8 @@ def conv(**kw):
 
 @pytest.mark.parametrize(("layers", "input_shape", "expected"), [
     ([conv(kernel=7)], (1, 3, 3),
-     "layer 0 (conv2d): kernel 7 is larger than its 3×3 input — use a smaller kernel or padding "
-     "'same'"),
+     "layer 0 (conv2d): kernel 7 is larger than its 3×3 input — use a kernel of at most 3 or "
+     "padding 'same'"),
     ([{"type": "flatten"}, {"type": "maxpool2d", "size": 2}], (1, 8, 8),
      "layer 1 (maxpool2d): needs an image-shaped input"),
     ([{"type": "dense", "units": 10}], (1, 8, 8),
@@ -78,6 +80,22 @@ def test_problems_name_the_layer_and_say_what_to_do(layers, input_shape, expecte
     analysis = analyse(architecture(input_shape, *layers))
     assert not analysis.ok
     assert any(expected in str(problem) for problem in analysis.problems), analysis.problems
+
+
+@pytest.mark.parametrize("kernel", [7, 8, 9, 10, 30])
+@pytest.mark.parametrize(("padding", "stride"), [("valid", 1), (0, 2), (1, 1)])
+def test_each_fix_a_too_large_kernel_is_offered_makes_it_fit(kernel, padding, stride):
+    """Kernel 30 with 'valid' padding was told to try 'same', which needs an odd kernel."""
+    layer = conv(kernel=kernel, padding=padding, stride=stride)
+    problem, = analyse(architecture((1, 4, 4), layer, {"type": "flatten"})).problems
+    fixes = problem.message.split(" — use ")[1]
+    largest = int(re.search(r"a kernel of at most (\d+)", fixes).group(1))
+    padded = re.search(r"padding ('same'|\d+)", fixes).group(1)
+    for fixed in ({**layer, "kernel": largest},
+                  {**layer, "padding": "same" if padded == "'same'" else int(padded)}):
+        assert analyse(architecture((1, 4, 4), fixed, {"type": "flatten"})).ok, (fixes, fixed)
+    assert not analyse(architecture((1, 4, 4), {**layer, "kernel": largest + 1},
+                                    {"type": "flatten"})).ok  # the largest that fits
 
 
 def test_every_problem_is_reported_not_just_the_first():
