@@ -132,12 +132,13 @@ def _latency_ms(run: Callable[[], None], calls: int = 300) -> float:
     return 1e3 * float(np.median(times))
 
 
-def _best_of_rounds(runs: list[Callable[[], None]], seconds: float) -> list[float]:
-    """Fastest seconds per call of each run, the runs alternating over ROUNDS rounds."""
+def _best_of_rounds(runs: list[Callable[[], None]], seconds: float, rounds: int = ROUNDS
+                    ) -> list[float]:
+    """Fastest seconds per call of each run, the runs alternating over `rounds` rounds."""
     best = [np.inf] * len(runs)
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for i, run in enumerate(runs):
-            best[i] = min(best[i], _seconds_per_call(run, seconds / ROUNDS))
+            best[i] = min(best[i], _seconds_per_call(run, seconds / rounds))
     return best
 
 
@@ -406,7 +407,8 @@ def textbook_comparison(quick: bool = False) -> None:
     for phase, batch in (("training", 64), ("inference", INFERENCE_BATCH)):
         runs = [s.train if phase == "training" else s.infer for s in steps]
         with single_threaded_blas():
-            textbook, fast = (batch / t for t in _best_of_rounds(runs, seconds))
+            textbook, fast = (batch / t for t in _best_of_rounds(  # one pass: seconds
+                runs, seconds, rounds=1 if quick else ROUNDS))  # a call on the loops
         print(f"  {phase:<10} batch {batch:>4}: textbook {textbook:>8.0f}, fast {fast:>8.0f} "
               f"({fast / textbook:.0f}× faster)")
 
