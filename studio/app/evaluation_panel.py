@@ -68,6 +68,8 @@ class EvaluationPanel(Panel):
         self.confusion = None
         self.matrix.clear()
         self.matrix_view.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)  # not ±400
+        for side in ("bottom", "left"):  # no classes yet: not the numbers −2…11 either
+            self.matrix_view.getAxis(side).setTicks([[]])
         for item in self.counts:
             item.setText("")
         self.waiting.show()

@@ -17,6 +17,7 @@ from .panel import Panel
 from .steady_label import SteadyLabel
 
 MAX_MAPS = 32
+DRAWING = -1  # the image box's value while the drawing pad's image is on show
 MAX_CLASS_TILES = 32  # more logits than this are drawn as one row, as any vector
 CLASS_TILE = 4  # data pixels per side of a class's tile
 
@@ -87,10 +88,23 @@ class FeatureMapsPanel(Panel):
         self.classes: list[str] = []
         self.chosen: tuple[int, tuple[int, ...]] | None = None  # the pixel last clicked
 
-    def set_layers(self, names: list[str], test_images: int) -> None:
+    def set_layers(self, names: list[str]) -> None:
         self.layer_choice.clear()
         self.layer_choice.addItems(names)
-        self.sample.setRange(0, max(test_images - 1, 0))
+
+    def set_test_images(self, count: int) -> None:
+        """A dataset's test images to choose from (a drawing was for the last network)."""
+        self.sample.setSpecialValueText("")
+        self.sample.setRange(0, max(count - 1, 0))
+
+    def show_drawing(self) -> None:
+        """The box says a drawing is on show, not the test image it last named; stepping
+        back below image #0 shows the drawing again (`sample_changed(DRAWING)`)."""
+        self.sample.blockSignals(True)
+        self.sample.setSpecialValueText("your drawing")  # shown at the minimum
+        self.sample.setMinimum(DRAWING)
+        self.sample.setValue(DRAWING)
+        self.sample.blockSignals(False)
 
     def select_layer(self, index: int | None) -> None:
         if index is not None and index < self.layer_choice.count():

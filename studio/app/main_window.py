@@ -843,7 +843,8 @@ class MainWindow(QMainWindow):
             + ("kernels compiling" if event.compiling
                else f"{event.seconds_left:.0f} s left" if pace is None else speed_text(pace)))
         self.progress.setToolTip(f"{event.images_per_second:,.0f} images a second"
-                                 + (f"; {self._last_epoch}" if self._last_epoch else "")
+                                 + (f"\nlast finished epoch: {self._last_epoch}"
+                                    if self._last_epoch else "")  # not the one under way
                                  + (f"\n{COMPILING}" if event.compiling else ""))
 
     def _on_epoch(self, event) -> None:

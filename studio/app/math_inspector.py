@@ -146,8 +146,8 @@ class MathInspector(Panel):
             label.setVisible(item is not None)
             grid.setVisible(item is not None)
             if item is not None:
-                caption, array = item
-                label.setText(caption)
+                caption, array = item  # an all-zero picture is one flat colour: say why
+                label.setText(caption if array.any() else f"{caption}: all 0")
                 grid.show_images(array if array.ndim == 3 else array[None])
 
     def _on_hover(self, tile: int, row: int, column: int) -> None:

@@ -36,7 +36,7 @@ from .curves_panel import AccuracyPanel, LossPanel
 from .document import NetworkDocument
 from .drawing_pad import DrawingPad
 from .evaluation_panel import EvaluationPanel
-from .feature_maps_panel import FeatureMapsPanel
+from .feature_maps_panel import DRAWING, FeatureMapsPanel
 from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
 from .kernel_playground import KernelPlayground
@@ -157,7 +157,7 @@ class WatchPage(QSplitter):
         self.timeline.go_live()
         analysis = self.document.analysis
         names = [f"{i.index} {describe(i)}" for i in analysis.layers]
-        self.feature_maps.set_layers(names, len(self.dataset.test_images) if self.dataset else 1)
+        self.feature_maps.set_layers(names)
         self.network_view.set_layers(names)
 
     def continue_run(self) -> None:
@@ -172,7 +172,7 @@ class WatchPage(QSplitter):
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self.feature_maps.sample.setRange(0, len(dataset.test_images) - 1)
+        self.feature_maps.set_test_images(len(dataset.test_images))
         self.playground.set_images(dataset.test_images)
         classes = list(dataset.classes)
         self.feature_maps.classes = self.network_view.classes = classes
@@ -384,8 +384,12 @@ class WatchPage(QSplitter):
                "Draw a digit")
         self._show_inside(image, label, f"Your drawing: the gradients are those of the loss "
                                         f"for class {name}, {why}.")
+        self.feature_maps.show_drawing()
 
     def _on_sample_change(self, index: int) -> None:
+        if index == DRAWING:
+            self._on_target_change()
+            return
         if self.dataset is None:
             return
         image = as_input(self.dataset.test_images[index:index + 1])[0]

@@ -59,7 +59,9 @@ def test_a_conv_pixel_shows_patch_kernel_and_products(feature_maps, qtbot):
     assert "Σ of the 25 products" in text and "kernel K[1]" in text
     assert "→ ReLU (layer 1)" in text
     shown = [label.text() for label, grid in watch.math.pictures if grid.isVisible()]
-    assert shown == ["input patch X", "kernel K[1]", "products X·K", "share of dL/dK"]
+    flat = {caption: not array.any() for caption, array in watch.math.explanation.arrays.items()}
+    assert shown == [f"{caption}: all 0" if flat[caption] else caption for caption in
+                     ("input patch X", "kernel K[1]", "products X·K", "share of dL/dK")]
     patch, kernel = watch.math.explanation.arrays["input patch X"], \
         watch.math.explanation.arrays["kernel K[1]"]
     np.testing.assert_allclose(watch.math.explanation.arrays["products X·K"], patch * kernel)

@@ -22,6 +22,8 @@ def test_an_empty_confusion_matrix_spans_the_classes_not_hundreds(window):
     view = window.findChild(pg.PlotWidget, "confusionMatrix")
     (x0, x1), (y0, y1) = view.viewRange()
     assert x0 > -10 and x1 < 20 and y0 > -10 and y1 < 20  # the aspect lock widens one side
+    for side in ("bottom", "left"):  # and no numbers outside the classes (it read −2…11)
+        assert view.getAxis(side)._tickLevels == [[]]  # pyqtgraph has no getter for setTicks
 
 
 def test_before_the_first_epoch_the_matrix_spans_the_classes_and_says_what_comes(window):

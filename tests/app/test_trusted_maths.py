@@ -54,6 +54,15 @@ def test_a_drawing_takes_its_gradient_for_the_class_the_learner_picks(window, qt
     watch.feature_maps.choose(0, (1, 10, 12))
     assert watch.math.text.toPlainText().startswith(watch.feature_maps.source.text())
     assert f"target class {picked}" in watch.math.text.toPlainText()
+    box = watch.feature_maps.sample  # it named "test image #0" under the drawing's maps
+    assert box.text() == "your drawing"
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Up)  # to a test image, and back down to the drawing
+    qtbot.waitUntil(lambda: "Test image #0" in watch.source(watch._latest), timeout=3000)
+    assert box.text() == "test image #0"
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "Your drawing" in watch.source(watch._latest), timeout=3000)
+    assert watch._latest.sample_label == picked and box.text() == "your drawing"
 
 
 def test_the_logits_are_labelled_by_class_with_their_probabilities(window, qtbot):
