@@ -225,7 +225,8 @@ class NetworkCanvas(QGraphicsView):
         scores.setBrush(self.palette().color(QPalette.ColorRole.Text))  # light or dark theme
         scores.setPos(10, end * STEP)
         scene.addItem(scores)
-        scene.setSceneRect(QRectF(-20, -20, BLOCK_WIDTH + 40, (end + 1) * STEP))
+        scene.setSceneRect(QRectF(-20, -20, BLOCK_WIDTH + 40, (end + 1) * STEP).united(
+            scores.sceneBoundingRect().adjusted(0, 0, 20, 0)))  # a hint wider than a block
         self._syncing = False
         self._on_selection_change(self.document.selected)
 

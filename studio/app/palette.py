@@ -99,6 +99,7 @@ class LayerPalette(QTreeWidget):
         layer_type = item.data(0, Qt.ItemDataRole.UserRole)
         if layer_type:
             self.add_requested.emit(layer_type)
+            self.clearSelection()  # added: the palette is not left looking like a mode
 
     def startDrag(self, actions) -> None:
         item = self.currentItem()
@@ -108,6 +109,7 @@ class LayerPalette(QTreeWidget):
         drag = QDrag(self)
         drag.setMimeData(palette_mime(layer_type))
         drag.exec(Qt.DropAction.CopyAction)
+        self.clearSelection()
         self._explain(item)  # the layer dragged, not the last one the pointer crossed
 
 

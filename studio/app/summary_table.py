@@ -53,8 +53,9 @@ class SummaryTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.horizontalHeader()
+        # every column as wide as its contents: a stretched layer column left the numbers
+        # a screen's width from the names they belong to
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
     def show_analysis(self, analysis: Analysis, batch_size: int) -> None:
         rows = cost_rows(analysis, batch_size)

@@ -53,6 +53,7 @@ def test_an_empty_network_says_what_to_do_and_counts_read_as_english(window, qtb
     assert window.summary.text().startswith("0 layers · 0 parameters · ")
     double_click_palette(window, "flatten")
     assert window.summary.text().startswith("1 layer · 0 parameters · ")
+    assert not window.palette.selectedItems()  # added: no highlight left as if a mode
 
 
 def test_a_network_without_an_end_says_what_it_lacks_not_to_fix_unmarked_layers(window):
@@ -80,3 +81,17 @@ def test_every_layer_name_in_the_palette_is_whole_at_1024x700(window, qtbot):
         shown = palette.visualItemRect(item)
         needed = palette.fontMetrics().horizontalAdvance(layer_type) + palette.iconSize().width()
         assert shown.left() + needed <= palette.viewport().width(), layer_type
+
+
+def test_the_empty_networks_hint_can_be_read_whole_at_1024x700(window, qtbot):
+    """It ran past the canvas's right edge ("…from the Presets me")."""
+    window.resize(1024, 700)
+    window.new_network()
+    qtbot.wait(100)
+    view = window.canvas
+    hint = next(item for item in view.scene().items()
+                if isinstance(item, QGraphicsSimpleTextItem) and "Presets" in item.text())
+    view.ensureVisible(hint)  # at most a scroll away, never outside the scene
+    qtbot.wait(50)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert shown.contains(hint.sceneBoundingRect())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QTableWidget
+
 from studio.engine import bytes_needed
 from studio.engine.memory import memory_problem
 
@@ -29,3 +31,13 @@ def test_the_total_is_the_figure_the_engine_refuses_training_at(window, monkeypa
     assert memory_problem(analysis, 256) is None
     monkeypatch.setattr("studio.engine.memory.available_bytes", lambda: needed * 5 // 4 - 8)
     assert memory_problem(analysis, 256) is not None
+
+
+def test_on_a_wide_screen_the_numbers_stay_beside_their_layer_names(window, qtbot):
+    window.resize(1920, 1080)
+    qtbot.wait(50)
+    table = window.findChild(QTableWidget, "layerTable")
+    name_column = table.columnWidth(1)
+    widest_name = max(table.fontMetrics().horizontalAdvance(table.item(r, 1).text())
+                      for r in range(table.rowCount()))
+    assert name_column < widest_name + 60  # it stretched to ~1,500 px
