@@ -803,6 +803,7 @@ class MainWindow(QMainWindow):
     def _on_dataset_ready(self, dataset: Dataset) -> None:
         self._dataset = (self._dataset_source(), dataset)
         self.watch.set_dataset(dataset)
+        self.training_panel.show_images(dataset)
         self.statusBar().showMessage(dataset.note or dataset.describe())
 
     def _preload_dataset(self) -> None:
@@ -814,8 +815,10 @@ class MainWindow(QMainWindow):
     def _on_preloaded(self, source: tuple, dataset: Dataset) -> None:
         if self._dataset is None:
             self._dataset = (source, dataset)
-        if source == self._dataset_source() and self.watch.dataset is None:
-            self.watch.set_dataset(dataset)
+        if source == self._dataset_source():
+            self.training_panel.show_images(dataset)
+            if self.watch.dataset is None:
+                self.watch.set_dataset(dataset)
 
     def _on_download(self, name: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))

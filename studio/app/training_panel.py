@@ -31,6 +31,8 @@ from .dialog_folders import remember_folder, start_folder
 from .plot_theme import apply_plot_theme
 
 if TYPE_CHECKING:
+    from studio.data import Dataset
+
     from .image_folder_preview import ImageFolderPreview
 
 DATASETS = {
@@ -41,6 +43,8 @@ DATASETS = {
     "folder": "A folder: MNIST IDX files, or your images in class sub-folders…",
 }
 
+
+NOT_LOADED = "counted once the dataset is loaded (when training starts)"
 
 #: Seconds between live snapshots: lively enough to watch, cheap enough (see bench --gui).
 SNAPSHOT_INTERVAL = 0.5
@@ -94,6 +98,9 @@ class TrainingPanel(QWidget):
             self.dataset.addItem(text, key)
         self.folder = QLabel()
         self.folder.setWordWrap(True)
+        self.images = QLabel(NOT_LOADED)  # how many images a run of this dataset sees
+        self.images.setObjectName("datasetImages")
+        self.images.setWordWrap(True)
         self.choose_folder = QPushButton("Choose…")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
@@ -139,6 +146,7 @@ class TrainingPanel(QWidget):
         frozen_row.addWidget(self.release)
         form = QFormLayout(self)
         for label, field in (("dataset", self.dataset), ("folder", folder_row),
+                             ("images", self.images),
                              ("epochs", self.epochs), ("batch size", self.batch_size),
                              ("optimiser", self.optimizer), ("learning rate", self.lr),
                              ("schedule", self.schedule), ("seed", self.seed),
@@ -198,7 +206,16 @@ class TrainingPanel(QWidget):
         self._change("optimizer", name)
         self.lr.setValue(DEFAULT_LEARNING_RATES[name])  # each optimiser has its own scale
 
+    def show_images(self, dataset: Dataset) -> None:
+        """What the loaded dataset holds: a folder may have fewer than the 60,000 MNIST
+        training images a tutorial's figures come from."""
+        c, h, w = dataset.image_shape
+        self.images.setText(f"{len(dataset.train_images):,} training and "
+                            f"{len(dataset.test_images):,} test images, {c}×{h}×{w}, "
+                            f"{len(dataset.classes)} classes")
+
     def _on_dataset_change(self) -> None:
+        self.images.setText(NOT_LOADED)
         key = self.dataset.currentData()
         if key == "folder" and not self.settings["folder"]:
             self._choose_folder()

@@ -157,3 +157,20 @@ def test_a_first_run_offline_says_what_to_do_in_the_window(window, qtbot, monkey
     assert "“A folder…”" in error and "--" not in error and "$" not in error
     assert window.statusBar().currentMessage() == "The run did not start."
     assert not window.recorder.runs and window.findChild(QPushButton, "trainButton").isEnabled()
+
+
+def test_the_training_tab_says_how_many_images_a_run_sees(window, qtbot):
+    """A folder of MNIST may hold fewer than the 60,000 training images tutorials quote."""
+    from PySide6.QtWidgets import QLabel
+
+    label = window.findChild(QLabel, "datasetImages")
+    window.load_preset("tiny")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    assert "once the dataset is loaded" in label.text()
+    settle(window, qtbot, "0.05")
+    click_and_wait(window, qtbot, "trainButton")
+    dataset = window.watch.dataset
+    assert label.text().startswith(f"{len(dataset.train_images):,} training and "
+                                   f"{len(dataset.test_images):,} test images, 1×28×28, 10 classes")
+    window.training_panel.dataset.setCurrentIndex(window.training_panel.dataset.findData("mnist"))
+    assert "once the dataset is loaded" in label.text()
