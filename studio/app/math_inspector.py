@@ -126,8 +126,8 @@ class MathInspector(Panel):
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(pictures)
         self.split.addWidget(self.text)
-        self.split.setStretchFactor(0, 2)
-        self.split.setStretchFactor(1, 3)  # the numbers are the point; pictures give the gist
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)  # halves: at 1920×1080 2:3 left 3×3 pictures 35 px
         self.body.addWidget(self.title)
         self.body.addWidget(self.split, 1)
         self.explanation: Explanation | None = None

@@ -89,3 +89,17 @@ def test_a_colour_pixel_prints_the_patch_and_kernel_of_all_three_channels():
     for caption in ("input patch X", "kernel K[0]", "products X·K"):
         for c, name in enumerate(("red", "green", "blue")):
             assert f"{caption} (channel {c}, {name}):" in text
+
+
+def test_on_a_large_screen_the_maths_pictures_are_large_enough_to_read(trained, qtbot):
+    """Stacked 2:3 over the sums at 1920×1080, a 3×3 picture was 35 pixels wide."""
+    trained.resize(1920, 1080)
+    watch = trained.watch
+    watch.tabs.setCurrentWidget(watch.feature_maps_page)
+    qtbot.waitUntil(lambda: watch.feature_maps.snapshot is not None, timeout=5000)
+    watch.feature_maps.choose(0, (1, 10, 12))
+    qtbot.wait(200)
+    kernel = watch.math.pictures[1][1]
+    assert kernel.tile_size() >= 48
+    lines = watch.math.text.height() / watch.math.text.fontMetrics().lineSpacing()
+    assert lines >= 12  # and the sums keep room for their first lines
