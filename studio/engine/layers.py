@@ -127,7 +127,7 @@ class Conv2D(Layer):
         self._rectified = self.plan.relu and (training or not self.layer_outputs)
         self._codes = None
         weight, bias, chunks = self.params["weight"], self.params["bias"], thread_chunks(len(x))
-        path = self.plan.forward_path(self._rectified and not self.layer_outputs)
+        path = self.plan.forward_path(self._rectified and not self.layer_outputs, len(x))
         if path == POOLED_PHASES:
             pooled, _ = self.pool_after.take_from_conv(out)  # its argmax is left unset
             self._codes = self._workspace("codes", pooled.shape, np.int8)

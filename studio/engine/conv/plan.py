@@ -60,6 +60,7 @@ class ConvPlan:
     plain_backward: str
     pooled_backward: str
     epilogue_pool: bool = False  # the shifted-row forward also pools (2×2, stride 2) in cache
+    winograd_from: int = 0  # a Winograd forward gives way to im2col for fewer images than this
 
     @property
     def summary(self) -> str:
@@ -67,9 +68,11 @@ class ConvPlan:
         pooled = " + max-pool" if self.epilogue_pool and self.forward == SHIFTED_ROWS else ""
         return f"{self.forward}{pooled} / {self.backward}"
 
-    def forward_path(self, fused: bool) -> str:
-        """The path of a forward pass; `fused`: it rectifies and keeps no layer outputs."""
-        return self.forward if fused else self.kept_forward
+    def forward_path(self, fused: bool, images: int) -> str:
+        """The path of a forward pass of `images` images; `fused`: it rectifies and keeps no
+        layer outputs."""
+        path = self.forward if fused else self.kept_forward
+        return IM2COL if path == WINOGRAD and images < self.winograd_from else path
 
     def backward_path(self, from_pool: bool, in_phases: bool, need_grad_x: bool) -> str:
         """The path of a backward pass: `from_pool`, the gradient is the fused pool's;
@@ -115,6 +118,12 @@ def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bo
     """A 3×3 kernel, stride 1, ≥ 16 channels and maps ≥ 14 rows: where F(2×2, 3×3) measured
     faster than im2col (figures: docs/performance.md, 'Winograd')."""
     return kernel == 3 and stride == 1 and channels >= 16 and out_height >= 14
+
+
+#: Fewer images than this run a Winograd layer on im2col: its transforms and sixteen small
+#: products cost a fixed time per call that a few images do not repay (docs/performance.md,
+#: 'Winograd').
+WINOGRAD_MIN_IMAGES = 16
 
 
 def use_phases(channels: int, kernel: int, filters: int, pooled_width: int) -> bool:
@@ -194,7 +203,8 @@ def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
     kept = "when its output is kept, " if plan.forward == POOLED_PHASES else ""
     if plan.kept_forward == WINOGRAD and not forced.forward:
         reasons.append(f"{kept}3×3, stride 1, {conv.channels} channels, {conv.out_height}-row "
-                       "maps: Winograd forward")
+                       f"maps: Winograd forward (im2col for fewer than {plan.winograd_from} "
+                       "images)")
     elif not forced.forward:
         settings = f"stride {conv.stride} and {conv.filters} filters"
         reasons.append(kept + (f"shifted rows ({settings}: stride 1, ≤ 32 filters)"
@@ -237,8 +247,10 @@ def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
     forward = (forced.forward or (POOLED_PHASES if in_phases else kept))
     backward = forced.backward or (POOLED_PHASES if forward == POOLED_PHASES and conv.first
                                    else pooled if conv.pool is not None else plain)
+    chosen_winograd = WINOGRAD in (forward, kept) and forced.forward != WINOGRAD
     plan = ConvPlan(forward, backward, conv.relu, conv.pool is not None, "", kept, plain,
-                    pooled, conv.two_by_two and kept == SHIFTED_ROWS)
+                    pooled, conv.two_by_two and kept == SHIFTED_ROWS,
+                    WINOGRAD_MIN_IMAGES if chosen_winograd else 0)
     return replace(plan, why=_why(conv, plan, forced))
 
 
