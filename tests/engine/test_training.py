@@ -209,3 +209,21 @@ def test_a_stopped_and_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(
     assert not result.stopped
     for name, array in whole.state_dict().items():
         np.testing.assert_array_equal(second.state_dict()[name], array, err_msg=name)
+
+
+def test_the_reported_rate_leaves_out_the_first_batch_which_loads_the_kernels():
+    from studio.engine.trainer import TrainResult
+
+    assert TrainResult(train_seconds=2.0, images=640, first_batch=(0.5, 64)
+                       ).images_per_second == pytest.approx(576 / 1.5)
+    assert TrainResult(train_seconds=0.5, images=64, first_batch=(0.5, 64)
+                       ).images_per_second == pytest.approx(128)  # one batch: all there is
+    from studio.data import synthetic_digits
+
+    images, labels = synthetic_digits(256, seed=3)
+    trainer = Trainer(Network(load_preset("tiny")), images, labels,
+                      config=TrainConfig(epochs=1, batch_size=64, snapshot_interval=0))
+    result = trainer.run()
+    seconds, first = result.first_batch
+    assert first == 64 and 0 < seconds < result.train_seconds
+    assert result.images_per_second == pytest.approx(192 / (result.train_seconds - seconds))
