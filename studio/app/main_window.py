@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
 
         engine.serial_in_this_thread()  # the page's passes are single images (its docstring)
         apply_plot_theme()
-        self._watch = watch = WatchPage(self.document)
+        self._watch = watch = WatchPage(self.document, self._fast_kernels_ready)
         index, current = self.pages.indexOf(self._watch_placeholder), self.pages.currentIndex()
         title = self.pages.tabText(index)
         blocked = self.pages.blockSignals(True)  # the swap is no change of page
@@ -152,6 +152,10 @@ class MainWindow(QMainWindow):
         watch.feature_maps.sample_changed.connect(self.training.set_sample)
         watch.playground.use_kernel.connect(self.use_kernel)
         watch.canvas.health_clicked.connect(self.offer_suggestion)
+
+    def _fast_kernels_ready(self, architecture: dict) -> bool:
+        ready = self.warmup.fast_kernels_for(architecture)
+        return ready is None or ready.is_set()
 
     def _on_page_change(self, index: int) -> None:
         if self.pages.widget(index) is self._watch_placeholder:

@@ -12,6 +12,7 @@ learner picks (the predicted one unless they pick another).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -58,10 +59,13 @@ def lineage(runs: list[Run]) -> list[Run]:
 
 
 class WatchPage(QSplitter):
-    def __init__(self, document: NetworkDocument, parent=None):
+    def __init__(self, document: NetworkDocument,
+                 fast_ready: Callable[[dict], bool] = lambda architecture: True, parent=None):
+        """`fast_ready(architecture)`: whether that network's fast kernels are compiled."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("watchPage")
         self.document = document
+        self.fast_ready = fast_ready
         self._build_panels()
         self._build_layout()
         self.dataset: Dataset | None = None
@@ -339,6 +343,13 @@ class WatchPage(QSplitter):
         self.open_maths(len(self.model.layers) - 1, (predicted,))
 
     # the GUI thread's own passes ------------------------------------------------------
+    def _on_gui_thread(self, network: Network) -> Network:
+        """`network`, computing on the textbook loops until its fast kernels are compiled
+        (same numbers): on a first launch a pixel clicked early compiled them here, on the
+        GUI thread, and the window froze for as long."""
+        network.use_engine("fast" if self.fast_ready(network.architecture) else "textbook")
+        return network
+
     def _explain(self, layer: int, position: tuple[int, ...]) -> None:
         """Explain a pixel with the weights of the snapshot on show, on that snapshot's image."""
         snapshot = self.feature_maps.snapshot
@@ -348,14 +359,15 @@ class WatchPage(QSplitter):
             self._explainer = Network(snapshot.architecture)
         self._explainer.load_state_dict(snapshot.weights)
         classes = self.dataset.classes if self.dataset is not None else None
-        self.math.show_explanation(explain(self._explainer, snapshot.sample_image,
+        self.math.show_explanation(explain(self._on_gui_thread(self._explainer),
+                                           snapshot.sample_image,
                                            snapshot.sample_label, layer, position, classes),
                                    self.source(snapshot))
 
     def _inside(self, image: np.ndarray, label: int) -> Snapshot | None:
         if self.model is None:
             return None
-        seen = look_inside(self.model, image, label)
+        seen = look_inside(self._on_gui_thread(self.model), image, label)
         self.drawing.show_probabilities(seen.probabilities)
         previous = self._latest
         if previous is None:
@@ -376,7 +388,8 @@ class WatchPage(QSplitter):
         if image is None or self.model is None or self.model.input_shape != image.shape:
             return
         chosen = self.drawing.chosen_target()
-        predicted = int(np.argmax(self.model.forward(image[None], training=False)[0]))
+        predicted = int(np.argmax(self._on_gui_thread(self.model).forward(image[None],
+                                                                         training=False)[0]))
         label = predicted if chosen is None else chosen
         name = self._class_name(label)
         why = (f"the class you picked (it predicts {self._class_name(predicted)})"

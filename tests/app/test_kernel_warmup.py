@@ -65,3 +65,31 @@ def test_a_run_started_while_the_kernels_compile_is_under_way_at_once(window, qt
     assert "full speed" in window.statusBar().currentMessage()
     window.stop_training()
     qtbot.waitUntil(lambda: not window.training.running, timeout=30000)
+
+
+def test_the_pages_own_passes_run_on_the_textbook_loops_until_the_fast_kernels_are_ready(
+        window, qtbot):
+    """A pixel clicked (or a test image picked) on a first launch compiled the fast kernels
+    on the GUI thread: the window froze until they were done. Same numbers either way."""
+    import threading
+
+    import numpy as np
+
+    from .views import show_untrained
+
+    held = threading.Event()
+    window.warmup.fast_kernels_for = lambda architecture: held
+    watch, _, _ = show_untrained(window)
+    watch.tabs.setCurrentWidget(watch.feature_maps_page)
+    qtbot.waitUntil(lambda: watch.feature_maps.snapshot is not None, timeout=5000)
+    watch.feature_maps.sample.setValue(3)  # a look inside the model, on the GUI thread
+    watch.feature_maps.choose(0, (1, 10, 12))  # and an explanation
+    assert watch.model.engine == watch._explainer.engine == "textbook"
+    on_loops = (watch._latest.input_gradient.copy(), watch.math.text.toPlainText())
+    held.set()
+    watch.feature_maps.sample.setValue(4)
+    watch.feature_maps.sample.setValue(3)
+    watch.feature_maps.choose(0, (1, 10, 12))
+    assert watch.model.engine == watch._explainer.engine == "fast"
+    np.testing.assert_allclose(watch._latest.input_gradient, on_loops[0], rtol=1e-4, atol=1e-7)
+    assert watch.math.text.toPlainText().splitlines()[:3] == on_loops[1].splitlines()[:3]
