@@ -57,9 +57,12 @@ def test_a_run_started_while_the_kernels_compile_is_under_way_at_once(window, qt
     held = threading.Event()
     window.warmup.fast_kernels_for = lambda architecture: held
     window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
-    window.start_training(TrainConfig(epochs=1))
+    window.start_training(TrainConfig(epochs=20))  # still running when the kernels are in
     qtbot.waitUntil(lambda: "kernels compiling" in window.progress.format(), timeout=30000)
     assert "textbook loops" in window.statusBar().currentMessage()
+    # released once they really are compiled: with a cold cache (a new NUMBA_CPU_NAME) the
+    # switch would otherwise compile them in the run, for minutes
+    qtbot.waitUntil(window.warmup.first_ready.is_set, timeout=900000)
     held.set()
     qtbot.waitUntil(lambda: "s left" in window.progress.format(), timeout=30000)
     assert "full speed" in window.statusBar().currentMessage()
