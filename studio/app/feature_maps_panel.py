@@ -51,7 +51,8 @@ def is_logits(snapshot: Snapshot, layer: int) -> bool:
 
 
 class FeatureMapsPanel(Panel):
-    sample_changed = Signal(int)
+    sample_changed = Signal(int)  # the test image chosen (its index)
+    drawing_requested = Signal()  # the box stepped back to the drawing (see `show_drawing`)
     pixel_clicked = Signal(int, tuple)  # layer, position in its output: (c, y, x) or (unit,)
 
     def __init__(self, parent=None):
@@ -81,7 +82,8 @@ class FeatureMapsPanel(Panel):
         pictures.addWidget(self.input)
         pictures.addWidget(self.maps, 1)
         self.body.addLayout(pictures, 1)
-        self.sample.valueChanged.connect(self.sample_changed)
+        self.sample.valueChanged.connect(self._on_sample_value)
+        self.test_index = 0  # the test image last chosen, also while a drawing is on show
         self.layer_choice.currentIndexChanged.connect(self._on_layer_change)
         self.maps.clicked.connect(self._on_map_click)
         self._snapshot: Snapshot | None = None
@@ -97,9 +99,23 @@ class FeatureMapsPanel(Panel):
         self.sample.setSpecialValueText("")
         self.sample.setRange(0, max(count - 1, 0))
 
+    def choose_test_image(self, index: int) -> None:
+        """Show test image `index`, announced even when it is the one on show."""
+        self.sample.blockSignals(True)
+        self.sample.setValue(index)
+        self.sample.blockSignals(False)
+        self._on_sample_value(index)
+
+    def _on_sample_value(self, value: int) -> None:
+        if value == DRAWING:
+            self.drawing_requested.emit()
+        else:
+            self.test_index = value
+            self.sample_changed.emit(value)
+
     def show_drawing(self) -> None:
         """The box says a drawing is on show, not the test image it last named; stepping
-        back below image #0 shows the drawing again (`sample_changed(DRAWING)`)."""
+        back below image #0 shows the drawing again (`drawing_requested`)."""
         self.sample.blockSignals(True)
         self.sample.setSpecialValueText("your drawing")  # shown at the minimum
         self.sample.setMinimum(DRAWING)

@@ -43,13 +43,13 @@ from studio.training_setup import CheckpointPolicy, trainer_for
 PROGRESS_INTERVAL = 0.5  # seconds between progress signals; the loss points come in bundles
 
 
-
 def offline_sentence(error: DownloadFailed) -> str:
     """A failed download in the window's terms (the command line's names its options)."""
-    return (f"{error.dataset} could not be downloaded: {error.host} did not answer "
-            f"({error.reason}). Connect to the internet and press Train again — or, if you "
-            f"have the files, choose the dataset “A folder…” (Training tab) and pick the "
-            f"folder that holds them.")
+    return (f"{error.dataset} could not be downloaded from {error.host} ({error.reason}). "
+            f"Check the internet connection and press Train again — or, if you have the "
+            f"files, choose the dataset “A folder…” (Training tab) and pick the folder that "
+            f"holds them.")
+
 
 class TrainingWorker(QObject):
     dataset_ready = Signal(object)  # Dataset

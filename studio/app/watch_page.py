@@ -37,7 +37,7 @@ from .curves_panel import AccuracyPanel, LossPanel
 from .document import NetworkDocument
 from .drawing_pad import DrawingPad
 from .evaluation_panel import EvaluationPanel
-from .feature_maps_panel import DRAWING, FeatureMapsPanel
+from .feature_maps_panel import FeatureMapsPanel
 from .filters_panel import FiltersPanel
 from .gradients_panel import GradientsPanel
 from .kernel_playground import KernelPlayground
@@ -144,6 +144,7 @@ class WatchPage(QSplitter):
         self.drawing.sketch.drawn.connect(self._on_drawing)
         self.drawing.target_changed.connect(self._on_target_change)
         self.feature_maps.sample_changed.connect(self._on_sample_change)
+        self.feature_maps.drawing_requested.connect(self._on_target_change)
         self.feature_maps.pixel_clicked.connect(self._explain)
         self.network_view.pixel_clicked.connect(self.open_maths)
         self.evaluation.mistake_chosen.connect(self.open_mistake)
@@ -319,7 +320,7 @@ class WatchPage(QSplitter):
         if self._own is not None and self._own[0] is snapshot:
             return self._own[1]
         name = self._class_name(snapshot.sample_label)
-        return (f"Test image #{self.feature_maps.sample.value()}, true label {name}: the "
+        return (f"Test image #{self.feature_maps.test_index}, true label {name}: the "
                 f"gradients are those of the loss for class {name}.")
 
     # from one view to another ---------------------------------------------------------
@@ -336,10 +337,7 @@ class WatchPage(QSplitter):
         if self.model is None or self.dataset is None:
             return
         self.tabs.setCurrentWidget(self.feature_maps_page)
-        self.feature_maps.sample.blockSignals(True)
-        self.feature_maps.sample.setValue(index)
-        self.feature_maps.sample.blockSignals(False)
-        self.feature_maps.sample_changed.emit(index)  # even when it is the image on show
+        self.feature_maps.choose_test_image(index)
         self.open_maths(len(self.model.layers) - 1, (predicted,))
 
     # the GUI thread's own passes ------------------------------------------------------
@@ -400,9 +398,6 @@ class WatchPage(QSplitter):
         self.feature_maps.show_drawing()
 
     def _on_sample_change(self, index: int) -> None:
-        if index == DRAWING:
-            self._on_target_change()
-            return
         if self.dataset is None:
             return
         image = as_input(self.dataset.test_images[index:index + 1])[0]

@@ -153,7 +153,7 @@ def test_a_first_run_offline_says_what_to_do_in_the_window(window, qtbot, monkey
     monkeypatch.setattr(window, "_loader", lambda: offline)
     click_and_wait(window, qtbot, "trainButton")
     error = window.errors[-1]
-    assert error.startswith("MNIST could not be downloaded: 127.0.0.1 did not answer")
+    assert error.startswith("MNIST could not be downloaded from 127.0.0.1 (")
     assert "“A folder…”" in error and "--" not in error and "$" not in error
     assert window.statusBar().currentMessage() == "The run did not start."
     assert not window.recorder.runs and window.findChild(QPushButton, "trainButton").isEnabled()

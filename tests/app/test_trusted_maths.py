@@ -120,3 +120,30 @@ def test_clicking_a_mistake_opens_it_in_feature_maps_and_the_maths(window, qtbot
     assert (shown.layer, shown.position) == (len(network.layers) - 1, (predicted,))
     assert watch.math.text.toPlainText().startswith(
         f"Test image #{index}, true label {dataset.test_labels[index]}")
+
+
+def test_stepping_back_to_a_drawing_during_a_run_leaves_the_run_and_its_captions_alone(
+        window, qtbot):
+    """The drawing's place in the box (-1) reached the trainer as the test image to
+    snapshot: its next snapshot raised IndexError and the run never ended."""
+    from studio.engine import TrainConfig
+
+    window.load_preset("tiny")
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    window.start_training(TrainConfig(epochs=1, snapshot_interval=0.05))
+    watch = window.watch
+    qtbot.waitUntil(lambda: watch.model is not None or watch._latest is not None, timeout=30000)
+    qtbot.waitUntil(lambda: watch.dataset is not None, timeout=30000)
+    watch.set_model(watch.model or window.training.network)
+    click_tab(qtbot, watch.tabs, watch.drawing)
+    draw_a_stroke(qtbot, watch.drawing.sketch)
+    click_tab(qtbot, watch.tabs, watch.feature_maps_page)
+    box = watch.feature_maps.sample
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Up)
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    assert box.text() == "your drawing"
+    qtbot.waitUntil(lambda: not window.training.running, timeout=60000)
+    assert not window.errors and window.recorder.runs[-1].status == "finished"
+    watch.offer_snapshot(watch.store.snapshots[-1])  # a run's snapshot, not the drawing
+    assert "Test image #0" in watch.source(watch.store.snapshots[-1])
