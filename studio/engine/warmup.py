@@ -15,6 +15,7 @@ from contextlib import suppress
 import numpy as np
 
 from .architecture import FORMAT, VERSION, ArchitectureError
+from .conv.plan import WINOGRAD_MIN_IMAGES
 from .inspection import look_inside
 from .losses import softmax_cross_entropy
 from .network import Network
@@ -58,8 +59,8 @@ def compile_kernels(first: dict | None = None, batch: int = 64, only_first: bool
     if only_first:
         return
     every = Network(_EVERY_KERNEL, engine=engine)
-    _first_batch(every, 2)
-    _later_batches(every, 2)
+    _first_batch(every, WINOGRAD_MIN_IMAGES)  # fewer images would leave Winograd out
+    _later_batches(every, WINOGRAD_MIN_IMAGES)
 
 
 def _batch(network: Network, batch: int) -> tuple[np.ndarray, np.ndarray]:

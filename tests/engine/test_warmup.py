@@ -26,7 +26,7 @@ def stepped(monkeypatch):
 def test_the_first_network_is_stepped_before_every_other_kernel(stepped):
     warmup.compile_kernels(load_preset("lenet5"), batch=64)
     assert stepped == [("_first_batch", "LeNet-5", 64), ("_later_batches", "LeNet-5", 64),
-                       ("_first_batch", "warm-up", 2), ("_later_batches", "warm-up", 2)]
+                       ("_first_batch", "warm-up", 16), ("_later_batches", "warm-up", 16)]
 
 
 def test_only_first_stops_after_the_first_networks_batches(stepped):
@@ -37,7 +37,7 @@ def test_only_first_stops_after_the_first_networks_batches(stepped):
 def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
     broken = {**load_preset("lenet5"), "layers": [{"type": "conv2d", "filters": 6, "kernel": 99}]}
     warmup.compile_kernels(broken)
-    assert stepped == [("_first_batch", "warm-up", 2), ("_later_batches", "warm-up", 2)]
+    assert stepped == [("_first_batch", "warm-up", 16), ("_later_batches", "warm-up", 16)]
 
 
 KERNELS_LOADED = """
@@ -49,6 +49,8 @@ from studio.io import load_preset
 
 if sys.argv[1] == "warm-up":
     compile_kernels(load_preset("lenet5"), 64, only_first=True, engine="textbook")
+elif sys.argv[1] == "every kernel":
+    compile_kernels()
 else:  # a first launch's first batch: it takes a snapshot, as every run's first batch does
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (128, 28, 28), np.uint8), np.arange(128) % 10
@@ -73,3 +75,12 @@ def test_the_textbook_stage_loads_exactly_the_kernels_a_first_launchs_first_batc
     trained = _kernels_loaded("first batch")
     assert any("conv2d_input_gradient" in kernel for kernel in trained)  # it sees kernels
     assert _kernels_loaded("warm-up") == trained
+
+
+def test_the_whole_warm_up_loads_every_conv_path():
+    """Run on two images, its Winograd layer went to im2col (`WINOGRAD_MIN_IMAGES`), and
+    a later run of a Winograd network compiled Winograd in its first batch."""
+    loaded = " ".join(_kernels_loaded("every kernel"))
+    for module in ("winograd", "shifted_rows", "im2col", "pooled_scatter", "pool_kernels"):
+        assert f"studio.engine.conv.{module}." in loaded or f"studio.engine.{module}." in loaded, \
+            module
