@@ -28,7 +28,8 @@ class DecadeAxis(pg.AxisItem):
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         decades = range(int(np.ceil(minVal)), int(np.floor(maxVal)) + 1)
-        stride = max(1, math.ceil(len(decades) * DECADE_LABEL_PIXELS / max(size, 1)))
+        stride = min(max(1, math.ceil(len(decades) * DECADE_LABEL_PIXELS / max(size, 1))),
+                     max(len(decades), 1))  # a tiny axis still labels one decade
         ticks = [(1.0, [float(v) for v in decades if v % stride == 0])]
         if len(decades) < 2:
             between = [v + np.log10(m) for v in range(int(np.floor(minVal)), int(np.ceil(maxVal)))

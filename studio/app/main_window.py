@@ -383,6 +383,7 @@ class MainWindow(QMainWindow):
             f"{memory_text(engine.bytes_needed(analysis, batch))} of training memory per batch "
             f"of {batch}")
         self.table.show_analysis(analysis, batch)
+        self._show_dataset_images()
         self.problems.clear()
         for problem in analysis.problems:
             self.problems.addItem(f"⚠ {problem}")
@@ -717,6 +718,13 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.setFormat(text)
 
+    def _show_dataset_images(self) -> None:
+        """The Training tab's image count: of the dataset loaded for these settings and this
+        network's input, else none yet."""
+        loaded = self._dataset
+        self.training_panel.show_images(
+            loaded[1] if loaded is not None and loaded[0] == self._dataset_source() else None)
+
     def _dataset_source(self) -> tuple[str, str, tuple[int, ...] | None]:
         """(kind, folder, the network's input shape): images in a folder are converted to
         the input, so the same folder gives another dataset for another input."""
@@ -807,7 +815,7 @@ class MainWindow(QMainWindow):
     def _on_dataset_ready(self, dataset: Dataset) -> None:
         self._dataset = (self._dataset_source(), dataset)
         self.watch.set_dataset(dataset)
-        self.training_panel.show_images(dataset)
+        self._show_dataset_images()
         self.statusBar().showMessage(dataset.note or dataset.describe())
 
     def _preload_dataset(self) -> None:
@@ -819,10 +827,9 @@ class MainWindow(QMainWindow):
     def _on_preloaded(self, source: tuple, dataset: Dataset) -> None:
         if self._dataset is None:
             self._dataset = (source, dataset)
-        if source == self._dataset_source():
-            self.training_panel.show_images(dataset)
-            if self.watch.dataset is None:
-                self.watch.set_dataset(dataset)
+            self._show_dataset_images()
+        if source == self._dataset_source() and self.watch.dataset is None:
+            self.watch.set_dataset(dataset)
 
     def _on_download(self, name: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))

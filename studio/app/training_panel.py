@@ -206,16 +206,18 @@ class TrainingPanel(QWidget):
         self._change("optimizer", name)
         self.lr.setValue(DEFAULT_LEARNING_RATES[name])  # each optimiser has its own scale
 
-    def show_images(self, dataset: Dataset) -> None:
-        """What the loaded dataset holds: a folder may have fewer than the 60,000 MNIST
-        training images a tutorial's figures come from."""
+    def show_images(self, dataset: Dataset | None) -> None:
+        """What the loaded dataset holds (None: none is loaded for these settings): a folder
+        may have fewer than the 60,000 MNIST training images a tutorial's figures come from."""
+        if dataset is None:
+            self.images.setText(NOT_LOADED)
+            return
         c, h, w = dataset.image_shape
         self.images.setText(f"{len(dataset.train_images):,} training and "
                             f"{len(dataset.test_images):,} test images, {c}×{h}×{w}, "
                             f"{len(dataset.classes)} classes")
 
     def _on_dataset_change(self) -> None:
-        self.images.setText(NOT_LOADED)
         key = self.dataset.currentData()
         if key == "folder" and not self.settings["folder"]:
             self._choose_folder()

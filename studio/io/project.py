@@ -127,10 +127,10 @@ def read_project(path: str | os.PathLike) -> Project:
     if data.get("weights") is not None:
         if not isinstance(data["weights"], str) or not data["weights"]:
             raise FileFormatError(f"{path}: 'weights' must name the weights file beside it")
-        weights_path = path.parent / data["weights"]
+        named = path.parent / data["weights"]
         try:
-            _, arrays = read_weights(weights_path)
-            weights = _checked_weights(weights_path, architecture, arrays)
+            _, arrays = read_weights(named)
+            weights = _checked_weights(named, architecture, arrays)
         except FileFormatError as error:
             raise FileFormatError(f"{path}: its weights cannot be used — {error}") from None
     runs = runs_from_json(data.get("runs", []), str(path))
@@ -139,10 +139,15 @@ def read_project(path: str | os.PathLike) -> Project:
     return Project(architecture, training, weights, runs)
 
 
+def weights_path(project: Path) -> Path:
+    """digits.cnnproj → digits.npz, the trained weights beside it."""
+    return project.with_name(f"{project.stem}.npz")
+
+
 def project_files(path: str | os.PathLike, project: Project) -> list[Path]:
     """Every file `write_project` writes for `project` at `path`."""
     path = Path(path)
-    return ([path] + ([path.with_name(f"{path.stem}.npz")] if project.weights is not None else [])
+    return ([path] + ([weights_path(path)] if project.weights is not None else [])
             + ([run_weights_path(path)] if project.runs else []))
 
 
@@ -151,10 +156,10 @@ def write_project(path: str | os.PathLike, project: Project) -> None:
     path = Path(path)
     weights_name = None
     if project.weights is not None:
-        weights_name = f"{path.stem}.npz"
+        weights_name = weights_path(path).name
         network = engine.Network(project.architecture)
         network.load_state_dict(project.weights)
-        save_weights(path.parent / weights_name, network)
+        save_weights(weights_path(path), network)
     if project.runs:
         save_run_weights(run_weights_path(path), project.runs)
     atomic_write_text(path, json.dumps(project.to_json(weights_name), indent=2) + "\n")

@@ -174,3 +174,8 @@ def test_the_training_tab_says_how_many_images_a_run_sees(window, qtbot):
                                    f"{len(dataset.test_images):,} test images, 1×28×28, 10 classes")
     window.training_panel.dataset.setCurrentIndex(window.training_panel.dataset.findData("mnist"))
     assert "once the dataset is loaded" in label.text()
+    window.training_panel.set_settings({**window.training_panel.settings, "dataset": "synthetic"})
+    window._on_settings_change()  # as opening a project does: back to the loaded one
+    assert label.text().startswith(f"{len(dataset.train_images):,} training")
+    window.load_preset("lenet5_rgb")  # another input: those images are not what it trains on
+    assert "once the dataset is loaded" in label.text()

@@ -62,6 +62,8 @@ window.show()
 QApplication.processEvents()
 free = window.screen().availableGeometry()
 print(json.dumps([window.width(), window.height(), free.width(), free.height()]))
+window.resize(900, 600)  # what the person made of it, to come back next time
+QApplication.processEvents()
 window.close()
 """
 
@@ -83,5 +85,5 @@ def test_a_first_window_fits_a_laptop_screen_and_a_closed_one_reopens_where_it_w
     width, height, free_width, free_height = opened()
     assert (free_width, free_height) == (1024, 700)
     assert width <= 1024 and height <= 700 and width * height > 0.9 * 1024 * 700
-    again = opened()[:2]  # from the saved geometry (Qt keeps room for a title bar)
-    assert again[0] <= 1024 and again[1] <= 700 and again[0] * again[1] > 0.9 * width * height
+    again = opened()[:2]  # the size it was closed at, from the saved geometry
+    assert again[0] == 900 and 560 <= again[1] <= 600  # (Qt may keep room for a title bar)

@@ -247,7 +247,7 @@ def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
     forward = (forced.forward or (POOLED_PHASES if in_phases else kept))
     backward = forced.backward or (POOLED_PHASES if forward == POOLED_PHASES and conv.first
                                    else pooled if conv.pool is not None else plain)
-    chosen_winograd = WINOGRAD in (forward, kept) and forced.forward != WINOGRAD
+    chosen_winograd = kept == WINOGRAD and forced.forward != WINOGRAD
     plan = ConvPlan(forward, backward, conv.relu, conv.pool is not None, "", kept, plain,
                     pooled, conv.two_by_two and kept == SHIFTED_ROWS,
                     WINOGRAD_MIN_IMAGES if chosen_winograd else 0)
