@@ -132,13 +132,13 @@ class Conv2D(Layer):
             pooled, _ = self.pool_after.take_from_conv(out)  # its argmax is left unset
             self._codes = self._workspace("codes", pooled.shape, np.int8)
             pooled_phases.forward(x, weight, bias, self.padding, pooled, self._codes, chunks)
-        elif path == WINOGRAD:
-            winograd.winograd_conv3x3_forward(x, weight, bias, self.padding, out,
-                                              self._rectified, chunks)
-        elif path == SHIFTED_ROWS and self._rectified and self.plan.epilogue_pool:
+        elif path in (SHIFTED_ROWS, WINOGRAD) and self._rectified and self.plan.epilogue_pool:
             pooled, argmax = self.pool_after.take_from_conv(out)
-            shifted_rows.forward(x, weight, bias, self.padding, out, True, chunks, pooled,
-                                 argmax, write_out=self.layer_outputs)
+            (shifted_rows if path == SHIFTED_ROWS else winograd).forward(
+                x, weight, bias, self.padding, out, True, chunks, pooled, argmax,
+                write_out=self.layer_outputs)
+        elif path == WINOGRAD:
+            winograd.forward(x, weight, bias, self.padding, out, self._rectified, chunks)
         elif path == SHIFTED_ROWS:
             shifted_rows.forward(x, weight, bias, self.padding, out, self._rectified, chunks)
         else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine.conv import im2col
+from studio.engine import pool_kernels
+from studio.engine.conv import im2col, winograd
 from studio.engine.conv.plan import use_winograd
-from studio.engine.conv.winograd import winograd_conv3x3_forward
 
 
 @pytest.mark.parametrize(("channels", "size", "filters", "pad"),
@@ -22,8 +22,39 @@ def test_winograd_matches_the_im2col_convolution(channels, size, filters, pad, r
     expected = np.empty((5, filters, out_size, out_size), np.float32)
     actual = np.full_like(expected, np.nan)
     im2col.conv2d_forward(x, weight, bias, 1, pad, expected, rectify, 2)
-    winograd_conv3x3_forward(x, weight, bias, pad, actual, rectify, 2)
+    winograd.forward(x, weight, bias, pad, actual, rectify, 2)
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize(("channels", "size", "filters", "pad"),
+                         [(32, 14, 64, 1),  # the wide net's second conv: 7 × 7 windows
+                          (3, 9, 4, 0),  # 7 × 7 maps: the last row and column of tiles unpooled
+                          (2, 8, 3, 1)])
+@pytest.mark.parametrize("write_out", [True, False])
+def test_the_pooling_output_transform_matches_a_separate_relu_and_max_pool(
+        channels, size, filters, pad, write_out):
+    rng = np.random.default_rng(channels + size)
+    x = rng.normal(size=(7, channels, size, size)).astype(np.float32)  # blocks of 4 and 3
+    weight = rng.normal(size=(filters, channels, 3, 3)).astype(np.float32)
+    bias = rng.normal(size=filters).astype(np.float32)
+    side = size + 2 * pad - 2
+    expected = np.empty((7, filters, side, side), np.float32)
+    im2col.conv2d_forward(x, weight, bias, 1, pad, expected, True, 2)
+    want_pooled = np.empty((7, filters, side // 2, side // 2), np.float32)
+    want_argmax = np.empty(want_pooled.shape, np.int32)
+    pool_kernels.maxpool2x2_forward(expected, want_pooled, want_argmax)
+
+    out = np.full_like(expected, np.nan)
+    pooled, argmax = np.full_like(want_pooled, np.nan), np.full_like(want_argmax, -1)
+    winograd.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(pooled, want_pooled, rtol=1e-4, atol=1e-4 * scale)
+    passed = want_pooled > 1e-3 * scale  # elsewhere the gradient is zero whichever place wins
+    np.testing.assert_array_equal(argmax[passed], want_argmax[passed])
+    if write_out:
+        np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * scale)
+    else:
+        assert np.isnan(out).all()  # nobody reads it, so it is not written
 
 
 def test_winograd_is_used_only_where_it_measured_faster():

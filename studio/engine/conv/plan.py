@@ -26,6 +26,8 @@ IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_SCATTER, POOLED_PHASES, REFERENCE = (
 #: A max-pool's own kernels (`pool_kernels`): unrolled for the 2×2 window, or any window.
 UNROLLED_2X2, ANY_WINDOW = "2×2 unrolled", "any window"
 FORWARD_PATHS = (IM2COL, SHIFTED_ROWS, WINOGRAD, POOLED_PHASES)
+#: The forward paths that max-pool (2×2, stride 2) what they compute before writing it.
+EPILOGUE_POOLS = (SHIFTED_ROWS, WINOGRAD)
 BACKWARD_PATHS = (IM2COL, SHIFTED_ROWS, POOLED_SCATTER, POOLED_PHASES)
 
 
@@ -59,13 +61,13 @@ class ConvPlan:
     kept_forward: str
     plain_backward: str
     pooled_backward: str
-    epilogue_pool: bool = False  # the shifted-row forward also pools (2×2, stride 2) in cache
+    epilogue_pool: bool = False  # a shifted-row or Winograd forward also pools (2×2, stride 2)
     winograd_from: int = 0  # a Winograd forward gives way to im2col for fewer images than this
 
     @property
     def summary(self) -> str:
         """A training step's paths, forward / backward (+ max-pool where the forward pools)."""
-        pooled = " + max-pool" if self.epilogue_pool and self.forward == SHIFTED_ROWS else ""
+        pooled = " + max-pool" if self.epilogue_pool and self.forward in EPILOGUE_POOLS else ""
         return f"{self.forward}{pooled} / {self.backward}"
 
     def forward_path(self, fused: bool, images: int) -> str:
@@ -249,7 +251,7 @@ def _plan_conv(conv: _Conv, forced: Force | None = None) -> ConvPlan:
                                    else pooled if conv.pool is not None else plain)
     chosen_winograd = kept == WINOGRAD and forced.forward != WINOGRAD
     plan = ConvPlan(forward, backward, conv.relu, conv.pool is not None, "", kept, plain,
-                    pooled, conv.two_by_two and kept == SHIFTED_ROWS,
+                    pooled, conv.two_by_two and kept in EPILOGUE_POOLS,
                     WINOGRAD_MIN_IMAGES if chosen_winograd else 0)
     return replace(plan, why=_why(conv, plan, forced))
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..chunking import SerialForOneChunk, chunk_bounds
-from .im2col import pad_into
+from ..chunking import SerialForOneChunk, chunk_bounds, known_non_negative
+from .im2col import NO_ARGMAX, pad_into
 
 SAMPLES_PER_BLOCK = 4  # samples whose tiles share one set of 16 GEMMs
 
@@ -87,45 +87,83 @@ def _input_transform(xp, tiles_h, tiles_w, v, first):
                 v[14, c, column], v[15, c, column] = h2 - h1, h1 - h3
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _tile_outputs(m, f, column):
+    """The 2×2 outputs Aᵀ m A of one tile, before the bias: Aᵀ m, column j, is m0 + m1 + m2
+    and m1 − m2 − m3; then · A along each row."""
+    s0 = m[0, f, column] + m[4, f, column] + m[8, f, column]
+    s1 = m[1, f, column] + m[5, f, column] + m[9, f, column]
+    s2 = m[2, f, column] + m[6, f, column] + m[10, f, column]
+    s3 = m[3, f, column] + m[7, f, column] + m[11, f, column]
+    t0 = m[4, f, column] - m[8, f, column] - m[12, f, column]
+    t1 = m[5, f, column] - m[9, f, column] - m[13, f, column]
+    t2 = m[6, f, column] - m[10, f, column] - m[14, f, column]
+    t3 = m[7, f, column] - m[11, f, column] - m[15, f, column]
+    return s0 + s1 + s2, s1 - s2 - s3, t0 + t1 + t2, t1 - t2 - t3
+
+
 @njit(cache=True, nogil=True)
-def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify):
+def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify, rows):
     """y[f, 2ty + a, 2tx + b] = (Aᵀ m A)[a, b] + b[f] for the 4×4 m of tile t, cropped to y
-    (and max(·, 0) when rectify). Rows of tiles go through a two-row buffer, so the inner
-    loop has no bounds test and vectorises."""
+    (and max(·, 0) when rectify). `rows` (2, 2·tiles) holds one filter's tiles as output
+    rows side by side, so that each loop runs over all of a filter's tiles or a whole row
+    and vectorises (one row of tiles is too short a loop)."""
     filters, out_h, out_w = y.shape
-    rows = np.empty((2, 2 * tiles_w), dtype=y.dtype)
+    first = known_non_negative(first)
     for f in range(filters):
         b = bias[f]
+        for t in range(tiles_h * tiles_w):
+            y00, y01, y10, y11 = _tile_outputs(m, f, first + t)
+            rows[0, 2 * t], rows[0, 2 * t + 1] = y00 + b, y01 + b
+            rows[1, 2 * t], rows[1, 2 * t + 1] = y10 + b, y11 + b
         for ty in range(tiles_h):
-            base = first + ty * tiles_w
-            for tx in range(tiles_w):
-                column = base + tx
-                # Aᵀ m, column j: m0 + m1 + m2 and m1 − m2 − m3
-                s0 = m[0, f, column] + m[4, f, column] + m[8, f, column]
-                s1 = m[1, f, column] + m[5, f, column] + m[9, f, column]
-                s2 = m[2, f, column] + m[6, f, column] + m[10, f, column]
-                s3 = m[3, f, column] + m[7, f, column] + m[11, f, column]
-                t0 = m[4, f, column] - m[8, f, column] - m[12, f, column]
-                t1 = m[5, f, column] - m[9, f, column] - m[13, f, column]
-                t2 = m[6, f, column] - m[10, f, column] - m[14, f, column]
-                t3 = m[7, f, column] - m[11, f, column] - m[15, f, column]
-                rows[0, 2 * tx] = s0 + s1 + s2 + b  # · A
-                rows[0, 2 * tx + 1] = s1 - s2 - s3 + b
-                rows[1, 2 * tx] = t0 + t1 + t2 + b
-                rows[1, 2 * tx + 1] = t1 - t2 - t3 + b
             for a in range(min(2, out_h - 2 * ty)):
-                target = y[f, 2 * ty + a]
+                source, target = known_non_negative(2 * ty * tiles_w), y[f, 2 * ty + a]
                 for ox in range(out_w):
-                    value = rows[a, ox]
+                    value = rows[a, source + ox]
                     target[ox] = (0.0 if value <= 0.0 else value) if rectify else value
+
+
+@njit(cache=True, nogil=True)
+def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, best, where):
+    """pooled, argmax (F, H_o // 2, W_o // 2) = the 2×2, stride-2 max-pool of max(Y + b, 0)
+    and its arg-max y·W_o + x in Y (ties to the first in reading order), as
+    `pool_kernels.maxpool2x2_forward` gives, without writing Y: a tile's 2×2 outputs are one
+    pool window. Adding b and rectifying commute with the maximum; where a window's maximum
+    is ≤ −b its arg-max may differ from the rectified map's (a tie of zeros), but its
+    gradient is zero either way. `best` and `where` (tiles,) hold one filter's windows."""
+    filters, pooled_h, pooled_w = pooled.shape
+    first = known_non_negative(first)
+    for f in range(filters):
+        for t in range(best.size):
+            y00, y01, y10, y11 = _tile_outputs(m, f, first + t)
+            top, at = y00, 0
+            if y01 > top:
+                top, at = y01, 1
+            if y10 > top:
+                top, at = y10, out_w
+            if y11 > top:
+                top, at = y11, out_w + 1
+            best[t], where[t] = top, at
+        b = bias[f]
+        for py in range(pooled_h):
+            for px in range(pooled_w):
+                t = known_non_negative(py * tiles_w + px)
+                value = best[t] + b
+                pooled[f, py, px] = 0.0 if value <= 0.0 else value  # NaN stays NaN
+                argmax[f, py, px] = 2 * py * out_w + 2 * px + where[t]
 
 
 @SerialForOneChunk
 @njit(parallel=True, cache=True, nogil=True)
-def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, chunks):
+def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, argmax,
+                             write_out, chunks):
     """`conv2d_forward` for 3×3 kernels with stride 1, by Winograd F(2×2, 3×3).
 
-    x : (N, C, H, W);  weight : (F, C, 3, 3);  bias : (F,);  out : (N, F, H_o, W_o).
+    x : (N, C, H, W);  weight : (F, C, 3, 3);  bias : (F,);  out : (N, F, H_o, W_o), written
+    when write_out. pool (with rectify): also max-pool 2×2 with stride 2 into pooled and
+    argmax (N, F, H_o // 2, W_o // 2) in the output transform, as
+    `pool_kernels.maxpool2x2_forward` would.
     """
     n_samples, channels = x.shape[0], x.shape[1]
     filters, out_h, out_w = out.shape[1], out.shape[2], out.shape[3]
@@ -137,6 +175,9 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, chunks):
         padded = np.zeros((channels, 2 * tiles_h + 2, 2 * tiles_w + 2), dtype=x.dtype)
         v = np.empty((16, channels, SAMPLES_PER_BLOCK * tiles), dtype=x.dtype)
         m = np.empty((16, filters, SAMPLES_PER_BLOCK * tiles), dtype=x.dtype)
+        rows = np.empty((2, 2 * tiles), dtype=x.dtype)
+        best = np.empty(tiles, dtype=x.dtype)
+        where = np.empty(tiles, dtype=np.int32)
         for block in range(start, stop, SAMPLES_PER_BLOCK):
             count = min(SAMPLES_PER_BLOCK, stop - block)
             for i in range(count):
@@ -145,4 +186,21 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, chunks):
             for k in range(16):
                 np.dot(u[k], v[k], m[k])
             for i in range(count):
-                _output_transform(m, bias, tiles_h, tiles_w, i * tiles, out[block + i], rectify)
+                if write_out:
+                    _output_transform(m, bias, tiles_h, tiles_w, i * tiles, out[block + i],
+                                      rectify, rows)
+                if pool:
+                    _pooled_output_transform(m, bias, tiles_w, i * tiles, out_w,
+                                             pooled[block + i], argmax[block + i], best,
+                                             where)
+
+
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,
+            rectify: bool, chunks: int, pooled: np.ndarray | None = None,
+            argmax: np.ndarray | None = None, write_out: bool = True) -> None:
+    """`winograd_conv3x3_forward`, pooling (after the ReLU) when given `pooled` and
+    `argmax`; `out` is then left unwritten unless `write_out`."""
+    pool = pooled is not None and argmax is not None
+    winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool,
+                             pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
+                             argmax if pool else NO_ARGMAX, write_out or not pool, chunks)
