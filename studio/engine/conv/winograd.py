@@ -4,12 +4,16 @@ Lavin & Gray (2016). Each 2×2 block of outputs needs a 4×4 tile of input d;
 with the kernel g transformed once, U = G g Gᵀ, and the tile V = Bᵀ d B, the
 block is Y = Aᵀ [Σ_c U_c ⊙ V_c] A — 16 multiplications per channel instead of
 36. Summing over channels for every tile at once turns the 16 element-wise
-products into 16 matrix products M_k = U_k · V_k (filters × channels times
-channels × tiles), which sgemm runs well when there are enough channels:
+products into 16 matrix products M_k = V_k · U_k (tiles × channels times
+channels × filters), which sgemm runs well when there are enough channels:
 
     G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]
     Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]
     Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]
+
+The transforms work channels-last (a tile's channels, or its filters, side by side), so
+each one is a loop over channels or filters that vectorises; and sgemm ran the products
+faster in that orientation (docs/performance.md, 'Winograd').
 
 The result equals the cross-correlation `im2col.conv2d_forward` computes,
 up to float rounding (tested against it and against PyTorch).
@@ -25,15 +29,16 @@ import numpy as np
 from numba import njit, prange
 
 from ..chunking import SerialForOneChunk, chunk_bounds, known_non_negative
-from .im2col import NO_ARGMAX, pad_into
+from .im2col import NO_ARGMAX
 
 SAMPLES_PER_BLOCK = 4  # samples whose tiles share one set of 16 GEMMs
 
+
 @njit(cache=True, nogil=True)
 def kernel_transform(weight):
-    """U[k, f, c] = (G g Gᵀ)[k // 4, k % 4] for each 3×3 kernel g = K[f, c]."""
+    """U[k, c, f] = (G g Gᵀ)[k // 4, k % 4] for each 3×3 kernel g = K[f, c]."""
     filters, channels = weight.shape[0], weight.shape[1]
-    u = np.empty((16, filters, channels), dtype=weight.dtype)
+    u = np.empty((16, channels, filters), dtype=weight.dtype)
     gg = np.empty((4, 3), dtype=weight.dtype)  # G g
     for f in range(filters):
         for c in range(channels):
@@ -44,84 +49,84 @@ def kernel_transform(weight):
                 gg[2, j] = 0.5 * (g[0, j] - g[1, j] + g[2, j])
                 gg[3, j] = g[2, j]
             for i in range(4):  # (G g) Gᵀ
-                u[4 * i + 0, f, c] = gg[i, 0]
-                u[4 * i + 1, f, c] = 0.5 * (gg[i, 0] + gg[i, 1] + gg[i, 2])
-                u[4 * i + 2, f, c] = 0.5 * (gg[i, 0] - gg[i, 1] + gg[i, 2])
-                u[4 * i + 3, f, c] = gg[i, 2]
+                u[4 * i + 0, c, f] = gg[i, 0]
+                u[4 * i + 1, c, f] = 0.5 * (gg[i, 0] + gg[i, 1] + gg[i, 2])
+                u[4 * i + 2, c, f] = 0.5 * (gg[i, 0] - gg[i, 1] + gg[i, 2])
+                u[4 * i + 3, c, f] = gg[i, 2]
     return u
 
 
 @njit(cache=True, nogil=True)
-def _input_transform(xp, tiles_h, tiles_w, v, first):
-    """v[k, c, first + t] = (Bᵀ d B)[k // 4, k % 4] for the 4×4 input tile d of tile t.
+def _pad_channels_last(x, pad, padded):
+    """padded[y + p, x + p, c] = X[c, y, x]; the border of `padded` stays zero."""
+    channels, height, width = x.shape
+    pad = known_non_negative(pad)
+    for y in range(height):
+        for x_ in range(width):
+            target = padded[y + pad, x_ + pad]
+            for c in range(channels):
+                target[c] = x[c, y, x_]
 
-    The inner loop runs along a row of tiles, so each of the 16 outputs is a
-    contiguous run and the loop vectorises.
-    """
-    channels = xp.shape[0]
-    for c in range(channels):
-        for ty in range(tiles_h):
-            r0, r1 = xp[c, 2 * ty], xp[c, 2 * ty + 1]
-            r2, r3 = xp[c, 2 * ty + 2], xp[c, 2 * ty + 3]
-            base = first + ty * tiles_w
-            for tx in range(tiles_w):
-                x0 = 2 * tx
-                # Bᵀ d, column by column: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3
-                a0, a1, a2, a3 = r0[x0] - r2[x0], r0[x0 + 1] - r2[x0 + 1], \
-                    r0[x0 + 2] - r2[x0 + 2], r0[x0 + 3] - r2[x0 + 3]
-                b0, b1, b2, b3 = r1[x0] + r2[x0], r1[x0 + 1] + r2[x0 + 1], \
-                    r1[x0 + 2] + r2[x0 + 2], r1[x0 + 3] + r2[x0 + 3]
-                e0, e1, e2, e3 = r2[x0] - r1[x0], r2[x0 + 1] - r1[x0 + 1], \
-                    r2[x0 + 2] - r1[x0 + 2], r2[x0 + 3] - r1[x0 + 3]
-                h0, h1, h2, h3 = r1[x0] - r3[x0], r1[x0 + 1] - r3[x0 + 1], \
-                    r1[x0 + 2] - r3[x0 + 2], r1[x0 + 3] - r3[x0 + 3]
-                column = base + tx
-                # · B along each row: r0 − r2, r1 + r2, r2 − r1, r1 − r3
-                v[0, c, column], v[1, c, column] = a0 - a2, a1 + a2
-                v[2, c, column], v[3, c, column] = a2 - a1, a1 - a3
-                v[4, c, column], v[5, c, column] = b0 - b2, b1 + b2
-                v[6, c, column], v[7, c, column] = b2 - b1, b1 - b3
-                v[8, c, column], v[9, c, column] = e0 - e2, e1 + e2
-                v[10, c, column], v[11, c, column] = e2 - e1, e1 - e3
-                v[12, c, column], v[13, c, column] = h0 - h2, h1 + h2
-                v[14, c, column], v[15, c, column] = h2 - h1, h1 - h3
+
+@njit(cache=True, nogil=True)
+def _input_transform(xp, tiles_h, tiles_w, v, first, columns):
+    """v[k, first + t, c] = (Bᵀ d B)[k // 4, k % 4] for the 4×4 input tile d of tile t, from
+    the channels-last padded sample xp (H_p, W_p, C). Bᵀ d is done once per row of tiles
+    for the whole row (tiles side by side share columns) into `columns` (4, W_p, C); both
+    steps are loops over channels that vectorise."""
+    width, channels = xp.shape[1], xp.shape[2]
+    for ty in range(tiles_h):
+        y = 2 * ty
+        for x in range(width):  # Bᵀ d, column by column: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3
+            for c in range(channels):
+                d1, d2 = xp[y + 1, x, c], xp[y + 2, x, c]
+                columns[0, x, c], columns[1, x, c] = xp[y, x, c] - d2, d1 + d2
+                columns[2, x, c], columns[3, x, c] = d2 - d1, d1 - xp[y + 3, x, c]
+        for tx in range(tiles_w):
+            t, x = known_non_negative(first + ty * tiles_w + tx), 2 * tx
+            for r in range(4):  # · B along each row: r0 − r2, r1 + r2, r2 − r1, r1 − r3
+                row = columns[r]
+                for c in range(channels):
+                    c1, c2 = row[x + 1, c], row[x + 2, c]
+                    v[4 * r, t, c], v[4 * r + 1, t, c] = row[x, c] - c2, c1 + c2
+                    v[4 * r + 2, t, c], v[4 * r + 3, t, c] = c2 - c1, c1 - row[x + 3, c]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _tile_outputs(m, f, column):
-    """The 2×2 outputs Aᵀ m A of one tile, before the bias: Aᵀ m, column j, is m0 + m1 + m2
-    and m1 − m2 − m3; then · A along each row."""
-    s0 = m[0, f, column] + m[4, f, column] + m[8, f, column]
-    s1 = m[1, f, column] + m[5, f, column] + m[9, f, column]
-    s2 = m[2, f, column] + m[6, f, column] + m[10, f, column]
-    s3 = m[3, f, column] + m[7, f, column] + m[11, f, column]
-    t0 = m[4, f, column] - m[8, f, column] - m[12, f, column]
-    t1 = m[5, f, column] - m[9, f, column] - m[13, f, column]
-    t2 = m[6, f, column] - m[10, f, column] - m[14, f, column]
-    t3 = m[7, f, column] - m[11, f, column] - m[15, f, column]
+def _tile_outputs(m, t, f):
+    """The 2×2 outputs Aᵀ m A of tile t for filter f, before the bias: Aᵀ m, column j, is
+    m0 + m1 + m2 and m1 − m2 − m3; then · A along each row."""
+    s0 = m[0, t, f] + m[4, t, f] + m[8, t, f]
+    s1 = m[1, t, f] + m[5, t, f] + m[9, t, f]
+    s2 = m[2, t, f] + m[6, t, f] + m[10, t, f]
+    s3 = m[3, t, f] + m[7, t, f] + m[11, t, f]
+    t0 = m[4, t, f] - m[8, t, f] - m[12, t, f]
+    t1 = m[5, t, f] - m[9, t, f] - m[13, t, f]
+    t2 = m[6, t, f] - m[10, t, f] - m[14, t, f]
+    t3 = m[7, t, f] - m[11, t, f] - m[15, t, f]
     return s0 + s1 + s2, s1 - s2 - s3, t0 + t1 + t2, t1 - t2 - t3
 
 
 @njit(cache=True, nogil=True)
-def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify, rows):
+def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify, outputs):
     """y[f, 2ty + a, 2tx + b] = (Aᵀ m A)[a, b] + b[f] for the 4×4 m of tile t, cropped to y
-    (and max(·, 0) when rectify). `rows` (2, 2·tiles) holds one filter's tiles as output
-    rows side by side, so that each loop runs over all of a filter's tiles or a whole row
-    and vectorises (one row of tiles is too short a loop)."""
+    (and max(·, 0) when rectify). The tiles go channels-last into `outputs` (2·tiles_h,
+    2·tiles_w, F), in a loop over filters that vectorises, and from there into y."""
     filters, out_h, out_w = y.shape
-    first = known_non_negative(first)
+    for ty in range(tiles_h):
+        for tx in range(tiles_w):
+            t, y0, x0 = known_non_negative(first + ty * tiles_w + tx), 2 * ty, 2 * tx
+            for f in range(filters):
+                y00, y01, y10, y11 = _tile_outputs(m, t, f)
+                b = bias[f]
+                outputs[y0, x0, f], outputs[y0, x0 + 1, f] = y00 + b, y01 + b
+                outputs[y0 + 1, x0, f], outputs[y0 + 1, x0 + 1, f] = y10 + b, y11 + b
     for f in range(filters):
-        b = bias[f]
-        for t in range(tiles_h * tiles_w):
-            y00, y01, y10, y11 = _tile_outputs(m, f, first + t)
-            rows[0, 2 * t], rows[0, 2 * t + 1] = y00 + b, y01 + b
-            rows[1, 2 * t], rows[1, 2 * t + 1] = y10 + b, y11 + b
-        for ty in range(tiles_h):
-            for a in range(min(2, out_h - 2 * ty)):
-                source, target = known_non_negative(2 * ty * tiles_w), y[f, 2 * ty + a]
-                for ox in range(out_w):
-                    value = rows[a, source + ox]
-                    target[ox] = (0.0 if value <= 0.0 else value) if rectify else value
+        for oy in range(out_h):
+            row, target = outputs[oy], y[f, oy]
+            for ox in range(out_w):
+                value = row[ox, f]
+                target[ox] = (0.0 if value <= 0.0 else value) if rectify else value
 
 
 @njit(cache=True, nogil=True)
@@ -131,27 +136,31 @@ def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, bes
     `pool_kernels.maxpool2x2_forward` gives, without writing Y: a tile's 2×2 outputs are one
     pool window. Adding b and rectifying commute with the maximum; where a window's maximum
     is ≤ −b its arg-max may differ from the rectified map's (a tie of zeros), but its
-    gradient is zero either way. `best` and `where` (tiles,) hold one filter's windows."""
+    gradient is zero either way. The windows go channels-last into `best` and `where`
+    (P_h·P_w, F), in a loop over filters that vectorises, and from there into place."""
     filters, pooled_h, pooled_w = pooled.shape
-    first = known_non_negative(first)
+    for py in range(pooled_h):
+        for px in range(pooled_w):
+            t = known_non_negative(first + py * tiles_w + px)
+            corner, q = 2 * py * out_w + 2 * px, py * pooled_w + px
+            for f in range(filters):
+                y00, y01, y10, y11 = _tile_outputs(m, t, f)
+                top, at = y00, 0
+                if y01 > top:
+                    top, at = y01, 1
+                if y10 > top:
+                    top, at = y10, out_w
+                if y11 > top:
+                    top, at = y11, out_w + 1
+                best[q, f], where[q, f] = top, corner + at
     for f in range(filters):
-        for t in range(best.size):
-            y00, y01, y10, y11 = _tile_outputs(m, f, first + t)
-            top, at = y00, 0
-            if y01 > top:
-                top, at = y01, 1
-            if y10 > top:
-                top, at = y10, out_w
-            if y11 > top:
-                top, at = y11, out_w + 1
-            best[t], where[t] = top, at
         b = bias[f]
         for py in range(pooled_h):
             for px in range(pooled_w):
-                t = known_non_negative(py * tiles_w + px)
-                value = best[t] + b
+                q = py * pooled_w + px
+                value = best[q, f] + b
                 pooled[f, py, px] = 0.0 if value <= 0.0 else value  # NaN stays NaN
-                argmax[f, py, px] = 2 * py * out_w + 2 * px + where[t]
+                argmax[f, py, px] = where[q, f]
 
 
 @SerialForOneChunk
@@ -172,23 +181,24 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, a
     u = kernel_transform(weight)
     for t in prange(chunks):
         start, stop = chunk_bounds(t, chunks, n_samples)
-        padded = np.zeros((channels, 2 * tiles_h + 2, 2 * tiles_w + 2), dtype=x.dtype)
-        v = np.empty((16, channels, SAMPLES_PER_BLOCK * tiles), dtype=x.dtype)
-        m = np.empty((16, filters, SAMPLES_PER_BLOCK * tiles), dtype=x.dtype)
-        rows = np.empty((2, 2 * tiles), dtype=x.dtype)
-        best = np.empty(tiles, dtype=x.dtype)
-        where = np.empty(tiles, dtype=np.int32)
+        padded = np.zeros((2 * tiles_h + 2, 2 * tiles_w + 2, channels), dtype=x.dtype)
+        v = np.empty((16, SAMPLES_PER_BLOCK * tiles, channels), dtype=x.dtype)
+        m = np.empty((16, SAMPLES_PER_BLOCK * tiles, filters), dtype=x.dtype)
+        columns = np.empty((4, 2 * tiles_w + 2, channels), dtype=x.dtype)
+        outputs = np.empty((2 * tiles_h, 2 * tiles_w, filters), dtype=x.dtype)
+        best = np.empty((tiles, filters), dtype=x.dtype)
+        where = np.empty((tiles, filters), dtype=np.int32)
         for block in range(start, stop, SAMPLES_PER_BLOCK):
             count = min(SAMPLES_PER_BLOCK, stop - block)
             for i in range(count):
-                pad_into(x[block + i], pad, padded)
-                _input_transform(padded, tiles_h, tiles_w, v, i * tiles)
+                _pad_channels_last(x[block + i], pad, padded)
+                _input_transform(padded, tiles_h, tiles_w, v, i * tiles, columns)
             for k in range(16):
-                np.dot(u[k], v[k], m[k])
+                np.dot(v[k], u[k], m[k])
             for i in range(count):
                 if write_out:
                     _output_transform(m, bias, tiles_h, tiles_w, i * tiles, out[block + i],
-                                      rectify, rows)
+                                      rectify, outputs)
                 if pool:
                     _pooled_output_transform(m, bias, tiles_w, i * tiles, out_w,
                                              pooled[block + i], argmax[block + i], best,
