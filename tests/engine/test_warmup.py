@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from studio.engine import warmup
+from studio.engine.conv.plan import WINOGRAD_MIN_IMAGES
 from studio.io import load_preset
 
 
@@ -26,7 +27,8 @@ def stepped(monkeypatch):
 def test_the_first_network_is_stepped_before_every_other_kernel(stepped):
     warmup.compile_kernels(load_preset("lenet5"), batch=64)
     assert stepped == [("_first_batch", "LeNet-5", 64), ("_later_batches", "LeNet-5", 64),
-                       ("_first_batch", "warm-up", 16), ("_later_batches", "warm-up", 16)]
+                       ("_first_batch", "warm-up", WINOGRAD_MIN_IMAGES),
+                       ("_later_batches", "warm-up", WINOGRAD_MIN_IMAGES)]
 
 
 def test_only_first_stops_after_the_first_networks_batches(stepped):
@@ -37,7 +39,8 @@ def test_only_first_stops_after_the_first_networks_batches(stepped):
 def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
     broken = {**load_preset("lenet5"), "layers": [{"type": "conv2d", "filters": 6, "kernel": 99}]}
     warmup.compile_kernels(broken)
-    assert stepped == [("_first_batch", "warm-up", 16), ("_later_batches", "warm-up", 16)]
+    assert stepped == [("_first_batch", "warm-up", WINOGRAD_MIN_IMAGES),
+                       ("_later_batches", "warm-up", WINOGRAD_MIN_IMAGES)]
 
 
 KERNELS_LOADED = """

@@ -125,7 +125,7 @@ def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bo
 #: Fewer images than this run a Winograd layer on im2col: its transforms and sixteen small
 #: products cost a fixed time per call that a few images do not repay (docs/performance.md,
 #: 'Winograd').
-WINOGRAD_MIN_IMAGES = 16
+WINOGRAD_MIN_IMAGES = 8
 
 
 def use_phases(channels: int, kernel: int, filters: int, pooled_width: int) -> bool:

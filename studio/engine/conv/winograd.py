@@ -182,8 +182,9 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, a
     for t in prange(chunks):
         start, stop = chunk_bounds(t, chunks, n_samples)
         padded = np.zeros((2 * tiles_h + 2, 2 * tiles_w + 2, channels), dtype=x.dtype)
-        v = np.empty((16, SAMPLES_PER_BLOCK * tiles, channels), dtype=x.dtype)
-        m = np.empty((16, SAMPLES_PER_BLOCK * tiles, filters), dtype=x.dtype)
+        block_tiles = min(SAMPLES_PER_BLOCK, stop - start) * tiles  # few images: less to page in
+        v = np.empty((16, block_tiles, channels), dtype=x.dtype)
+        m = np.empty((16, block_tiles, filters), dtype=x.dtype)
         columns = np.empty((4, 2 * tiles_w + 2, channels), dtype=x.dtype)
         outputs = np.empty((2 * tiles_h, 2 * tiles_w, filters), dtype=x.dtype)
         best = np.empty((tiles, filters), dtype=x.dtype)
