@@ -1,4 +1,5 @@
-"""The row copies, the pairs of rows and the 2×2 pool compile to plain vector loads and stores.
+"""The row copies, the pairs of rows, the Winograd transforms and the 2×2 pool compile to plain
+vector loads and stores.
 
 Numba lets a negative index count from the end, so an index it cannot prove
 non-negative makes LLVM vectorise a loop with gathers and scatters instead, which
@@ -17,7 +18,7 @@ import pytest
 from numba import njit
 
 from studio.engine import pool_kernels
-from studio.engine.conv import im2col, pooled_phases, shifted_rows
+from studio.engine.conv import im2col, pooled_phases, shifted_rows, winograd
 
 f32 = np.float32
 
@@ -62,6 +63,19 @@ CASES = {
                             np.zeros(5, np.int64), np.arange(5), np.zeros((6, 5), f32))),
     "row sums": (shifted_rows.add_row_sums,
                  (np.ones((6, 1000), f32), 8, 896, np.zeros(6, f32))),
+    "Winograd input transform": (winograd._input_transform,
+                                 (np.ones((16, 16, 32), f32), 7, 7, np.zeros((16, 196, 32), f32),
+                                  49, np.zeros((4, 16, 32), f32))),
+    "Winograd output transform": (winograd._output_transform,
+                                  (np.ones((16, 196, 64), f32), np.ones(64, f32), 7, 7, 49,
+                                   np.zeros((64, 14, 14), f32), True,
+                                   np.zeros((14, 14, 64), f32))),
+    "Winograd output transform, pooled": (winograd._pooled_output_transform,
+                                          (np.ones((16, 196, 64), f32), np.ones(64, f32), 7, 49,
+                                           14, np.zeros((64, 7, 7), f32),
+                                           np.zeros((64, 7, 7), np.int32),
+                                           np.zeros((49, 64), f32),
+                                           np.zeros((49, 64), np.int32))),
     "maxpool2x2_plane": (pool_kernels.maxpool2x2_plane,
                          (np.ones((2, 900), f32), 1, 0, 30, 28, 14, 14, np.zeros(392, f32),
                           np.zeros(392, np.int32), 196)),
