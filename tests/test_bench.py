@@ -15,7 +15,7 @@ def test_the_bench_reads_each_convs_paths_from_its_plan():
     assert conv_paths(load_preset("lenet5")) == {
         0: "shifted rows + max-pool / shifted rows", 3: "shifted rows + max-pool / pooled scatter"}
     assert conv_paths(load_preset("wide")) == {0: "pooled phases / pooled phases",
-                                               3: "Winograd / pooled scatter"}
+                                               3: "Winograd + max-pool / pooled scatter"}
 
 
 def test_the_header_names_the_llvm_target_and_its_vector_width(monkeypatch):

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studio.engine import Network
+from studio.engine.conv.plan import WINOGRAD, WINOGRAD_MIN_IMAGES
 from studio.io import load_preset
 
 from .helpers import (
@@ -175,8 +176,9 @@ def test_inference_without_layer_outputs_pools_the_wide_nets_first_conv_in_phase
 @pytest.mark.parametrize("preset", ["lenet5", "wide"])  # the wide net's first conv: phases
 def test_training_without_layer_outputs_gives_the_same_logits_and_gradients(preset):
     network = Network(load_preset(preset))
-    x = np.random.default_rng(5).random((6, 1, 28, 28), dtype=np.float32)
-    grad_logits = np.random.default_rng(6).normal(size=(6, 10)).astype(np.float32)
+    images = WINOGRAD_MIN_IMAGES  # the wide net's second conv: Winograd, pooling in its epilogue
+    x = np.random.default_rng(5).random((images, 1, 28, 28), dtype=np.float32)
+    grad_logits = np.random.default_rng(6).normal(size=(images, 10)).astype(np.float32)
     results = []
     for layer_outputs in (True, False):
         logits = network.forward(x, training=True, layer_outputs=layer_outputs).copy()
@@ -185,6 +187,7 @@ def test_training_without_layer_outputs_gives_the_same_logits_and_gradients(pres
         network.outputs[0][...] = np.nan  # the first conv's map, as the next pass finds it
     (logits, gradients, conv_map), (fused_logits, fused_gradients, unwritten) = results
     assert network.layers[0].pooled_in_phases == (preset == "wide")
+    assert preset != "wide" or network.plans[3].forward_path(True, images) == WINOGRAD
     if preset == "lenet5":  # the same kernels, so the same sums
         np.testing.assert_array_equal(fused_logits, logits)
         np.testing.assert_array_equal(fused_gradients, gradients)

@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from studio.engine import Network
+from studio.engine.conv.plan import WINOGRAD_MIN_IMAGES
 from studio.io import load_preset
 from studio.io.torch_sequential import to_torch_sequential
 
@@ -94,7 +95,9 @@ def test_whole_preset_network_matches_torch(preset):
 
 @pytest.mark.parametrize("preset", ["lenet5", "wide"])  # the wide net's first conv: phases
 def test_a_training_step_without_layer_outputs_matches_torch(preset):
-    compare_with_torch(load_preset(preset), batch=8, layer_outputs=False)
+    # enough images for the wide net's second conv to run Winograd, pooling in its epilogue
+    compare_with_torch(load_preset(preset), batch=max(8, WINOGRAD_MIN_IMAGES),
+                       layer_outputs=False)
 
 
 @settings(max_examples=15, deadline=None)

@@ -26,27 +26,36 @@ def test_winograd_matches_the_im2col_convolution(channels, size, filters, pad, r
     np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
-@pytest.mark.parametrize(("channels", "size", "filters", "pad"),
-                         [(32, 14, 64, 1),  # the wide net's second conv: 7 × 7 windows
-                          (3, 9, 4, 0),  # 7 × 7 maps: the last row and column of tiles unpooled
-                          (2, 8, 3, 1)])
+def _conv_relu_pool(x, weight, bias, pad):
+    """max(X ⋆ K + b, 0) by im2col, and its 2×2 max-pool and arg-max by the pool's kernel."""
+    n, filters = len(x), len(weight)
+    height, width = x.shape[2] + 2 * pad - 2, x.shape[3] + 2 * pad - 2
+    rectified = np.empty((n, filters, height, width), x.dtype)
+    im2col.conv2d_forward(x, weight, bias, 1, pad, rectified, True, 2)
+    pooled = np.empty((n, filters, height // 2, width // 2), x.dtype)
+    argmax = np.empty(pooled.shape, np.int32)
+    pool_kernels.maxpool2x2_forward(rectified, pooled, argmax)
+    return rectified, pooled, argmax
+
+
+@pytest.mark.parametrize(("channels", "height", "width", "filters", "pad"),
+                         [(32, 14, 14, 64, 1),  # the wide net's second conv: 7 × 7 windows
+                          (3, 9, 9, 4, 0),  # 7 × 7 maps: the last row and column of tiles unpooled
+                          (2, 8, 8, 3, 1),
+                          (3, 7, 10, 5, 2)])  # 9 × 12: odd rows, even columns
+@pytest.mark.parametrize(("images", "chunks"), [(7, 2), (9, 1), (10, 2)])  # last blocks short
 @pytest.mark.parametrize("write_out", [True, False])
 def test_the_pooling_output_transform_matches_a_separate_relu_and_max_pool(
-        channels, size, filters, pad, write_out):
-    rng = np.random.default_rng(channels + size)
-    x = rng.normal(size=(7, channels, size, size)).astype(np.float32)  # blocks of 4 and 3
+        channels, height, width, filters, pad, images, chunks, write_out):
+    rng = np.random.default_rng(channels + height + images)
+    x = rng.normal(size=(images, channels, height, width)).astype(np.float32)
     weight = rng.normal(size=(filters, channels, 3, 3)).astype(np.float32)
     bias = rng.normal(size=filters).astype(np.float32)
-    side = size + 2 * pad - 2
-    expected = np.empty((7, filters, side, side), np.float32)
-    im2col.conv2d_forward(x, weight, bias, 1, pad, expected, True, 2)
-    want_pooled = np.empty((7, filters, side // 2, side // 2), np.float32)
-    want_argmax = np.empty(want_pooled.shape, np.int32)
-    pool_kernels.maxpool2x2_forward(expected, want_pooled, want_argmax)
+    expected, want_pooled, want_argmax = _conv_relu_pool(x, weight, bias, pad)
 
     out = np.full_like(expected, np.nan)
     pooled, argmax = np.full_like(want_pooled, np.nan), np.full_like(want_argmax, -1)
-    winograd.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
+    winograd.forward(x, weight, bias, pad, out, True, chunks, pooled, argmax, write_out)
     scale = np.abs(expected).max()
     np.testing.assert_allclose(pooled, want_pooled, rtol=1e-4, atol=1e-4 * scale)
     passed = want_pooled > 1e-3 * scale  # elsewhere the gradient is zero whichever place wins
@@ -55,6 +64,20 @@ def test_the_pooling_output_transform_matches_a_separate_relu_and_max_pool(
         np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * scale)
     else:
         assert np.isnan(out).all()  # nobody reads it, so it is not written
+
+
+def test_a_nan_in_the_input_reaches_the_pooled_map_where_a_separate_pool_puts_it():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(8, 16, 14, 14)).astype(np.float32)
+    x[3, 5, 6, 6] = np.nan  # reaches the outputs of the taps that read it, in 3 × 3 positions
+    weight = rng.normal(size=(8, 16, 3, 3)).astype(np.float32)
+    bias = rng.normal(size=8).astype(np.float32)
+    _, want_pooled, _ = _conv_relu_pool(x, weight, bias, 1)
+    out = np.empty((8, 8, 14, 14), np.float32)
+    pooled, argmax = np.empty_like(want_pooled), np.empty(want_pooled.shape, np.int32)
+    winograd.forward(x, weight, bias, 1, out, True, 2, pooled, argmax, False)
+    assert np.isnan(want_pooled).any()
+    np.testing.assert_array_equal(np.isnan(pooled), np.isnan(want_pooled))
 
 
 def test_winograd_is_used_only_where_it_measured_faster():

@@ -122,9 +122,9 @@ def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bo
     return kernel == 3 and stride == 1 and channels >= 16 and out_height >= 14
 
 
-#: Fewer images than this run a Winograd layer on im2col: its transforms and sixteen small
-#: products cost a fixed time per call that a few images do not repay (docs/performance.md,
-#: 'Winograd').
+#: Fewer images than this run a Winograd layer on im2col: its kernel transform costs a fixed
+#: time per call, and its sixteen products on few tiles run far from sgemm's peak, which a
+#: few images do not repay (docs/performance.md, 'Winograd').
 WINOGRAD_MIN_IMAGES = 8
 
 
@@ -192,6 +192,11 @@ def _direct(conv: _Conv) -> tuple[str, str]:
     return backward, backward
 
 
+def _from_images(plan: ConvPlan) -> str:
+    """" (from N images)" when the forward that pools gives way to im2col below N."""
+    return f" (from {plan.winograd_from} images)" if plan.winograd_from else ""
+
+
 def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
     """One line: what decided each path."""
     reasons = []
@@ -218,7 +223,7 @@ def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
     if plan.pool:
         pools_forward = plan.epilogue_pool or plan.forward == POOLED_PHASES
         reasons.append("fuses the ReLU and the max-pool's backward"
-                       + (" and forward" if pools_forward else ""))
+                       + (" and forward" if pools_forward else "") + _from_images(plan))
     elif plan.relu:
         reasons.append("fuses the ReLU")
     return "; ".join(reasons)
@@ -266,7 +271,8 @@ def _plan_pool(info: LayerInfo, two_before: Plan) -> PoolPlan:
     if by is None:
         return PoolPlan(path, None, f"{path} kernel")
     conv = info.index - 2
-    also = ", its forward too" if by.epilogue_pool or by.forward == POOLED_PHASES else ""
+    also = ", its forward too" + _from_images(by) \
+        if by.epilogue_pool or by.forward == POOLED_PHASES else ""
     return PoolPlan(path, conv, f"{path} kernel when it pools itself; its backward pass done "
                                 f"by layer {conv}'s conv while training{also}")
 

@@ -71,9 +71,10 @@ def _pad_channels_last(x, pad, padded):
 @njit(cache=True, nogil=True)
 def _input_transform(xp, tiles_h, tiles_w, v, first, columns):
     """v[k, first + t, c] = (Bᵀ d B)[k // 4, k % 4] for the 4×4 input tile d of tile t, from
-    the channels-last padded sample xp (H_p, W_p, C). Bᵀ d is done once per row of tiles
-    for the whole row (tiles side by side share columns) into `columns` (4, W_p, C); both
-    steps are loops over channels that vectorise."""
+    the channels-last padded sample xp (2·tiles_h + 2, 2·tiles_w + 2, C: whole tiles, so
+    an odd output size reads one more row or column of zeros). Bᵀ d is done once per row of
+    tiles for the whole row (tiles side by side share columns) into `columns` (4,
+    2·tiles_w + 2, C); both steps are loops over channels that vectorise."""
     width, channels = xp.shape[1], xp.shape[2]
     for ty in range(tiles_h):
         y = 2 * ty
@@ -109,8 +110,8 @@ def _tile_outputs(m, t, f):
 
 @njit(cache=True, nogil=True)
 def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify, outputs):
-    """y[f, 2ty + a, 2tx + b] = (Aᵀ m A)[a, b] + b[f] for the 4×4 m of tile t, cropped to y
-    (and max(·, 0) when rectify). The tiles go channels-last into `outputs` (2·tiles_h,
+    """y[f, 2ty + i, 2tx + j] = (Aᵀ m A)[i, j] + bias[f] for the 4×4 m of tile t, cropped to
+    y (and max(·, 0) when rectify). The tiles go channels-last into `outputs` (2·tiles_h,
     2·tiles_w, F), in a loop over filters that vectorises, and from there into y."""
     filters, out_h, out_w = y.shape
     for ty in range(tiles_h):
@@ -134,10 +135,12 @@ def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, bes
     """pooled, argmax (F, H_o // 2, W_o // 2) = the 2×2, stride-2 max-pool of max(Y + b, 0)
     and its arg-max y·W_o + x in Y (ties to the first in reading order), as
     `pool_kernels.maxpool2x2_forward` gives, without writing Y: a tile's 2×2 outputs are one
-    pool window. Adding b and rectifying commute with the maximum; where a window's maximum
-    is ≤ −b its arg-max may differ from the rectified map's (a tie of zeros), but its
-    gradient is zero either way. The windows go channels-last into `best` and `where`
-    (P_h·P_w, F), in a loop over filters that vectorises, and from there into place."""
+    pool window. Adding b and rectifying commute with the maximum, so the arg-max is that of
+    the raw outputs. Where a window's maximum is ≤ −b it may differ from the rectified
+    map's (a tie of zeros, whose gradient is zero either way); where two raw outputs differ
+    by less than adding b rounds away, from the biased map's (a tie there too, and either
+    place is a maximum). The windows go channels-last into `best` and `where` (P_h·P_w, F), in a loop over
+    filters that vectorises, and from there into place."""
     filters, pooled_h, pooled_w = pooled.shape
     for py in range(pooled_h):
         for px in range(pooled_w):
@@ -170,9 +173,9 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, a
     """`conv2d_forward` for 3×3 kernels with stride 1, by Winograd F(2×2, 3×3).
 
     x : (N, C, H, W);  weight : (F, C, 3, 3);  bias : (F,);  out : (N, F, H_o, W_o), written
-    when write_out. pool (with rectify): also max-pool 2×2 with stride 2 into pooled and
-    argmax (N, F, H_o // 2, W_o // 2) in the output transform, as
-    `pool_kernels.maxpool2x2_forward` would.
+    when write_out (max(Y, 0) when rectify). pool: also the 2×2, stride-2 max-pool of
+    max(Y, 0) into pooled and argmax (N, F, H_o // 2, W_o // 2), from the output transform
+    (see `_pooled_output_transform` for where its arg-max may differ from a pool of `out`).
     """
     n_samples, channels = x.shape[0], x.shape[1]
     filters, out_h, out_w = out.shape[1], out.shape[2], out.shape[3]
@@ -186,16 +189,19 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, a
         v = np.empty((16, block_tiles, channels), dtype=x.dtype)
         m = np.empty((16, block_tiles, filters), dtype=x.dtype)
         columns = np.empty((4, 2 * tiles_w + 2, channels), dtype=x.dtype)
-        outputs = np.empty((2 * tiles_h, 2 * tiles_w, filters), dtype=x.dtype)
-        best = np.empty((tiles, filters), dtype=x.dtype)
-        where = np.empty((tiles, filters), dtype=np.int32)
+        # the buffers of a transform that does not run are empty
+        outputs = np.empty((2 * tiles_h, 2 * tiles_w, filters if write_out else 0),
+                           dtype=x.dtype)
+        best = np.empty((tiles if pool else 0, filters), dtype=x.dtype)
+        where = np.empty((tiles if pool else 0, filters), dtype=np.int32)
         for block in range(start, stop, SAMPLES_PER_BLOCK):
             count = min(SAMPLES_PER_BLOCK, stop - block)
             for i in range(count):
                 _pad_channels_last(x[block + i], pad, padded)
                 _input_transform(padded, tiles_h, tiles_w, v, i * tiles, columns)
+            used = count * tiles  # a last block of fewer images: only their tiles
             for k in range(16):
-                np.dot(v[k], u[k], m[k])
+                np.dot(v[k, :used], u[k], m[k, :used])
             for i in range(count):
                 if write_out:
                     _output_transform(m, bias, tiles_h, tiles_w, i * tiles, out[block + i],
@@ -209,8 +215,9 @@ def winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool, pooled, a
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, pad: int, out: np.ndarray,
             rectify: bool, chunks: int, pooled: np.ndarray | None = None,
             argmax: np.ndarray | None = None, write_out: bool = True) -> None:
-    """`winograd_conv3x3_forward`, pooling (after the ReLU) when given `pooled` and
-    `argmax`; `out` is then left unwritten unless `write_out`."""
+    """`winograd_conv3x3_forward`, pooling when given `pooled` and `argmax` (the pooled map
+    is always rectified: the epilogue of conv → ReLU → max-pool); `out` is then left
+    unwritten unless `write_out`."""
     pool = pooled is not None and argmax is not None
     winograd_conv3x3_forward(x, weight, bias, pad, out, rectify, pool,
                              pooled if pool else np.empty((1, 1, 1, 1), out.dtype),
