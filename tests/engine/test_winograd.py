@@ -81,7 +81,10 @@ def test_a_nan_in_the_input_reaches_the_pooled_map_where_a_separate_pool_puts_it
 
 
 def test_winograd_is_used_only_where_it_measured_faster():
-    assert use_winograd(3, 1, 32, 14)  # the wide net's second conv
-    assert not use_winograd(3, 1, 1, 28)  # a first layer on the image
-    assert not use_winograd(3, 1, 64, 7)  # small maps waste half of each 2×2 tile
-    assert not use_winograd(5, 1, 32, 14) and not use_winograd(3, 2, 32, 14)
+    assert use_winograd(3, 1, 32, 64, 14)  # the wide net's second conv
+    assert use_winograd(3, 1, 32, 32, 14)  # 1.5× the shifted rows
+    assert use_winograd(3, 1, 64, 64, 7)  # small maps, but many channels
+    assert not use_winograd(3, 1, 1, 32, 28)  # a first layer on the image
+    assert not use_winograd(3, 1, 16, 16, 28)  # shifted rows 1.5× faster
+    assert not use_winograd(3, 1, 16, 64, 7)  # few channels on small maps
+    assert not use_winograd(5, 1, 32, 64, 14) and not use_winograd(3, 2, 32, 64, 14)

@@ -116,10 +116,19 @@ def use_shifted_rows(stride: int, filters: int) -> bool:
     return stride == 1 and filters <= 32
 
 
-def use_winograd(kernel: int, stride: int, channels: int, out_height: int) -> bool:
-    """A 3×3 kernel, stride 1, ≥ 16 channels and maps ≥ 14 rows: where F(2×2, 3×3) measured
-    faster than im2col (figures: docs/performance.md, 'Winograd')."""
-    return kernel == 3 and stride == 1 and channels >= 16 and out_height >= 14
+def use_winograd(kernel: int, stride: int, channels: int, filters: int, out_height: int
+                 ) -> bool:
+    """A 3×3 kernel with stride 1, where F(2×2, 3×3) measured faster than the path the
+    layer would otherwise take (figures: docs/performance.md, 'Winograd'): against im2col
+    (more than 32 filters) from 16 channels on maps of 14 rows or more, and from 32 channels
+    on 7 rows; against shifted rows (32 filters or fewer), which run few channels well, from
+    24 channels on maps of 14 rows or more. Few channels leave its products little to do,
+    and small maps leave its 2×2 tiles part empty."""
+    if kernel != 3 or stride != 1:
+        return False
+    if filters > 32:
+        return (channels >= 16 and out_height >= 14) or (channels >= 32 and out_height >= 7)
+    return channels >= 24 and out_height >= 14
 
 
 #: Fewer images than this run a Winograd layer on im2col: its kernel transform costs a fixed
@@ -187,7 +196,7 @@ def _cannot(conv: _Conv, path: str, direction: str) -> str | None:
 def _direct(conv: _Conv) -> tuple[str, str]:
     """The forward path that computes the conv's own output, and the plain backward path."""
     backward = SHIFTED_ROWS if use_shifted_rows(conv.stride, conv.filters) else IM2COL
-    if use_winograd(conv.kernel, conv.stride, conv.channels, conv.out_height):
+    if use_winograd(conv.kernel, conv.stride, conv.channels, conv.filters, conv.out_height):
         return WINOGRAD, backward
     return backward, backward
 

@@ -139,8 +139,8 @@ def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, bes
     the raw outputs. Where a window's maximum is ≤ −b it may differ from the rectified
     map's (a tie of zeros, whose gradient is zero either way); where two raw outputs differ
     by less than adding b rounds away, from the biased map's (a tie there too, and either
-    place is a maximum). The windows go channels-last into `best` and `where` (P_h·P_w, F), in a loop over
-    filters that vectorises, and from there into place."""
+    place is a maximum). The windows go channels-last into `best` and `where` (P_h·P_w, F),
+    in a loop over filters that vectorises, and from there into place."""
     filters, pooled_h, pooled_w = pooled.shape
     for py in range(pooled_h):
         for px in range(pooled_w):
