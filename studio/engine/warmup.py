@@ -28,8 +28,8 @@ _EVERY_KERNEL = {
     "format": FORMAT, "version": VERSION, "name": "warm-up",
     "input": {"channels": 1, "height": 16, "width": 16},
     "layers": [
-        {"type": "conv2d", "filters": 24, "kernel": 3, "padding": "same"}, {"type": "relu"},
-        {"type": "conv2d", "filters": 2, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "relu"},
         {"type": "maxpool2d", "size": 2, "stride": 2},
         {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1},
         {"type": "maxpool2d", "size": 3, "stride": 1}, {"type": "relu"},

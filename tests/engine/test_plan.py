@@ -99,6 +99,12 @@ def test_a_few_images_run_a_winograd_layer_on_im2col_unless_winograd_is_forced()
         assert plan.forward_path(fused, WINOGRAD_MIN_IMAGES - 1) == IM2COL
         assert plan.forward_path(fused, WINOGRAD_MIN_IMAGES) == WINOGRAD
     assert f"im2col for fewer than {WINOGRAD_MIN_IMAGES} images" in plan.why
+    narrow = Network({**load_preset("wide"), "layers": [  # ≤ 32 filters: shifted rows otherwise
+        {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "conv2d", "filters": 32, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "maxpool2d", "size": 2, "stride": 2}, {"type": "flatten"}]}).plans[2]
+    assert narrow.forward_path(True, 1) == SHIFTED_ROWS
+    assert narrow.forward_path(True, WINOGRAD_MIN_IMAGES) == WINOGRAD
     forced = Network(load_preset("wide"), force={3: Force(forward=WINOGRAD)}).plans[3]
     assert forced.forward_path(True, 1) == forced.forward_path(False, 1) == WINOGRAD
     x = np.random.default_rng(1).random((WINOGRAD_MIN_IMAGES, 1, 28, 28), dtype=np.float32)

@@ -88,3 +88,17 @@ def test_winograd_is_used_only_where_it_measured_faster():
     assert not use_winograd(3, 1, 16, 16, 28)  # shifted rows 1.5× faster
     assert not use_winograd(3, 1, 16, 64, 7)  # few channels on small maps
     assert not use_winograd(5, 1, 32, 64, 14) and not use_winograd(3, 2, 32, 64, 14)
+    assert use_winograd(3, 1, 24, 32, 14) and not use_winograd(3, 1, 23, 32, 14)  # the bounds
+    assert not use_winograd(3, 1, 32, 16, 14) and not use_winograd(3, 1, 32, 32, 13)
+    assert not use_winograd(3, 1, 32, 64, 6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("filters", "channels"), [(1, 1), (7, 3), (64, 32), (64, 63)])
+def test_the_kernel_transform_is_g_k_g_transposed(filters, channels, dtype):
+    weight = np.random.default_rng(filters).normal(size=(filters, channels, 3, 3)).astype(dtype)
+    g = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    want = np.einsum("ai,fcij,bj->abcf", g, weight, g).reshape(16, channels, filters)
+    u = winograd.kernel_transform(weight)
+    assert u.shape[0] == 16 and u.shape[1] > channels and u.shape[2] == filters  # spare rows
+    np.testing.assert_allclose(u[:, :channels], want, rtol=1e-6, atol=1e-6)

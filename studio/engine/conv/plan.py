@@ -62,7 +62,8 @@ class ConvPlan:
     plain_backward: str
     pooled_backward: str
     epilogue_pool: bool = False  # a shifted-row or Winograd forward also pools (2×2, stride 2)
-    winograd_from: int = 0  # a Winograd forward gives way to im2col for fewer images than this
+    winograd_from: int = 0  # a Winograd forward gives way to `plain_backward`'s path (im2col
+    # or shifted rows, the layer's path without Winograd) for fewer images than this
 
     @property
     def summary(self) -> str:
@@ -74,7 +75,8 @@ class ConvPlan:
         """The path of a forward pass of `images` images; `fused`: it rectifies and keeps no
         layer outputs."""
         path = self.forward if fused else self.kept_forward
-        return IM2COL if path == WINOGRAD and images < self.winograd_from else path
+        few = path == WINOGRAD and images < self.winograd_from
+        return self.plain_backward if few else path
 
     def backward_path(self, from_pool: bool, in_phases: bool, need_grad_x: bool) -> str:
         """The path of a backward pass: `from_pool`, the gradient is the fused pool's;
@@ -121,14 +123,15 @@ def use_winograd(kernel: int, stride: int, channels: int, filters: int, out_heig
     """A 3×3 kernel with stride 1, where F(2×2, 3×3) measured faster than the path the
     layer would otherwise take (figures: docs/performance.md, 'Winograd'): against im2col
     (more than 32 filters) from 16 channels on maps of 14 rows or more, and from 32 channels
-    on 7 rows; against shifted rows (32 filters or fewer), which run few channels well, from
-    24 channels on maps of 14 rows or more. Few channels leave its products little to do,
-    and small maps leave its 2×2 tiles part empty."""
+    on 7 rows; against shifted rows (32 filters or fewer), which run few channels and few
+    filters well, from 24 channels and 24 filters on maps of 14 rows or more. Few channels
+    or filters leave its products little to do, and small maps leave its 2×2 tiles part
+    empty."""
     if kernel != 3 or stride != 1:
         return False
     if filters > 32:
         return (channels >= 16 and out_height >= 14) or (channels >= 32 and out_height >= 7)
-    return channels >= 24 and out_height >= 14
+    return channels >= 24 and filters >= 24 and out_height >= 14
 
 
 #: Fewer images than this run a Winograd layer on im2col: its kernel transform costs a fixed
@@ -218,9 +221,9 @@ def _why(conv: _Conv, plan: ConvPlan, forced: Force) -> str:
                        "conv, ReLU and pool at the pooled resolution")
     kept = "when its output is kept, " if plan.forward == POOLED_PHASES else ""
     if plan.kept_forward == WINOGRAD and not forced.forward:
-        reasons.append(f"{kept}3×3, stride 1, {conv.channels} channels, {conv.out_height}-row "
-                       f"maps: Winograd forward (im2col for fewer than {plan.winograd_from} "
-                       "images)")
+        reasons.append(f"{kept}3×3, stride 1, {conv.channels} channels, {conv.filters} "
+                       f"filters, {conv.out_height}-row maps: Winograd forward "
+                       f"({plan.plain_backward} for fewer than {plan.winograd_from} images)")
     elif not forced.forward:
         settings = f"stride {conv.stride} and {conv.filters} filters"
         reasons.append(kept + (f"shifted rows ({settings}: stride 1, ≤ 32 filters)"

@@ -20,7 +20,8 @@ up to float rounding (tested against it and against PyTorch).
 
 It pays only for wide layers on larger maps (few channels leave sgemm little to do;
 small maps leave 2×2 tiles half empty): `plan.use_winograd` encodes where it measured
-faster than im2col (figures: docs/performance.md, 'Winograd').
+faster than the path the layer would otherwise take, im2col or shifted rows (figures:
+docs/performance.md, 'Winograd').
 """
 
 from __future__ import annotations
@@ -44,21 +45,23 @@ def _times_g(a, b, c):
 def kernel_transform(weight):
     """U[k, c, f] = (G g Gᵀ)[k // 4, k % 4] for each 3×3 kernel g = K[f, c], c < C.
 
-    Each plane U[k] has one spare row at the end: without it the sixteen planes lay a power
-    of two apart for common sizes (8 KB for 32 channels and 64 filters), all in the same
-    sets of the L1 cache, and the stores across them ran 2.5× slower. The loop runs along
-    the filters, so that each plane is written in order (docs/performance.md, 'Winograd')."""
+    Each plane U[k] has a spare row or two at the end, never written or read: without them
+    the sixteen planes could lie a multiple of 4 KB apart (8 KB for 32 channels and 64
+    filters), all in the same sets of the L1 cache, and the stores across them ran 2.5×
+    slower. The loop runs along the filters, so that each plane is written in order
+    (docs/performance.md, 'Winograd')."""
     filters, channels = weight.shape[0], weight.shape[1]
-    u = np.empty((16, channels + 1, filters), dtype=weight.dtype)
+    spare = 2 if (channels + 1) * filters * weight.itemsize % 4096 == 0 else 1
+    u = np.empty((16, channels + spare, filters), dtype=weight.dtype)
     for c in range(channels):
         for f in range(filters):  # G g, column by column
             a0, a1, a2, a3 = _times_g(weight[f, c, 0, 0], weight[f, c, 1, 0], weight[f, c, 2, 0])
             b0, b1, b2, b3 = _times_g(weight[f, c, 0, 1], weight[f, c, 1, 1], weight[f, c, 2, 1])
-            c0, c1, c2, c3 = _times_g(weight[f, c, 0, 2], weight[f, c, 1, 2], weight[f, c, 2, 2])
-            u[0, c, f], u[1, c, f], u[2, c, f], u[3, c, f] = _times_g(a0, b0, c0)  # · Gᵀ
-            u[4, c, f], u[5, c, f], u[6, c, f], u[7, c, f] = _times_g(a1, b1, c1)
-            u[8, c, f], u[9, c, f], u[10, c, f], u[11, c, f] = _times_g(a2, b2, c2)
-            u[12, c, f], u[13, c, f], u[14, c, f], u[15, c, f] = _times_g(a3, b3, c3)
+            d0, d1, d2, d3 = _times_g(weight[f, c, 0, 2], weight[f, c, 1, 2], weight[f, c, 2, 2])
+            u[0, c, f], u[1, c, f], u[2, c, f], u[3, c, f] = _times_g(a0, b0, d0)  # · Gᵀ
+            u[4, c, f], u[5, c, f], u[6, c, f], u[7, c, f] = _times_g(a1, b1, d1)
+            u[8, c, f], u[9, c, f], u[10, c, f], u[11, c, f] = _times_g(a2, b2, d2)
+            u[12, c, f], u[13, c, f], u[14, c, f], u[15, c, f] = _times_g(a3, b3, d3)
     return u
 
 
