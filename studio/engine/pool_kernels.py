@@ -61,11 +61,10 @@ def maxpool2d_backward(grad_out, argmax, grad_x):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _window2x2(x, i, upper, lower, width):
-    """(maximum, where) of x[i, upper], x[i, upper + 1], x[i, lower], x[i, lower + 1], where
-    being 0, 1, width or width + 1; ties go to the first in reading order. The candidates
-    are named, so a loop over windows has no branch."""
-    a, b, c, d = x[i, upper], x[i, upper + 1], x[i, lower], x[i, lower + 1]
+def max_of_window(a, b, c, d, width):
+    """(maximum, where) of a 2×2 window, a and b its upper row, c and d its lower: where is
+    0, 1, width or width + 1, ties going to the first in reading order. The candidates are
+    named, so a loop over windows has no branch."""
     best, where = a, 0
     if b > best:
         best, where = b, 1
@@ -74,6 +73,12 @@ def _window2x2(x, i, upper, lower, width):
     if d > best:
         best, where = d, width + 1
     return best, where
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _window2x2(x, i, upper, lower, width):
+    """`max_of_window` of x[i, upper], x[i, upper + 1], x[i, lower], x[i, lower + 1]."""
+    return max_of_window(x[i, upper], x[i, upper + 1], x[i, lower], x[i, lower + 1], width)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..chunking import SerialForOneChunk, chunk_bounds, known_non_negative
+from ..pool_kernels import max_of_window
 from .im2col import NO_ARGMAX
 
 SAMPLES_PER_BLOCK = 4  # samples whose tiles share one set of 16 GEMMs
@@ -142,7 +143,7 @@ def _output_transform(m, bias, tiles_h, tiles_w, first, y, rectify, outputs):
 @njit(cache=True, nogil=True)
 def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, best, where):
     """pooled, argmax (F, H_o // 2, W_o // 2) = the 2×2, stride-2 max-pool of max(Y + b, 0)
-    and its arg-max y·W_o + x in Y (ties to the first in reading order), as
+    and its arg-max y·W_o + x in Y (`pool_kernels.max_of_window`), as
     `pool_kernels.maxpool2x2_forward` gives, without writing Y: a tile's 2×2 outputs are one
     pool window. Adding b and rectifying commute with the maximum, so the arg-max is that of
     the raw outputs. Where a window's maximum is ≤ −b it may differ from the rectified
@@ -157,13 +158,7 @@ def _pooled_output_transform(m, bias, tiles_w, first, out_w, pooled, argmax, bes
             corner, q = 2 * py * out_w + 2 * px, py * pooled_w + px
             for f in range(filters):
                 y00, y01, y10, y11 = _tile_outputs(m, t, f)
-                top, at = y00, 0
-                if y01 > top:
-                    top, at = y01, 1
-                if y10 > top:
-                    top, at = y10, out_w
-                if y11 > top:
-                    top, at = y11, out_w + 1
+                top, at = max_of_window(y00, y01, y10, y11, out_w)
                 best[q, f], where[q, f] = top, corner + at
     for f in range(filters):
         b = bias[f]
