@@ -134,9 +134,10 @@ def use_winograd(kernel: int, stride: int, channels: int, filters: int, out_heig
     return channels >= 24 and filters >= 24 and out_height >= 14
 
 
-#: Fewer images than this run a Winograd layer on im2col: its kernel transform costs a fixed
-#: time per call, and its sixteen products on few tiles run far from sgemm's peak, which a
-#: few images do not repay (docs/performance.md, 'Winograd').
+#: Fewer images than this run a Winograd layer on its path without Winograd (im2col or
+#: shifted rows, `ConvPlan.plain_backward`'s): its kernel transform costs a fixed time per
+#: call, and its sixteen products on few tiles run far from sgemm's peak, which a few images
+#: do not repay (docs/performance.md, 'Winograd').
 WINOGRAD_MIN_IMAGES = 8
 
 
@@ -205,7 +206,8 @@ def _direct(conv: _Conv) -> tuple[str, str]:
 
 
 def _from_images(plan: ConvPlan) -> str:
-    """" (from N images)" when the forward that pools gives way to im2col below N."""
+    """" (from N images)" when the forward that pools gives way below N images to the
+    layer's path without Winograd."""
     return f" (from {plan.winograd_from} images)" if plan.winograd_from else ""
 
 
