@@ -54,3 +54,18 @@ def numeric_gradient(f, array: np.ndarray, coordinates: int, rng: np.random.Gene
         flat[i] = saved
         values[k] = (plus - minus) / (2 * eps)
     return chosen, values
+
+
+def check_pooling_epilogue(out, pooled, argmax, expected, want_pooled, want_argmax,
+                           write_out: bool, rtol: float, passed_above: float = 0.0) -> None:
+    """A conv's fused pooled map and arg-max against a separate ReLU and max-pool of
+    `expected` (where the window's maximum is above `passed_above` × its scale: elsewhere
+    the gradient is zero whichever place wins), and `out` written only when asked for."""
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(pooled, want_pooled, rtol=rtol, atol=rtol * scale)
+    passed = want_pooled > passed_above * scale
+    np.testing.assert_array_equal(argmax[passed], want_argmax[passed])
+    if write_out:
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol * scale)
+    else:
+        assert np.isnan(out).all()  # nobody reads it, so it is not written

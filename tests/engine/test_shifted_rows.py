@@ -10,6 +10,8 @@ from studio.engine.chunking import aligned_rows, aligned_zeros
 from studio.engine.conv import im2col, shifted_rows
 from studio.engine.conv.plan import use_shifted_rows
 
+from .helpers import check_pooling_epilogue
+
 NO_ARGMAX = np.zeros((1, 1, 1, 1), np.int32)
 
 
@@ -90,14 +92,8 @@ def test_the_pooling_epilogue_matches_a_separate_relu_and_max_pool(channels, siz
     out = np.full_like(expected, np.nan)
     pooled, argmax = np.full_like(want_pooled, np.nan), np.full_like(want_argmax, -1)
     shifted_rows.forward(x, weight, bias, pad, out, True, 2, pooled, argmax, write_out)
-    scale = np.abs(expected).max()
-    np.testing.assert_allclose(pooled, want_pooled, rtol=1e-5, atol=1e-5 * scale)
-    passed = want_pooled > 0  # elsewhere the gradient is zero whichever place wins
-    np.testing.assert_array_equal(argmax[passed], want_argmax[passed])
-    if write_out:
-        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5 * scale)
-    else:
-        assert np.isnan(out).all()  # nobody reads it, so it is not written
+    check_pooling_epilogue(out, pooled, argmax, expected, want_pooled, want_argmax, write_out,
+                           rtol=1e-5)
 
 
 def test_short_maps_share_a_row_and_long_maps_have_their_own():
