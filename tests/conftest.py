@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,23 +16,37 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 
 
+#: The installed wheel's cold first launch, started with the session (see `compiled_kernels`).
+_INSTALLING = pytest.StashKey[Future]()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def compiled_kernels() -> None:
-    """Compile every kernel once before the tests (about 25 s on a fresh checkout, under a
+def compiled_kernels(request: pytest.FixtureRequest,
+                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compile every kernel once before the tests (minutes on a fresh checkout, under a
     second from Numba's cache), so timed tests see the app as on its second launch; the
-    first launch is tested on its own (tests/app/test_kernel_warmup.py)."""
+    first launch is tested on its own (tests/app/test_kernel_warmup.py).
+
+    If any selected test needs the installed wheel, its build and cold first launch (minutes
+    of compiling in a process of its own) start first, in the background: they run on the
+    second core while this process compiles and tests."""
     from studio.engine.warmup import compile_kernels
 
+    if any("installed_app" in item.fixturenames for item in request.session.items):
+        from tests.installed_app import install
+
+        installing = ThreadPoolExecutor(1, thread_name_prefix="installed app")
+        request.config.stash[_INSTALLING] = installing.submit(
+            install, tmp_path_factory.mktemp("wheel"))
+        installing.shutdown(wait=False)
     compile_kernels()
 
 
 @pytest.fixture(scope="session")
-def installed_app(tmp_path_factory: pytest.TempPathFactory):
+def installed_app(request: pytest.FixtureRequest):
     """The wheel installed in a venv of its own and launched once from cold; its later
     commands load the kernels that launch compiled."""
-    from tests.installed_app import install
-
-    return install(tmp_path_factory.mktemp("wheel"))
+    return request.config.stash[_INSTALLING].result()
 
 
 @pytest.fixture(scope="session")
