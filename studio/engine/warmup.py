@@ -21,9 +21,10 @@ from .losses import softmax_cross_entropy
 from .network import Network
 from .optimizers import SGD
 
-#: One of every layer kind and kernel path: shifted-row, Winograd and (strided) im2col convs,
-#: with the ReLU (and a max-pool, by the pooled-gradient scatter or not) fused into their
-#: backward pass or not, both max-pool kernels, average pooling, ReLU on its own, dense.
+#: One of every layer kind and, with `_IN_PHASES`, of every kernel path: shifted-row,
+#: Winograd and (strided) im2col convs, with the ReLU (and a max-pool, by the pooled-gradient
+#: scatter or not) fused into their backward pass or not, both max-pool kernels, average
+#: pooling, ReLU on its own, dense.
 _EVERY_KERNEL = {
     "format": FORMAT, "version": VERSION, "name": "warm-up",
     "input": {"channels": 1, "height": 16, "width": 16},
@@ -34,6 +35,17 @@ _EVERY_KERNEL = {
         {"type": "conv2d", "filters": 2, "kernel": 3, "stride": 2, "padding": 1},
         {"type": "maxpool2d", "size": 3, "stride": 1}, {"type": "relu"},
         {"type": "avgpool2d", "size": 1, "stride": 1}, {"type": "flatten"},
+        {"type": "dense", "units": 10},
+    ],
+}
+#: A first conv pooled in phases (one channel, 3×3, 16 filters, ReLU, 2×2 max-pool), which
+#: `_EVERY_KERNEL`'s first conv, followed by a conv, is not.
+_IN_PHASES = {
+    "format": FORMAT, "version": VERSION, "name": "warm-up in phases",
+    "input": {"channels": 1, "height": 16, "width": 16},
+    "layers": [
+        {"type": "conv2d", "filters": 16, "kernel": 3, "padding": "same"}, {"type": "relu"},
+        {"type": "maxpool2d", "size": 2, "stride": 2}, {"type": "flatten"},
         {"type": "dense", "units": 10},
     ],
 }
@@ -58,9 +70,10 @@ def compile_kernels(first: dict | None = None, batch: int = 64, only_first: bool
         _later_batches(network, batch)
     if only_first:
         return
-    every = Network(_EVERY_KERNEL, engine=engine)
-    _first_batch(every, WINOGRAD_MIN_IMAGES)  # fewer images would leave Winograd out
-    _later_batches(every, WINOGRAD_MIN_IMAGES)
+    for architecture in (_EVERY_KERNEL, _IN_PHASES):
+        every = Network(architecture, engine=engine)
+        _first_batch(every, WINOGRAD_MIN_IMAGES)  # fewer images would leave Winograd out
+        _later_batches(every, WINOGRAD_MIN_IMAGES)
 
 
 def _batch(network: Network, batch: int) -> tuple[np.ndarray, np.ndarray]:

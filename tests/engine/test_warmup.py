@@ -14,6 +14,10 @@ from studio.engine import warmup
 from studio.engine.conv.plan import WINOGRAD_MIN_IMAGES
 from studio.io import load_preset
 
+#: The warm-up's own networks' steps, after the first network's.
+EVERY_PATH = [(stage, name, WINOGRAD_MIN_IMAGES) for name in ("warm-up", "warm-up in phases")
+              for stage in ("_first_batch", "_later_batches")]
+
 
 @pytest.fixture
 def stepped(monkeypatch):
@@ -27,8 +31,7 @@ def stepped(monkeypatch):
 def test_the_first_network_is_stepped_before_every_other_kernel(stepped):
     warmup.compile_kernels(load_preset("lenet5"), batch=64)
     assert stepped == [("_first_batch", "LeNet-5", 64), ("_later_batches", "LeNet-5", 64),
-                       ("_first_batch", "warm-up", WINOGRAD_MIN_IMAGES),
-                       ("_later_batches", "warm-up", WINOGRAD_MIN_IMAGES)]
+                       *EVERY_PATH]
 
 
 def test_only_first_stops_after_the_first_networks_batches(stepped):
@@ -39,8 +42,7 @@ def test_only_first_stops_after_the_first_networks_batches(stepped):
 def test_an_invalid_network_on_the_canvas_only_skips_its_own_steps(stepped):
     broken = {**load_preset("lenet5"), "layers": [{"type": "conv2d", "filters": 6, "kernel": 99}]}
     warmup.compile_kernels(broken)
-    assert stepped == [("_first_batch", "warm-up", WINOGRAD_MIN_IMAGES),
-                       ("_later_batches", "warm-up", WINOGRAD_MIN_IMAGES)]
+    assert stepped == EVERY_PATH
 
 
 KERNELS_LOADED = """
@@ -87,3 +89,14 @@ def test_the_whole_warm_up_loads_every_conv_path():
     for module in ("winograd", "shifted_rows", "im2col", "pooled_scatter", "pool_kernels"):
         assert f"studio.engine.conv.{module}." in loaded or f"studio.engine.{module}." in loaded, \
             module
+
+
+def test_the_warm_up_networks_run_every_conv_path_forward_and_backward():
+    """What a first launch compiles in the background holds every path a network can take."""
+    from studio.engine import BACKWARD_PATHS, FORWARD_PATHS, ConvPlan, Network
+
+    plans = [plan for architecture in (warmup._EVERY_KERNEL, warmup._IN_PHASES)
+             for plan in Network(architecture).plans if isinstance(plan, ConvPlan)]
+    assert {p.forward for p in plans} | {p.kept_forward for p in plans} == set(FORWARD_PATHS)
+    assert {p.backward for p in plans} | {p.plain_backward for p in plans} \
+        | {p.pooled_backward for p in plans} == set(BACKWARD_PATHS)
