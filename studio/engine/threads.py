@@ -8,13 +8,42 @@ inside `single_threaded_blas()`.
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 import numba
-import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot calls this BLAS: load it first)
 from threadpoolctl import ThreadpoolController
+
+SCIPY_BLAS = "scipy.linalg.cython_blas"
+
+
+def _load_scipy_blas() -> None:
+    """Load the BLAS that Numba's `np.dot` calls (it looks the module up by name) without
+    importing `scipy.linalg`, whose package import takes ten times as long and brings modules
+    the engine never uses (docs/performance.md, 'Start-up'); any other layout of SciPy's
+    files gets the plain import."""
+    if SCIPY_BLAS in sys.modules:
+        return
+    scipy = importlib.util.find_spec("scipy")
+    folders = scipy.submodule_search_locations if scipy else None
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES if folders else ():
+        path = Path(folders[0], "linalg", "cython_blas" + suffix)
+        spec = importlib.util.spec_from_file_location(SCIPY_BLAS, path)
+        if path.is_file() and spec and spec.loader:
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[SCIPY_BLAS] = module
+            spec.loader.exec_module(module)
+            return
+    importlib.import_module(SCIPY_BLAS)
+
+
+_load_scipy_blas()  # before the controller below is made, so that it limits this BLAS too
 
 
 @cache
