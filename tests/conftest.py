@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.installed_app import InstalledApp, install
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -28,25 +31,40 @@ def compiled_kernels(request: pytest.FixtureRequest,
     first launch is tested on its own (tests/app/test_kernel_warmup.py).
 
     If any selected test needs the installed wheel, its build and cold first launch (minutes
-    of compiling in a process of its own) start first, in the background: they run on the
-    second core while this process compiles and tests."""
+    of compiling, in processes of their own with their own kernel cache) start first, on a
+    daemon thread, and run beside this process's compiling and testing: on 2 cores the
+    suite's longest step no longer adds to its time, while the tests that run meanwhile
+    share the machine with it."""
     from studio.engine.warmup import compile_kernels
 
-    if any("installed_app" in item.fixturenames for item in request.session.items):
-        from tests.installed_app import install
-
-        installing = ThreadPoolExecutor(1, thread_name_prefix="installed app")
-        request.config.stash[_INSTALLING] = installing.submit(
-            install, tmp_path_factory.mktemp("wheel"))
-        installing.shutdown(wait=False)
+    if any("installed_app" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.config.stash[_INSTALLING] = _in_the_background(
+            install, tmp_path_factory.mktemp("wheel"), dict(os.environ))
     compile_kernels()
 
 
+def _in_the_background(work: Callable[..., InstalledApp], *args: object) -> Future:
+    """`work(*args)` on a daemon thread, so that a session that stops early does not wait."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work(*args))
+        except BaseException as error:  # handed to the test that needs it
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="installed app", daemon=True).start()
+    return future
+
+
 @pytest.fixture(scope="session")
-def installed_app(request: pytest.FixtureRequest):
+def installed_app(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> InstalledApp:
     """The wheel installed in a venv of its own and launched once from cold; its later
     commands load the kernels that launch compiled."""
-    return request.config.stash[_INSTALLING].result()
+    if _INSTALLING in request.config.stash:
+        return request.config.stash[_INSTALLING].result()
+    return install(tmp_path_factory.mktemp("wheel"), dict(os.environ))
 
 
 @pytest.fixture(scope="session")

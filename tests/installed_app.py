@@ -47,12 +47,14 @@ class InstalledApp:
         return {**os.environ, "NUMBA_CACHE_DIR": str(self.kernel_cache), **settings}
 
 
-def install(base: Path) -> InstalledApp:
-    """Build and install the wheel under `base`, then launch the app there once from cold."""
-    python = _install_wheel(base)
+def install(base: Path, environ: dict[str, str]) -> InstalledApp:
+    """Build and install the wheel under `base`, then launch the app there once from cold,
+    every step in `environ` (the session's environment when it started, not whatever a test
+    running meanwhile has patched)."""
+    python = _install_wheel(base, environ)
     kernel_cache, home = base / "numba", base / "home"
     launched = run(python, FIRST_LAUNCH, cwd=base, env={
-        **os.environ, "NUMBA_CACHE_DIR": str(kernel_cache), "QT_QPA_PLATFORM": "offscreen",
+        **environ, "NUMBA_CACHE_DIR": str(kernel_cache), "QT_QPA_PLATFORM": "offscreen",
         "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache")},
         timeout=1200)  # every kernel compiles: minutes on 2 busy cores
@@ -60,7 +62,7 @@ def install(base: Path) -> InstalledApp:
     return InstalledApp(python, kernel_cache, json.loads(launched.stdout.strip().splitlines()[-1]))
 
 
-def _install_wheel(base: Path) -> Path:
+def _install_wheel(base: Path, environ: dict[str, str]) -> Path:
     """The python of a fresh venv under `base` holding only the wheel built from this checkout."""
     source = base / "source"
     source.mkdir()
@@ -70,17 +72,17 @@ def _install_wheel(base: Path) -> Path:
         shutil.copytree(ROOT / name, source / name,
                         ignore=shutil.ignore_patterns("__pycache__"))
     built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                "--no-index", "-q", "-w", base / "dist", source, cwd=base)
+                "--no-index", "-q", "-w", base / "dist", source, cwd=base, env=environ)
     assert built.returncode == 0, built.stderr
     wheel, = (base / "dist").glob("cnn_studio-*.whl")
     venv = base / "venv"
-    created = run(sys._base_executable, "-m", "venv", "--without-pip", venv, cwd=base)
+    created = run(sys._base_executable, "-m", "venv", "--without-pip", venv, cwd=base, env=environ)
     assert created.returncode == 0, created.stderr
     python = venv / "bin" / "python"
     site = run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))",
-               cwd=base).stdout.strip()
+               cwd=base, env=environ).stdout.strip()
     (Path(site) / "test-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     pip = run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps",
-              "--no-index", "-q", wheel, cwd=base)
+              "--no-index", "-q", wheel, cwd=base, env=environ)
     assert pip.returncode == 0, pip.stderr
     return python

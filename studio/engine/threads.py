@@ -8,7 +8,6 @@ inside `single_threaded_blas()`.
 
 from __future__ import annotations
 
-import importlib
 import importlib.machinery
 import importlib.util
 import sys
@@ -18,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import numba
+import scipy
 from threadpoolctl import ThreadpoolController
 
 SCIPY_BLAS = "scipy.linalg.cython_blas"
@@ -26,20 +26,26 @@ SCIPY_BLAS = "scipy.linalg.cython_blas"
 def _load_scipy_blas() -> None:
     """Load the BLAS that Numba's `np.dot` calls (it looks the module up by name) without
     importing `scipy.linalg`, whose package import takes ten times as long and brings modules
-    the engine never uses (docs/performance.md, 'Start-up'); any other layout of SciPy's
-    files gets the plain import."""
+    the engine never uses (docs/performance.md, 'Start-up'). If the file is not where SciPy's
+    wheels, conda and Debian put it, or does not load, the plain import runs instead. (A later
+    `import scipy.linalg` works, but does not set the package's `cython_blas` attribute.)"""
     if SCIPY_BLAS in sys.modules:
         return
-    scipy = importlib.util.find_spec("scipy")
-    folders = scipy.submodule_search_locations if scipy else None
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES if folders else ():
-        path = Path(folders[0], "linalg", "cython_blas" + suffix)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = Path(scipy.__path__[0], "linalg", "cython_blas" + suffix)
+        if not path.is_file():
+            continue
         spec = importlib.util.spec_from_file_location(SCIPY_BLAS, path)
-        if path.is_file() and spec and spec.loader:
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[SCIPY_BLAS] = module
+        if spec is None or spec.loader is None:
+            break
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[SCIPY_BLAS] = module
+        try:
             spec.loader.exec_module(module)
             return
+        except Exception:  # any failure: leave it to the plain import
+            del sys.modules[SCIPY_BLAS]
+            break
     importlib.import_module(SCIPY_BLAS)
 
 
