@@ -45,7 +45,8 @@ def compiled_kernels(request: pytest.FixtureRequest,
 
 
 def _in_the_background(work: Callable[..., InstalledApp], *args: object) -> Future:
-    """`work(*args)` on a daemon thread, so that a session that stops early does not wait."""
+    """`work(*args)` on a daemon thread: a session interrupted while it runs does not wait
+    for it at exit."""
     future: Future = Future()
 
     def run() -> None:
